@@ -1,0 +1,194 @@
+"""The ``ebay-pipelines`` command line: development server, migrations, accounts, kill switch."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ebay_pipelines import settings
+from ebay_pipelines.ids import InvalidAccountId
+from ebay_pipelines.store import migrate as migrations
+from ebay_pipelines.store.accounts import (
+    UnknownAccount,
+    add_account,
+    list_accounts,
+    set_account_enabled,
+    set_workers_enabled,
+    workers_enabled,
+)
+from ebay_pipelines.store.database import DatabaseTarget, DatabaseUnavailable, cached_engine, prepare, resolve_target
+from ebay_pipelines.store.secrets import SecretKeyError, load_cipher
+from ebay_pipelines.store.urls import InvalidDatabaseUrl
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EXPECTED_ERRORS = (DatabaseUnavailable, InvalidAccountId, UnknownAccount, InvalidDatabaseUrl, SecretKeyError, ValueError)
+
+
+def _friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's expected errors into a one-line message and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _ready_database() -> DatabaseTarget:
+    """Resolve the databases, create them if needed, and apply migrations (idempotent)."""
+    target = resolve_target()
+    prepare(target)
+    migrations.upgrade(target.ebay_url)
+    return target
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+def main(verbose: bool) -> None:
+    """Sync eBay seller data into PostgreSQL with Dagster."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@_friendly_errors
+def migrate() -> None:
+    """Create the databases if needed and apply every migration (safe to run again)."""
+    target = _ready_database()
+    click.echo(f"database is at revision {migrations.current_revision(target.ebay_url)} ({target.describe()})")
+
+
+def _dagster_environment(target: DatabaseTarget, home: Path) -> dict[str, str]:
+    """Return the environment the Dagster processes run with."""
+    env = dict(os.environ)
+    env["DAGSTER_HOME"] = str(home)
+    env[settings.DATABASE_URL_ENV] = target.ebay_url
+    env[settings.DAGSTER_PG_URL_ENV] = target.dagster_url
+    return env
+
+
+def install_instance_config(home: Path) -> Path:
+    """Copy the project's ``dagster.yaml`` into the Dagster home folder and return its path."""
+    home.mkdir(parents=True, exist_ok=True)
+    destination = home / "dagster.yaml"
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", destination)
+    return destination
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the Dagster UI binds to.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port of the Dagster UI.")
+@_friendly_errors
+def dev(host: str, port: int) -> None:
+    """Start the database, apply migrations and run the Dagster UI and daemon with this project."""
+    target = _ready_database()
+    home = settings.dagster_home()
+    install_instance_config(home)
+    env = _dagster_environment(target, home)
+    click.echo(f"Dagster home: {home}")
+    click.echo(target.describe())
+    click.echo(f"Dagster UI: http://{host}:{port}")
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-w", str(PROJECT_ROOT / "workspace.yaml"),
+        "-h", host, "-p", str(port),
+    ]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+
+    def _forward(signum: int, _frame: Any) -> None:
+        process.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, _forward)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        code = process.wait()
+    if target.embedded_data_dir is not None:
+        from ebay_pipelines.store import embedded
+
+        embedded.stop(target.embedded_data_dir)
+    sys.exit(code if code and code > 0 else 0)
+
+
+@main.group()
+def accounts() -> None:
+    """Register, list and disable eBay accounts."""
+
+
+@accounts.command("add")
+@click.argument("account_id")
+@click.option("--refresh-token", required=True, help="The account's eBay OAuth refresh token (stored encrypted).")
+@click.option("--ebay-user-id", default=None, help="The seller's eBay user id.")
+@click.option("--marketplace", default="EBAY_US", show_default=True, help="eBay marketplace id.")
+@_friendly_errors
+def accounts_add(account_id: str, refresh_token: str, ebay_user_id: str | None, marketplace: str) -> None:
+    """Register ACCOUNT_ID (or update it) with its refresh token."""
+    from ebay_pipelines.ids import validate_account_id
+    from ebay_pipelines.store.accounts import validate_marketplace
+
+    validate_account_id(account_id)
+    validate_marketplace(marketplace)
+    target = _ready_database()
+    add_account(cached_engine(target.ebay_url), load_cipher(), account_id, refresh_token, ebay_user_id, marketplace)
+    click.echo(f"account {account_id} registered ({marketplace})")
+
+
+@accounts.command("list")
+@_friendly_errors
+def accounts_list() -> None:
+    """List registered accounts."""
+    target = _ready_database()
+    with cached_engine(target.ebay_url).connect() as conn:
+        rows = list_accounts(conn)
+    if not rows:
+        click.echo("no accounts registered")
+        return
+    click.echo(f"{'ACCOUNT':<24} {'EBAY USER':<20} {'MARKETPLACE':<12} {'ENABLED':<8} TOKEN")
+    for row in rows:
+        click.echo(
+            f"{row.account_id:<24} {row.ebay_user_id or '-':<20} {row.marketplace_id:<12} "
+            f"{'yes' if row.enabled else 'no':<8} {'stored' if row.has_token else 'missing'}"
+        )
+
+
+@accounts.command("disable")
+@click.argument("account_id")
+@_friendly_errors
+def accounts_disable(account_id: str) -> None:
+    """Stop syncing ACCOUNT_ID (its data stays)."""
+    from ebay_pipelines.ids import validate_account_id
+
+    validate_account_id(account_id)
+    target = _ready_database()
+    set_account_enabled(cached_engine(target.ebay_url), account_id, False)
+    click.echo(f"account {account_id} disabled")
+
+
+@main.command()
+@click.argument("state", type=click.Choice(["enable", "disable", "status"]))
+@_friendly_errors
+def workers(state: str) -> None:
+    """Turn every sync on or off at once (the global kill switch), or show it."""
+    target = _ready_database()
+    engine = cached_engine(target.ebay_url)
+    if state != "status":
+        set_workers_enabled(engine, state == "enable")
+    with engine.connect() as conn:
+        enabled = workers_enabled(conn)
+    click.echo(f"workers {'enabled' if enabled else 'disabled'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

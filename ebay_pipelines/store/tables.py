@@ -1,0 +1,521 @@
+"""SQLAlchemy Core definitions of every table this project owns.
+
+This module is the single source of truth for the schema: Alembic migrations are checked
+against it by a test, and the upsert code derives column lists and keys from it.
+
+Conventions for eBay data tables:
+- the primary key is ``ebay_account_id`` plus eBay's natural key, so two accounts never collide;
+- amounts are ``<name>_value`` (exact ``numeric``) with a ``<name>_currency`` beside them
+  (or one ``currency`` column where eBay reports a single currency for the row);
+- ``raw`` keeps the untouched payload, ``source_updated_at`` is eBay's last-change time of the
+  record (the monotonic upsert guard), ``synced_at`` is when this project last wrote the row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+TS = DateTime(timezone=True)
+MONEY = Numeric()
+
+
+def _account_fk() -> Column:
+    return Column("ebay_account_id", Text, nullable=False, primary_key=True)
+
+
+def _money(name: str, with_currency: bool = True) -> list[Column]:
+    cols = [Column(f"{name}_value", MONEY)]
+    if with_currency:
+        cols.append(Column(f"{name}_currency", Text))
+    return cols
+
+
+def _bookkeeping() -> list[Column]:
+    return [
+        Column("raw", JSONB, nullable=False),
+        Column("source_updated_at", TS),
+        Column("synced_at", TS, nullable=False, server_default=func.now()),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts and credentials
+# --------------------------------------------------------------------------------------------
+
+ebay_accounts = Table(
+    "ebay_accounts",
+    metadata,
+    Column("ebay_account_id", Text, primary_key=True),
+    Column("ebay_user_id", Text),
+    Column("marketplace_id", Text, nullable=False, server_default=text("'EBAY_US'")),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+)
+
+ebay_tokens = Table(
+    "ebay_tokens",
+    metadata,
+    Column(
+        "ebay_account_id",
+        Text,
+        ForeignKey("ebay_accounts.ebay_account_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # Fernet ciphertexts; plaintext tokens never reach the database.
+    Column("refresh_token_encrypted", LargeBinary, nullable=False),
+    Column("refresh_token_expires_at", TS),
+    Column("access_token_encrypted", LargeBinary),
+    Column("access_token_expires_at", TS),
+    Column("scopes", Text),
+    Column("signing_key_encrypted", LargeBinary),
+    Column("last_refreshed_at", TS),
+    Column("last_refresh_error", Text),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+)
+
+# --------------------------------------------------------------------------------------------
+# Compatibility tables of the worker system this project replaces
+# --------------------------------------------------------------------------------------------
+
+ebay_worker_global_config = Table(
+    "ebay_worker_global_config",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("workers_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("defaults_json", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+)
+
+ebay_sync_state = Table(
+    "ebay_sync_state",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("ebay_account_id", Text, nullable=False),
+    Column("api_family", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("cursor_type", Text),
+    Column("cursor_value", Text),
+    Column("last_run_at", TS),
+    Column("last_error", Text),
+    Column("meta", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    Index("uq_ebay_sync_state_account_family", "ebay_account_id", "api_family", unique=True),
+)
+
+ebay_worker_run = Table(
+    "ebay_worker_run",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("ebay_account_id", Text, nullable=False),
+    Column("api_family", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("started_at", TS, nullable=False, server_default=func.now()),
+    Column("finished_at", TS),
+    Column("heartbeat_at", TS),
+    Column("summary_json", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("error_message", Text),
+    Column("dagster_run_id", Text),
+    Column("partition_key", Text),
+    Index("ix_ebay_worker_run_account_family_started", "ebay_account_id", "api_family", "started_at"),
+    Index("ix_ebay_worker_run_dagster_run_id", "dagster_run_id"),
+    # At most one running row per account + family: the database refuses a second one.
+    Index(
+        "uq_ebay_worker_run_one_running",
+        "ebay_account_id",
+        "api_family",
+        unique=True,
+        postgresql_where=text("status = 'running'"),
+    ),
+)
+
+ebay_api_worker_log = Table(
+    "ebay_api_worker_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("run_id", Text, ForeignKey("ebay_worker_run.id", ondelete="CASCADE")),
+    Column("ebay_account_id", Text, nullable=False),
+    Column("api_family", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("details_json", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_ebay_api_worker_log_run_id", "run_id"),
+    Index("ix_ebay_api_worker_log_account_family_created", "ebay_account_id", "api_family", "created_at"),
+)
+
+# --------------------------------------------------------------------------------------------
+# eBay data tables
+# --------------------------------------------------------------------------------------------
+
+ebay_orders = Table(
+    "ebay_orders",
+    metadata,
+    _account_fk(),
+    Column("order_id", Text, primary_key=True),
+    Column("creation_date", TS),
+    Column("last_modified_date", TS),
+    Column("order_fulfillment_status", Text),
+    Column("order_payment_status", Text),
+    Column("cancel_state", Text),
+    Column("buyer_username", Text),
+    Column("seller_id", Text),
+    Column("sales_record_reference", Text),
+    Column("currency", Text),
+    *_money("price_subtotal", with_currency=False),
+    *_money("delivery_cost", with_currency=False),
+    *_money("price_discount", with_currency=False),
+    *_money("tax", with_currency=False),
+    *_money("total", with_currency=False),
+    *_money("total_fee_basis_amount", with_currency=False),
+    *_money("total_marketplace_fee", with_currency=False),
+    *_money("total_due_seller", with_currency=False),
+    *_money("refunded_amount", with_currency=False),
+    Column("line_item_count", Integer),
+    Column("ship_to_country", Text),
+    *_bookkeeping(),
+    Index("ix_ebay_orders_account_last_modified", "ebay_account_id", "last_modified_date"),
+    Index("ix_ebay_orders_account_creation", "ebay_account_id", "creation_date"),
+    Index("ix_ebay_orders_order_id", "order_id"),
+)
+
+order_line_items = Table(
+    "order_line_items",
+    metadata,
+    _account_fk(),
+    Column("line_item_id", Text, primary_key=True),
+    Column("order_id", Text, nullable=False),
+    Column("legacy_item_id", Text),
+    Column("legacy_variation_id", Text),
+    Column("legacy_transaction_id", Text),
+    Column("sku", Text),
+    Column("title", Text),
+    Column("quantity", Integer),
+    Column("currency", Text),
+    *_money("line_item_cost", with_currency=False),
+    *_money("discounted_line_item_cost", with_currency=False),
+    *_money("delivery_cost", with_currency=False),
+    *_money("tax", with_currency=False),
+    *_money("total", with_currency=False),
+    *_money("refunded_amount", with_currency=False),
+    Column("line_item_fulfillment_status", Text),
+    Column("sold_format", Text),
+    Column("listing_marketplace_id", Text),
+    Column("purchase_marketplace_id", Text),
+    Column("order_creation_date", TS),
+    *_bookkeeping(),
+    Index("ix_order_line_items_account_order", "ebay_account_id", "order_id"),
+    Index("ix_order_line_items_account_sku", "ebay_account_id", "sku"),
+    Index("ix_order_line_items_account_legacy_item", "ebay_account_id", "legacy_item_id", "legacy_transaction_id"),
+)
+
+
+def _finance_transaction_columns() -> list[Column]:
+    return [
+        _account_fk(),
+        Column("transaction_id", Text, primary_key=True),
+        Column("transaction_type", Text, primary_key=True),
+        Column("transaction_status", Text),
+        Column("transaction_date", TS),
+        Column("booking_entry", Text),
+        *_money("amount"),
+        *_money("total_fee_amount"),
+        *_money("total_fee_basis_amount"),
+        *_money("ebay_collected_tax_amount"),
+        Column("order_id", Text),
+        Column("buyer_username", Text),
+        Column("payout_id", Text),
+        Column("sales_record_reference", Text),
+        Column("fee_type", Text),
+        Column("transaction_memo", Text),
+    ]
+
+
+ebay_transactions = Table(
+    "ebay_transactions",
+    metadata,
+    *_finance_transaction_columns(),
+    *_bookkeeping(),
+    Index("ix_ebay_transactions_account_date", "ebay_account_id", "transaction_date"),
+    Index("ix_ebay_transactions_account_order", "ebay_account_id", "order_id"),
+)
+
+ebay_finances_transactions = Table(
+    "ebay_finances_transactions",
+    metadata,
+    *_finance_transaction_columns(),
+    Column("payments_entity", Text),
+    Column("fee_count", Integer),
+    *_bookkeeping(),
+    Index("ix_ebay_finances_transactions_account_date", "ebay_account_id", "transaction_date"),
+    Index("ix_ebay_finances_transactions_account_order", "ebay_account_id", "order_id"),
+    Index("ix_ebay_finances_transactions_account_type", "ebay_account_id", "transaction_type"),
+)
+
+ebay_finances_fees = Table(
+    "ebay_finances_fees",
+    metadata,
+    _account_fk(),
+    Column("transaction_id", Text, primary_key=True),
+    Column("transaction_type", Text, primary_key=True),
+    # Empty string for fees charged on the transaction itself rather than on a line item.
+    Column("line_item_id", Text, primary_key=True),
+    Column("fee_seq", Integer, primary_key=True),
+    Column("fee_type", Text),
+    *_money("amount"),
+    *_money("fee_basis_amount", with_currency=False),
+    Column("fee_memo", Text),
+    Column("order_id", Text),
+    Column("transaction_date", TS),
+    *_bookkeeping(),
+    Index("ix_ebay_finances_fees_account_order", "ebay_account_id", "order_id"),
+    Index("ix_ebay_finances_fees_account_date", "ebay_account_id", "transaction_date"),
+)
+
+ebay_refunds = Table(
+    "ebay_refunds",
+    metadata,
+    _account_fk(),
+    Column("refund_id", Text, primary_key=True),
+    # 'finances' (a REFUND finance transaction) or 'return' (a Post-Order return).
+    Column("refund_source", Text, nullable=False),
+    Column("order_id", Text),
+    Column("line_item_id", Text),
+    Column("return_id", Text),
+    Column("transaction_id", Text),
+    Column("item_id", Text),
+    *_money("refund_amount"),
+    Column("refund_status", Text),
+    Column("refund_reason", Text),
+    Column("refund_date", TS),
+    Column("buyer_username", Text),
+    *_bookkeeping(),
+    Index("ix_ebay_refunds_account_order", "ebay_account_id", "order_id"),
+    Index("ix_ebay_refunds_account_date", "ebay_account_id", "refund_date"),
+)
+
+ebay_disputes = Table(
+    "ebay_disputes",
+    metadata,
+    _account_fk(),
+    Column("payment_dispute_id", Text, primary_key=True),
+    Column("order_id", Text),
+    Column("payment_dispute_status", Text),
+    Column("reason", Text),
+    Column("buyer_username", Text),
+    *_money("amount"),
+    Column("open_date", TS),
+    Column("closed_date", TS),
+    Column("respond_by_date", TS),
+    Column("seller_response", Text),
+    Column("outcome", Text),
+    Column("revision", Integer),
+    *_bookkeeping(),
+    Index("ix_ebay_disputes_account_order", "ebay_account_id", "order_id"),
+    Index("ix_ebay_disputes_account_open", "ebay_account_id", "open_date"),
+)
+
+ebay_offers = Table(
+    "ebay_offers",
+    metadata,
+    _account_fk(),
+    Column("offer_id", Text, primary_key=True),
+    Column("sku", Text, nullable=False),
+    Column("marketplace_id", Text),
+    Column("format", Text),
+    Column("status", Text),
+    Column("available_quantity", Integer),
+    *_money("price"),
+    Column("listing_id", Text),
+    Column("listing_status", Text),
+    Column("sold_quantity", Integer),
+    Column("category_id", Text),
+    Column("merchant_location_key", Text),
+    Column("listing_duration", Text),
+    Column("listing_start_date", TS),
+    *_bookkeeping(),
+    Index("ix_ebay_offers_account_sku", "ebay_account_id", "sku"),
+    Index("ix_ebay_offers_account_listing", "ebay_account_id", "listing_id"),
+)
+
+ebay_inventory = Table(
+    "ebay_inventory",
+    metadata,
+    _account_fk(),
+    Column("sku", Text, primary_key=True),
+    Column("locale", Text),
+    Column("title", Text),
+    Column("condition", Text),
+    Column("condition_description", Text),
+    Column("available_quantity", Integer),
+    Column("brand", Text),
+    Column("mpn", Text),
+    Column("epid", Text),
+    Column("image_count", Integer),
+    Column("group_ids", JSONB),
+    *_bookkeeping(),
+)
+
+ebay_active_inventory = Table(
+    "ebay_active_inventory",
+    metadata,
+    _account_fk(),
+    Column("item_id", Text, primary_key=True),
+    Column("sku", Text),
+    Column("title", Text),
+    Column("listing_type", Text),
+    Column("quantity", Integer),
+    Column("quantity_available", Integer),
+    Column("quantity_sold", Integer),
+    *_money("current_price"),
+    *_money("buy_it_now_price", with_currency=False),
+    Column("start_time", TS),
+    Column("end_time", TS),
+    Column("time_left", Text),
+    Column("watch_count", Integer),
+    Column("view_item_url", Text),
+    *_bookkeeping(),
+    Index("ix_ebay_active_inventory_account_sku", "ebay_account_id", "sku"),
+)
+
+ebay_messages = Table(
+    "ebay_messages",
+    metadata,
+    _account_fk(),
+    Column("message_id", Text, primary_key=True),
+    Column("external_message_id", Text),
+    Column("folder_id", Integer),
+    Column("sender", Text),
+    Column("recipient_user_id", Text),
+    Column("send_to_name", Text),
+    Column("subject", Text),
+    Column("body", Text),
+    Column("message_type", Text),
+    Column("question_type", Text),
+    Column("item_id", Text),
+    Column("item_title", Text),
+    Column("is_read", Boolean),
+    Column("flagged", Boolean),
+    Column("replied", Boolean),
+    Column("high_priority", Boolean),
+    Column("receive_date", TS),
+    Column("expiration_date", TS),
+    *_bookkeeping(),
+    Index("ix_ebay_messages_account_receive", "ebay_account_id", "receive_date"),
+    Index("ix_ebay_messages_account_item", "ebay_account_id", "item_id"),
+)
+
+ebay_buyer = Table(
+    "ebay_buyer",
+    metadata,
+    _account_fk(),
+    # eBay's OrderLineItemID: "<ItemID>-<TransactionID>".
+    Column("order_line_item_id", Text, primary_key=True),
+    Column("item_id", Text),
+    Column("transaction_id", Text),
+    Column("order_id", Text),
+    Column("title", Text),
+    Column("seller_user_id", Text),
+    Column("quantity_purchased", Integer),
+    *_money("transaction_price"),
+    Column("created_date", TS),
+    Column("paid_time", TS),
+    Column("shipped_time", TS),
+    Column("order_status", Text),
+    *_bookkeeping(),
+    Index("ix_ebay_buyer_account_created", "ebay_account_id", "created_date"),
+)
+
+ebay_inquiries = Table(
+    "ebay_inquiries",
+    metadata,
+    _account_fk(),
+    Column("inquiry_id", Text, primary_key=True),
+    Column("inquiry_status", Text),
+    Column("order_id", Text),
+    Column("item_id", Text),
+    Column("transaction_id", Text),
+    Column("buyer", Text),
+    Column("seller", Text),
+    *_money("claim_amount"),
+    Column("creation_date", TS),
+    Column("last_modified_date", TS),
+    Column("respond_by_date", TS),
+    *_bookkeeping(),
+    Index("ix_ebay_inquiries_account_created", "ebay_account_id", "creation_date"),
+    Index("ix_ebay_inquiries_account_item", "ebay_account_id", "item_id", "transaction_id"),
+    Index("ix_ebay_inquiries_account_order", "ebay_account_id", "order_id"),
+)
+
+ebay_cases = Table(
+    "ebay_cases",
+    metadata,
+    _account_fk(),
+    Column("case_id", Text, primary_key=True),
+    Column("case_type", Text),
+    Column("case_status", Text),
+    Column("order_id", Text),
+    Column("item_id", Text),
+    Column("transaction_id", Text),
+    Column("buyer", Text),
+    Column("seller", Text),
+    *_money("claim_amount"),
+    Column("creation_date", TS),
+    Column("last_modified_date", TS),
+    Column("respond_by_date", TS),
+    *_bookkeeping(),
+    Index("ix_ebay_cases_account_created", "ebay_account_id", "creation_date"),
+    Index("ix_ebay_cases_account_item", "ebay_account_id", "item_id", "transaction_id"),
+    Index("ix_ebay_cases_account_order", "ebay_account_id", "order_id"),
+)
+
+DATA_TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        ebay_orders,
+        order_line_items,
+        ebay_transactions,
+        ebay_finances_transactions,
+        ebay_finances_fees,
+        ebay_refunds,
+        ebay_disputes,
+        ebay_offers,
+        ebay_inventory,
+        ebay_active_inventory,
+        ebay_messages,
+        ebay_buyer,
+        ebay_inquiries,
+        ebay_cases,
+    )
+}
+
+
+def natural_key(table: Table) -> list[str]:
+    """Return the primary-key column names of ``table`` (the upsert conflict target)."""
+    return [c.name for c in table.primary_key.columns]

@@ -1,0 +1,105 @@
+"""Shared fixtures: one real PostgreSQL server per test session and a fresh database per test.
+
+The server is ``$EBAY_PIPELINES_TEST_DATABASE_URL`` (an admin URL of any PostgreSQL) when set,
+otherwise an embedded server started in a temporary folder. Migrations run once into a template
+database; each test gets its own copy (``CREATE DATABASE ... TEMPLATE``), so tests never share rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ebay_pipelines.store import embedded, migrate
+from ebay_pipelines.store.database import make_engine
+from ebay_pipelines.store.urls import normalize_url, with_database
+
+TEMPLATE_DB = "ebay_pipelines_test_template"
+
+
+def _admin(url: str) -> sa.Engine:
+    return make_engine(with_database(url, "postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create database ``name`` on the server (optionally from a template) and return its URL."""
+    engine = _admin(server_url)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{suffix}'))
+    engine.dispose()
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name``, closing any connection still open to it."""
+    engine = _admin(server_url)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Admin URL of the session's PostgreSQL server."""
+    configured = os.environ.get("EBAY_PIPELINES_TEST_DATABASE_URL")
+    if configured:
+        yield normalize_url(configured)
+        return
+    data_dir = Path(tmp_path_factory.mktemp("pg")) / "pgdata"
+    server = embedded.start(data_dir)
+    yield normalize_url(server.admin_url)
+    embedded.stop(data_dir)
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server_url: str) -> str:
+    """Name of a database migrated to head, copied for each test."""
+    url = create_database(pg_server_url, TEMPLATE_DB)
+    migrate.upgrade(url)
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+def database_url(pg_server_url: str, template_database: str) -> Iterator[str]:
+    """URL of a fresh, migrated database private to one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(pg_server_url, name, template=template_database)
+    yield url
+    drop_database(pg_server_url, name)
+    drop_database(pg_server_url, f"{name}_dagster")
+
+
+@pytest.fixture
+def empty_database_url(pg_server_url: str) -> Iterator[str]:
+    """URL of a fresh database with no tables at all."""
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    url = create_database(pg_server_url, name)
+    yield url
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on the test's private database."""
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def project_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Path:
+    """Point the project at the test's database and a private Dagster home; return that home."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("EBAY_PIPELINES_DATABASE_URL", database_url)
+    monkeypatch.delenv("EBAY_PIPELINES_DAGSTER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("EBAY_PIPELINES_SECRET_KEY", "test-secret-key-for-ebay-pipelines")
+    return home
