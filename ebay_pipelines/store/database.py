@@ -8,7 +8,10 @@ schema or an ``alembic_version`` table.
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import date, datetime
+from decimal import Decimal
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -65,9 +68,20 @@ def resolve_target(start_embedded: bool = True) -> DatabaseTarget:
     )
 
 
+def _json_default(value: object) -> str:
+    if isinstance(value, (Decimal, datetime, date)):
+        return value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in a JSON column")
+
+
+def json_dumps(value: object) -> str:
+    """Serialize a JSON column value (Decimals as exact strings, datetimes as ISO 8601)."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine on ``url`` with liveness checks, so a restarted server is reconnected."""
-    options: dict = {"pool_pre_ping": True}
+    options: dict = {"pool_pre_ping": True, "json_serializer": json_dumps}
     if "poolclass" not in kwargs:
         options.update(pool_size=5, max_overflow=5)
     options.update(kwargs)

@@ -495,6 +495,36 @@ ebay_cases = Table(
     Index("ix_ebay_cases_account_order", "ebay_account_id", "order_id"),
 )
 
+# Derived: one row per order with any inquiry, case, dispute, return or refund.
+problem_orders = Table(
+    "problem_orders",
+    metadata,
+    _account_fk(),
+    Column("order_id", Text, primary_key=True),
+    Column("order_creation_date", TS),
+    Column("buyer_username", Text),
+    Column("order_payment_status", Text),
+    Column("order_fulfillment_status", Text),
+    Column("currency", Text),
+    *_money("order_total", with_currency=False),
+    *_money("refunded_total", with_currency=False),
+    Column("has_inquiry", Boolean, nullable=False, server_default=text("false")),
+    Column("has_case", Boolean, nullable=False, server_default=text("false")),
+    Column("has_dispute", Boolean, nullable=False, server_default=text("false")),
+    Column("has_return", Boolean, nullable=False, server_default=text("false")),
+    Column("has_refund", Boolean, nullable=False, server_default=text("false")),
+    Column("problems", Text, nullable=False),
+    Column("inquiry_ids", JSONB),
+    Column("case_ids", JSONB),
+    Column("dispute_ids", JSONB),
+    Column("return_ids", JSONB),
+    Column("refund_ids", JSONB),
+    Column("first_problem_at", TS),
+    Column("last_problem_at", TS),
+    *_bookkeeping(),
+    Index("ix_problem_orders_account_last_problem", "ebay_account_id", "last_problem_at"),
+)
+
 DATA_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
