@@ -1,0 +1,49 @@
+"""Configuration of the simulated eBay: seed, clock, data volumes and problem rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Knobs of one simulated eBay.
+
+    Data is a pure function of ``seed`` and the account name; volumes scale without holding
+    everything in memory (records are computed from their index or creation day).
+    ``now=None`` follows the wall clock; a fixed aware datetime pins the simulated clock.
+    """
+
+    seed: int = 7
+    now: datetime | None = None
+    orders_per_day: int = 12
+    inventory_skus: int = 40
+    active_listings: int = 40
+    messages_per_day: int = 5
+    purchases: int = 15
+    history_days: int = 120
+    dispute_rate: float = 0.03
+    inquiry_rate: float = 0.05
+    case_rate: float = 0.02
+    return_rate: float = 0.04
+    access_token_ttl: int = 7200
+    client_id: str | None = None
+    client_secret: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    currency: str = "USD"
+    marketplace_id: str = "EBAY_US"
+    plan_cache_orders: int = 300_000
+
+    def __post_init__(self) -> None:
+        if self.orders_per_day < 0 or self.orders_per_day > 90_000:
+            raise ValueError("orders_per_day must be between 0 and 90000")
+        if self.inventory_skus < 1 or self.inventory_skus > 999_999:
+            raise ValueError("inventory_skus must be between 1 and 999999")
+        if self.active_listings < 0 or self.active_listings > 9_999_999:
+            raise ValueError("active_listings must be between 0 and 9999999")
+        if self.history_days < 1:
+            raise ValueError("history_days must be positive")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")

@@ -1,0 +1,106 @@
+"""Fault injection: rules that replace a normal answer with an error, a delay or a broken connection."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+FAULT_KINDS = frozenset({"429", "500", "502", "503", "504", "slow", "drop", "malformed", "expire_token", "revoke"})
+
+
+@dataclass
+class FaultRule:
+    """One fault rule.
+
+    Matches calls by optional ``endpoint`` name and ``account``. With ``times`` it fires that many
+    times and is then spent; with ``probability`` it fires on each matching call with that chance
+    (seeded); with both, randomly until spent; with neither, on every matching call.
+    ``retry_after`` is the Retry-After seconds of "429"; ``delay`` the seconds of "slow".
+    "revoke" applies only to the token endpoint, "expire_token" only to API endpoints.
+    """
+
+    kind: str
+    endpoint: str | None = None
+    account: str | None = None
+    times: int | None = None
+    probability: float | None = None
+    retry_after: int = 1
+    delay: float = 1.0
+    fired: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        self.kind = str(self.kind)
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        if self.times is not None and self.times < 0:
+            raise ValueError("times must be >= 0")
+        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be within [0, 1]")
+
+    @property
+    def spent(self) -> bool:
+        """True once a ``times`` rule has fired that many times."""
+        return self.times is not None and self.fired >= self.times
+
+    def applies_to(self, endpoint: str) -> bool:
+        """Whether this kind of fault makes sense for ``endpoint``."""
+        if self.kind == "revoke":
+            return endpoint == "token"
+        if self.kind == "expire_token":
+            return endpoint != "token"
+        return True
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FaultRule:
+        """Build a rule from a JSON object (the control endpoint's body)."""
+        allowed = {"kind", "endpoint", "account", "times", "probability", "retry_after", "delay"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+        return cls(**data)
+
+
+class FaultInjector:
+    """Thread-safe rule list with a seeded RNG; counts fired faults by ``(kind, endpoint)``."""
+
+    def __init__(self, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._rng = random.Random(seed)
+        self.fired: Counter = Counter()
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        """Add ``rule`` (checked in insertion order) and return it."""
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        """Remove every rule (fired counts are kept)."""
+        with self._lock:
+            self._rules.clear()
+
+    @property
+    def rules(self) -> list[FaultRule]:
+        """A copy of the current rules."""
+        with self._lock:
+            return list(self._rules)
+
+    def pick(self, endpoint: str, account: str | None) -> FaultRule | None:
+        """The rule that fires for this call, if any (updates counters)."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.spent or not rule.applies_to(endpoint):
+                    continue
+                if rule.endpoint is not None and rule.endpoint != endpoint:
+                    continue
+                if rule.account is not None and rule.account != account:
+                    continue
+                if rule.probability is not None and self._rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                self.fired[(rule.kind, endpoint)] += 1
+                return rule
+        return None

@@ -1,0 +1,373 @@
+"""HTTP plumbing: routing, authentication, fault injection, call accounting, control endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from datetime import timedelta
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import endpoints_postorder as po
+from . import endpoints_rest as rest
+from .endpoints_trading import HANDLERS as TRADING_HANDLERS
+from .endpoints_trading import body_token, failure, parse_body
+from .faults import FaultRule
+from .responses import (
+    INVALID_CLIENT,
+    INVALID_GRANT,
+    JSON,
+    XML,
+    Request,
+    Response,
+    invalid_token,
+    json_response,
+    oauth_error,
+    postorder_error,
+    rate_limited,
+    rest_error,
+)
+from .util import from_ms, iso_ms, parse_iso
+from .wire_trading import INVALID_TOKEN, RATE_LIMIT, error
+
+if TYPE_CHECKING:
+    from .simulator import EbaySimulator
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Response]
+
+
+class Route:
+    """One endpoint: method, path pattern, endpoint name, API family and handler."""
+
+    def __init__(self, method: str, pattern: str, name: str, family: str, handler: Handler | None,
+                 error_id: int = 0, domain: str = "") -> None:
+        self.method = method
+        self.regex = re.compile(pattern)
+        self.name = name
+        self.family = family
+        self.handler = handler
+        self.error_id = error_id
+        self.domain = domain
+
+
+ROUTES = [
+    Route("POST", r"^/identity/v1/oauth2/token$", "token", "token", None),
+    Route("GET", r"^/sell/fulfillment/v1/order$", "getOrders", "rest", rest.get_orders, 30500, rest.FULFILLMENT),
+    Route("GET", r"^/sell/fulfillment/v1/order/([^/]+)$", "getOrder", "rest", rest.get_order, 30500, rest.FULFILLMENT),
+    Route("GET", r"^/sell/fulfillment/v1/payment_dispute_summary$", "getPaymentDisputeSummaries", "rest",
+          rest.get_dispute_summaries, 33000, rest.FULFILLMENT),
+    Route("GET", r"^/sell/fulfillment/v1/payment_dispute/([^/]+)$", "getPaymentDispute", "rest",
+          rest.get_dispute, 33000, rest.FULFILLMENT),
+    Route("GET", r"^/sell/finances/v1/transaction$", "getTransactions", "rest", rest.get_transactions,
+          135000, rest.FINANCES),
+    Route("GET", r"^/sell/inventory/v1/inventory_item$", "getInventoryItems", "rest", rest.get_inventory_items,
+          25001, rest.INVENTORY),
+    Route("GET", r"^/sell/inventory/v1/offer$", "getOffers", "rest", rest.get_offers, 25001, rest.INVENTORY),
+    Route("GET", r"^/post-order/v2/inquiry/search$", "searchInquiries", "postorder", po.search_inquiries),
+    Route("GET", r"^/post-order/v2/inquiry/([^/]+)$", "getInquiry", "postorder", po.get_inquiry),
+    Route("GET", r"^/post-order/v2/casemanagement/search$", "searchCases", "postorder", po.search_cases),
+    Route("GET", r"^/post-order/v2/casemanagement/([^/]+)$", "getCase", "postorder", po.get_case),
+    Route("GET", r"^/post-order/v2/return/search$", "searchReturns", "postorder", po.search_returns),
+    Route("GET", r"^/post-order/v2/return/([^/]+)$", "getReturn", "postorder", po.get_return),
+    Route("POST", r"^/ws/api\.dll$", "trading", "trading", None),
+]
+
+
+def match_route(method: str, path: str) -> tuple[Route, list[str]] | None:
+    """The route and path arguments for a request, or None."""
+    for route in ROUTES:
+        if route.method != method:
+            continue
+        m = route.regex.match(path)
+        if m:
+            return route, [unquote(g) for g in m.groups()]
+    return None
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() in ("bearer", "iaf", "token") and value.strip():
+        return value.strip()
+    return None
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer with daemon threads that remembers its open connections."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sim: EbaySimulator) -> None:
+        self.sim = sim
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, SimRequestHandler)
+
+    def process_request(self, request, client_address) -> None:  # noqa: ANN001
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:  # noqa: ANN001
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open keep-alive connection."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class SimRequestHandler(BaseHTTPRequestHandler):
+    """Answers one connection's requests (HTTP/1.1 keep-alive)."""
+
+    protocol_version = "HTTP/1.1"
+    server: SimHTTPServer
+    timeout = 120
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    # ------------------------------------------------------------------ plumbing
+    def setup(self) -> None:
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def _send(self, resp: Response) -> None:
+        """Write status line, headers and body in one write (no Nagle/delayed-ACK stalls)."""
+        self.send_response(resp.status)
+        if resp.status != 204 or resp.body:
+            self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for key, value in resp.headers.items():
+            self.send_header(key, value)
+        buffered = getattr(self, "_headers_buffer", [])
+        self._headers_buffer = []
+        self.wfile.write(b"".join(buffered) + b"\r\n" + resp.body)
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        split = urlsplit(self.path)
+        sim = self.server.sim
+        req = Request(self.command, split.path, parse_qs(split.query, keep_blank_values=True),
+                      self.headers, body, sim.base_url)
+        try:
+            if split.path.startswith("/__sim__/"):
+                resp = control(sim, req)
+            else:
+                resp = self._api(sim, req)
+        except Exception:  # noqa: BLE001 - the server must answer
+            log.exception("simulator failed on %s %s", self.command, split.path)
+            resp = rest_error(500, 500, "SIMULATOR", "APPLICATION", "Internal simulator error")
+        if resp is None:
+            self.close_connection = True
+            return
+        self._send(resp)
+
+    def _api(self, sim: EbaySimulator, req: Request) -> Response | None:
+        found = match_route(req.method, req.path)
+        if found is None:
+            sim._record_call(None, "unknown")
+            return rest_error(404, 404, "SIMULATOR", "REQUEST", f"No such resource: {req.method} {req.path}")
+        route, args = found
+        if route.family == "token":
+            return _token_call(sim, req)
+        if route.family == "trading":
+            return _trading_call(sim, req)
+        token = _bearer(req.headers.get("Authorization"))
+        name = route.name
+        sim._record_call(sim.tokens.account_of_access(token), name)
+        rule = sim.faults.pick(name, sim.tokens.account_of_access(token))
+        if rule is not None and rule.kind not in ("slow", "malformed"):
+            return _rest_fault(rule, route)
+        if rule is not None and rule.kind == "slow":
+            time.sleep(rule.delay)
+        account = sim.tokens.resolve(token)
+        if account is None:
+            return invalid_token()
+        resp = route.handler(sim.services, req, account, sim.clock.now_ms(), *args)
+        return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+
+
+def _malformed(resp: Response) -> Response:
+    body = resp.body or b'{"errors":[]}'
+    return Response(200, body[: max(1, len(body) // 2)], resp.content_type, {})
+
+
+def _rest_fault(rule: FaultRule, route: Route) -> Response | None:
+    if rule.kind == "drop":
+        return None
+    if rule.kind == "expire_token":
+        return invalid_token()
+    if rule.kind == "429":
+        if route.family == "postorder":
+            return postorder_error(429, 2001, "Too many requests. The request limit has been reached for the resource.",
+                                   headers={"Retry-After": str(rule.retry_after)})
+        return rate_limited(rule.retry_after)
+    status = int(rule.kind)
+    if route.family == "postorder":
+        return postorder_error(status, 1, "System error. Please try again later.", category="APPLICATION")
+    return rest_error(status, route.error_id, route.domain, "APPLICATION",
+                      "There was a problem with an eBay internal system or process. Contact eBay developer support for assistance.")
+
+
+def _token_call(sim: EbaySimulator, req: Request) -> Response | None:
+    form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+    refresh = (form.get("refresh_token") or [""])[0]
+    named = sim.tokens.account_of_refresh(refresh) if refresh else None
+    sim._record_call(named, "token")
+    rule = sim.faults.pick("token", named)
+    if rule is not None:
+        if rule.kind == "drop":
+            return None
+        if rule.kind == "revoke":
+            return oauth_error(400, *INVALID_GRANT)
+        if rule.kind == "429":
+            return oauth_error(429, "temporarily_unavailable", "Too many requests. Try again later.",
+                               {"Retry-After": str(rule.retry_after)})
+        if rule.kind in ("500", "502", "503", "504"):
+            return oauth_error(int(rule.kind), "server_error", "The authorization server had an internal error.")
+        if rule.kind == "slow":
+            time.sleep(rule.delay)
+    resp = _grant(sim, req, form, refresh)
+    return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+
+
+def _grant(sim: EbaySimulator, req: Request, form: dict[str, list[str]], refresh: str) -> Response:
+    if not sim.tokens.check_client(req.headers.get("Authorization")):
+        return oauth_error(401, *INVALID_CLIENT)
+    if (form.get("grant_type") or [""])[0] != "refresh_token":
+        return oauth_error(400, "unsupported_grant_type", "the grant type is not supported")
+    account = sim.tokens.validate_refresh(refresh) if refresh else None
+    if account is None:
+        return oauth_error(400, *INVALID_GRANT)
+    return json_response({
+        "access_token": sim.tokens.issue(account),
+        "expires_in": sim.tokens.ttl_seconds,
+        "token_type": "User Access Token",
+    })
+
+
+def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
+    call = (req.headers.get("X-EBAY-API-CALL-NAME") or "").strip() or "Unknown"
+    root = parse_body(req.body)
+    token = (req.headers.get("X-EBAY-API-IAF-TOKEN") or "").strip() or body_token(root)
+    sim._record_call(sim.tokens.account_of_access(token), call)
+    now = sim.clock.now_ms()
+    rule = sim.faults.pick(call, sim.tokens.account_of_access(token))
+    if rule is not None:
+        if rule.kind == "drop":
+            return None
+        if rule.kind == "expire_token":
+            return Response(200, failure(call, now, INVALID_TOKEN), XML)
+        if rule.kind == "429":
+            return Response(200, failure(call, now, RATE_LIMIT), XML)
+        if rule.kind in ("500", "502", "503", "504"):
+            body = failure(call, now, error("10007", "Internal error to the application.",
+                                            "Internal error to the application.", "SystemError"))
+            return Response(int(rule.kind), body, XML)
+        if rule.kind == "slow":
+            time.sleep(rule.delay)
+    account = sim.tokens.resolve(token)
+    if account is None:
+        resp = Response(200, failure(call, now, INVALID_TOKEN), XML)
+    elif call not in TRADING_HANDLERS:
+        resp = Response(200, failure(call, now, error("2", "Unsupported API call.",
+                                                      f"The API call {call} is not supported by this server.")), XML)
+    elif root is None:
+        resp = Response(200, failure(call, now, error("5", "XML Parse error.", "The request body is not valid XML.")), XML)
+    else:
+        resp = Response(200, TRADING_HANDLERS[call](sim.services, root, account, now), XML)
+    return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+
+
+# ---------------------------------------------------------------------- control endpoints
+def control(sim: EbaySimulator, req: Request) -> Response:
+    """Endpoints under ``/__sim__/`` driving a standalone simulator."""
+    path, method = req.path, req.method
+    if path == "/__sim__/health" and method == "GET":
+        return json_response({"status": "ok", "now": iso_ms(sim.clock.now_ms()), "base_url": sim.base_url,
+                              "client_id": sim.client_id})
+    if path == "/__sim__/calls" and method == "GET":
+        calls = [{"account": a, "endpoint": e, "count": n} for (a, e), n in sorted(
+            sim.calls.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))]
+        return json_response({"calls": calls})
+    if path == "/__sim__/calls" and method == "DELETE":
+        sim.reset_calls()
+        return json_response({"calls": []})
+    if path == "/__sim__/faults" and method == "POST":
+        try:
+            data = json.loads(req.body or b"null")
+            rules = [FaultRule.from_dict(d) for d in (data if isinstance(data, list) else [data])]
+        except (ValueError, TypeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        for rule in rules:
+            sim.faults.add(rule)
+        return json_response({"added": len(rules), "rules": len(sim.faults.rules)})
+    if path == "/__sim__/faults" and method == "DELETE":
+        sim.faults.clear()
+        return json_response({"rules": 0})
+    if path == "/__sim__/now" and method == "POST":
+        try:
+            data = json.loads(req.body or b"{}")
+            if "now" in data:
+                sim.clock.set_now(from_ms(parse_iso(data["now"])))
+            if "advance_seconds" in data:
+                sim.clock.advance(timedelta(seconds=float(data["advance_seconds"])))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"now": iso_ms(sim.clock.now_ms())})
+    if path == "/__sim__/now" and method == "GET":
+        return json_response({"now": iso_ms(sim.clock.now_ms())})
+    if path.startswith("/__sim__/refresh_token/") and method == "GET":
+        account = unquote(path[len("/__sim__/refresh_token/"):])
+        return json_response({"account": account, "refresh_token": sim.refresh_token_for(account)})
+    if path.startswith("/__sim__/revoke/") and method == "POST":
+        account = unquote(path[len("/__sim__/revoke/"):])
+        sim.revoke(account)
+        return json_response({"account": account, "revoked": True})
+    if path.startswith("/__sim__/expire_tokens/") and method == "POST":
+        account = unquote(path[len("/__sim__/expire_tokens/"):])
+        sim.expire_access_tokens(account)
+        return json_response({"account": account, "expired": True})
+    if path == "/__sim__/modify_orders" and method == "POST":
+        try:
+            data = json.loads(req.body or b"{}")
+            at = from_ms(parse_iso(data["at"])) if data.get("at") else None
+            sim.modify_orders(str(data["account"]), float(data["fraction"]), at)
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"ok": True})
+    return Response(404, b'{"error":"unknown control endpoint"}', JSON)

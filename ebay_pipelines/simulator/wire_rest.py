@@ -1,0 +1,358 @@
+"""Render generated records as eBay REST wire objects (Fulfillment, Finances, Inventory)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .generator import MS_DAY, OrderPlan
+from .queries import TxnRef, World
+from .util import MS_HOUR, day_of, iso_ms, money, money_str, rng
+
+PUBLIC_FULFILLMENT = "https://api.ebay.com/sell/fulfillment/v1"
+
+
+def amount(value: Decimal, currency: str) -> dict:
+    """An eBay Amount ``{"value": "12.34", "currency": "USD"}``."""
+    return {"value": money_str(value), "currency": currency}
+
+
+class RestRenderer:
+    """Builds wire dicts for one simulated eBay (as of a given now)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.gen = world.gen
+        self.currency = world.cfg.currency
+        self.marketplace = world.cfg.marketplace_id
+
+    def _amt(self, value: Decimal) -> dict:
+        return amount(value, self.currency)
+
+    # ------------------------------------------------------------------ orders
+    @staticmethod
+    def fulfillment_status(plan: OrderPlan, now: int) -> str:
+        """orderFulfillmentStatus of an order as of ``now``."""
+        if plan.fulfilled is not None and plan.fulfilled <= now:
+            return "FULFILLED"
+        if plan.ship_start is not None and plan.ship_start <= now:
+            return "IN_PROGRESS"
+        return "NOT_STARTED"
+
+    def order(self, account: str, plan: OrderPlan, now: int) -> dict:
+        """The Fulfillment ``Order`` as of ``now``."""
+        gen, amt = self.gen, self._amt
+        d = gen.order_detail(account, plan.day, plan.idx, plan)
+        muts = self.world.mutations(account, now)
+        applied = self.world.applied(account, plan, muts)
+        lmd = self.world.lmd(account, plan, now, muts)
+        paid = plan.paid is not None and plan.paid <= now
+        cancelled = plan.cancel_at is not None and plan.cancel_at <= now
+        refunded = plan.refund_at is not None and plan.refund_at <= now
+        shipped_first = plan.ship_start is not None and plan.ship_start <= now
+        shipped_all = plan.fulfilled is not None and plan.fulfilled <= now
+        refund_line = d.lines[plan.ret_line]
+
+        line_items = []
+        for ln in d.lines:
+            status = "FULFILLED" if shipped_all or (shipped_first and ln.j == 0) else "NOT_STARTED"
+            item = {
+                "lineItemId": ln.line_item_id,
+                "legacyItemId": ln.item_id,
+                "sku": ln.sku,
+                "title": ln.title,
+                "lineItemCost": amt(ln.cost),
+                "quantity": ln.quantity,
+                "soldFormat": "FIXED_PRICE",
+                "listingMarketplaceId": self.marketplace,
+                "purchaseMarketplaceId": self.marketplace,
+                "lineItemFulfillmentStatus": status,
+                "total": amt(ln.total),
+                "deliveryCost": {"shippingCost": amt(ln.shipping)},
+                "appliedPromotions": [],
+                "taxes": [{"amount": amt(ln.tax), "taxType": "STATE_SALES_TAX"}] if ln.tax else [],
+                "properties": {"buyerProtection": True, "soldViaAdCampaign": ln.listing % 7 == 0},
+                "lineItemFulfillmentInstructions": {
+                    "minEstimatedDeliveryDate": iso_ms(plan.created + 3 * MS_DAY),
+                    "maxEstimatedDeliveryDate": iso_ms(plan.created + 7 * MS_DAY),
+                    "shipByDate": iso_ms(plan.created + 2 * MS_DAY),
+                    "guaranteedDelivery": False,
+                },
+                "itemLocation": {"location": "San Jose, CA", "countryCode": "US", "postalCode": "95125"},
+            }
+            if ln.discount:
+                item["discountedLineItemCost"] = amt(ln.cost - ln.discount)
+                item["appliedPromotions"] = [{
+                    "promotionId": ln.promotion_id,
+                    "description": "Seller discount",
+                    "discountAmount": amt(ln.discount),
+                }]
+            if refunded and ln.j == refund_line.j:
+                item["refunds"] = [{
+                    "refundId": d.refund_id,
+                    "refundDate": iso_ms(plan.refund_at),
+                    "amount": amt(d.refund_amount),
+                    "refundReferenceId": f"R{d.refund_id}",
+                }]
+            line_items.append(item)
+
+        fulfillment = self.fulfillment_status(plan, now)
+        if refunded:
+            payment_status = "FULLY_REFUNDED" if d.refund_amount >= d.total else "PARTIALLY_REFUNDED"
+        elif paid:
+            payment_status = "PAID"
+        elif cancelled:
+            payment_status = "FAILED"
+        else:
+            payment_status = "PENDING"
+
+        pricing = {
+            "priceSubtotal": amt(d.subtotal),
+            "deliveryCost": amt(d.delivery),
+            "tax": amt(d.tax),
+            "total": amt(d.total),
+        }
+        if d.discount:
+            pricing["priceDiscount"] = amt(d.discount)
+        refunded_amount = d.refund_amount if refunded else Decimal("0")
+        due = Decimal("0") if cancelled else d.total - refunded_amount
+        payments = []
+        if paid:
+            payments.append({
+                "paymentMethod": "EBAY",
+                "paymentReferenceId": d.payment_ref,
+                "paymentDate": iso_ms(plan.paid),
+                "amount": amt(d.total),
+                "paymentStatus": "PAID",
+            })
+        refunds = []
+        if refunded:
+            refunds.append({
+                "refundId": d.refund_id,
+                "refundDate": iso_ms(plan.refund_at),
+                "amount": amt(d.refund_amount),
+                "refundReferenceId": f"R{d.refund_id}",
+                "refundStatus": "REFUNDED",
+            })
+        b = d.buyer
+        contact = {
+            "fullName": b.full_name,
+            "contactAddress": {
+                "addressLine1": b.street, "city": b.city, "stateOrProvince": b.state,
+                "postalCode": b.postal, "countryCode": b.country,
+            },
+            "primaryPhone": {"phoneNumber": b.phone},
+            "email": b.email,
+        }
+        order: dict = {
+            "orderId": d.order_id,
+            "creationDate": iso_ms(plan.created),
+            "lastModifiedDate": iso_ms(lmd),
+            "orderFulfillmentStatus": fulfillment,
+            "orderPaymentStatus": payment_status,
+            "sellerId": gen.seller_id(account),
+            "buyer": {
+                "username": b.username,
+                "taxAddress": {"city": b.city, "stateOrProvince": b.state, "postalCode": b.postal,
+                               "countryCode": b.country},
+                "buyerRegistrationAddress": contact,
+            },
+            "pricingSummary": pricing,
+            "cancelStatus": (
+                {"cancelState": "CANCELED", "cancelledDate": iso_ms(plan.cancel_at), "cancelRequests": []}
+                if cancelled else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}
+            ),
+            "paymentSummary": {"payments": payments, "refunds": refunds, "totalDueSeller": amt(due)},
+            "fulfillmentStartInstructions": [{
+                "fulfillmentInstructionsType": "SHIP_TO",
+                "minEstimatedDeliveryDate": iso_ms(plan.created + 3 * MS_DAY),
+                "maxEstimatedDeliveryDate": iso_ms(plan.created + 7 * MS_DAY),
+                "ebaySupportedFulfillment": False,
+                "shippingStep": {
+                    "shipTo": contact,
+                    "shippingCarrierCode": d.carrier[0],
+                    "shippingServiceCode": d.carrier[1],
+                },
+            }],
+            "fulfillmentHrefs": (
+                [f"{PUBLIC_FULFILLMENT}/order/{d.order_id}/shipping_fulfillment/{d.payment_ref[:14]}"]
+                if shipped_first else []
+            ),
+            "lineItems": line_items,
+            "salesRecordReference": str(d.sales_record) + (f"-R{len(applied)}" if applied else ""),
+            "totalFeeBasisAmount": amt(d.total),
+            "totalMarketplaceFee": amt(d.fees),
+        }
+        if applied:
+            order["buyerCheckoutNotes"] = f"Buyer updated the order (revision {len(applied)})"
+        return order
+
+    # ------------------------------------------------------------------ finances
+    def transaction(self, account: str, ref: TxnRef) -> dict:
+        """The Finances ``Transaction`` for a located transaction."""
+        amt, gen = self._amt, self.gen
+        payout = f"6{gen.acode(account)}{day_of(ref.date) + 2:05d}"
+        base = {
+            "transactionId": ref.transaction_id,
+            "transactionType": ref.transaction_type,
+            "transactionDate": iso_ms(ref.date),
+            "transactionStatus": "PAYOUT",
+            "payoutId": payout,
+        }
+        if ref.plan is None:
+            base.update({
+                "amount": amt(ref.amount),
+                "bookingEntry": "DEBIT",
+                "feeType": ref.fee_type,
+                "transactionMemo": ref.memo,
+                "totalFeeAmount": amt(Decimal("0")),
+            })
+            if ref.fee_type == "AD_FEE":
+                k = rng(gen.seed, account, "nscitem", ref.day, ref.k).randrange(max(1, gen.cfg.active_listings))
+                base["references"] = [{"referenceId": gen.item_id(account, k), "referenceType": "ITEM_ID"}]
+            return base
+        plan = ref.plan
+        d = gen.order_detail(account, plan.day, plan.idx, plan)
+        common = {
+            "orderId": d.order_id,
+            "salesRecordReference": str(d.sales_record),
+            "buyer": {"username": d.buyer.username},
+        }
+        if ref.transaction_type == "SALE":
+            lines = []
+            for ln in d.lines:
+                fees = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
+                if ln.fixed_fee:
+                    fees.append({"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amt(ln.fixed_fee)})
+                lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": amt(ln.total), "marketplaceFees": fees})
+            base.update(common)
+            base.update({
+                "amount": amt(d.total - d.fees),
+                "bookingEntry": "CREDIT",
+                "totalFeeBasisAmount": amt(d.total),
+                "totalFeeAmount": amt(d.fees),
+                "orderLineItems": lines,
+                "paymentsEntity": "eBay Commerce Inc",
+            })
+        elif ref.transaction_type == "REFUND":
+            ln = d.lines[plan.ret_line]
+            base.update(common)
+            base.update({
+                "amount": amt(d.refund_amount),
+                "bookingEntry": "DEBIT",
+                "totalFeeBasisAmount": amt(d.refund_amount),
+                "totalFeeAmount": amt(Decimal("0")),
+                "orderLineItems": [{"lineItemId": ln.line_item_id, "feeBasisAmount": amt(d.refund_amount),
+                                    "marketplaceFees": []}],
+                "references": [{"referenceId": gen.return_id(account, plan.day, plan.idx),
+                                "referenceType": "RETURN_ID"}],
+                "paymentsEntity": "eBay Commerce Inc",
+            })
+        else:  # SHIPPING_LABEL
+            cost = money(Decimal(rng(gen.seed, account, "label", plan.day, plan.idx).randint(350, 1500)) / 100)
+            base.update(common)
+            base.update({
+                "amount": amt(cost),
+                "bookingEntry": "DEBIT",
+                "transactionMemo": f"Shipping label - {d.carrier[0]}",
+                "totalFeeAmount": amt(Decimal("0")),
+            })
+        return base
+
+    # ------------------------------------------------------------------ disputes
+    def _dispute_state(self, plan: OrderPlan, now: int) -> tuple[str, int]:
+        closed = plan.disp_close is not None and plan.disp_close <= now
+        if closed:
+            return "CLOSED", 3
+        if now >= plan.disp_at + 12 * MS_HOUR:
+            return "ACTION_NEEDED", 2
+        return "OPEN", 1
+
+    def dispute_summary(self, account: str, plan: OrderPlan, now: int) -> dict:
+        """A ``PaymentDisputeSummary`` as of ``now``."""
+        d = self.gen.order_detail(account, plan.day, plan.idx, plan)
+        status, _ = self._dispute_state(plan, now)
+        out = {
+            "paymentDisputeId": self.gen.dispute_id(account, plan.day, plan.idx),
+            "paymentDisputeStatus": status,
+            "reason": d.dispute_reason,
+            "orderId": d.order_id,
+            "buyerUsername": d.buyer.username,
+            "amount": {"value": money_str(d.total), "currency": self.currency},
+            "openDate": iso_ms(plan.disp_at),
+            "respondByDate": iso_ms(plan.disp_at + 7 * MS_DAY),
+        }
+        if status == "CLOSED":
+            out["closedDate"] = iso_ms(plan.disp_close)
+        return out
+
+    def dispute(self, account: str, plan: OrderPlan, now: int) -> dict:
+        """A ``PaymentDispute`` detail as of ``now``."""
+        d = self.gen.order_detail(account, plan.day, plan.idx, plan)
+        out = self.dispute_summary(account, plan, now)
+        status, revision = self._dispute_state(plan, now)
+        out["lineItems"] = [{"itemId": ln.item_id, "lineItemId": ln.line_item_id} for ln in d.lines]
+        out["revision"] = revision
+        if status == "ACTION_NEEDED":
+            out["availableChoices"] = ["CONTEST", "ACCEPT"]
+        if status == "CLOSED":
+            seller_wins = plan.u_extra < 0.6
+            out["sellerResponse"] = "CONTEST" if seller_wins else "ACCEPT"
+            out["resolution"] = {
+                "protectionStatus": "FULLY_PROTECTED" if seller_wins else "NOT_ELIGIBLE",
+                "reasonForClosure": "RESOLVED_SELLER_FAVOUR" if seller_wins else "RESOLVED_BUYER_FAVOUR",
+            }
+        return out
+
+    # ------------------------------------------------------------------ inventory
+    def inventory_item(self, account: str, i: int) -> dict:
+        """The ``InventoryItemWithSkuLocaleGroupid`` of SKU index ``i``."""
+        p = self.gen.product(account, i)
+        out = {
+            "sku": p.sku,
+            "locale": "en_US",
+            "product": {
+                "title": p.title,
+                "aspects": {"Brand": [p.brand], "Color": [p.color]},
+                "brand": p.brand,
+                "mpn": p.mpn,
+                "imageUrls": [f"https://i.ebayimg.com/images/g/{p.sku}{n}/s-l1600.jpg" for n in range(p.image_count)],
+                "description": f"{p.title}. Ships within one business day.",
+            },
+            "condition": p.condition,
+            "availability": {"shipToLocationAvailability": {"quantity": p.quantity}},
+        }
+        if p.condition != "NEW":
+            out["conditionDescription"] = "Gently used, fully functional."
+        return out
+
+    def offers(self, account: str, i: int) -> list[dict]:
+        """The offers of SKU index ``i`` (1 or 2)."""
+        p = self.gen.product(account, i)
+        out = []
+        for j in range(p.offers):
+            published = j == 0 and i < self.gen.cfg.active_listings
+            offer = {
+                "offerId": self.gen.offer_id(account, i, j),
+                "sku": p.sku,
+                "marketplaceId": self.marketplace,
+                "format": "FIXED_PRICE" if j == 0 else "AUCTION",
+                "availableQuantity": p.quantity,
+                "categoryId": p.category_id,
+                "listingPolicies": {"fulfillmentPolicyId": "6196932000", "paymentPolicyId": "6196933000",
+                                    "returnPolicyId": "6196934000"},
+                "pricingSummary": {"price": self._amt(p.price)},
+                "status": "PUBLISHED" if published else "UNPUBLISHED",
+                "merchantLocationKey": "warehouse-1",
+                "listingDuration": "GTC" if j == 0 else "DAYS_7",
+                "includeCatalogProductDetails": True,
+            }
+            if j == 1:
+                offer["pricingSummary"]["auctionStartPrice"] = self._amt(money(p.price * Decimal("0.6")))
+            if published:
+                listing = self.gen.listing(account, i)
+                offer["listing"] = {"listingId": listing.item_id, "listingStatus": "ACTIVE",
+                                    "soldQuantity": listing.quantity_sold}
+                offer["listingStartDate"] = iso_ms(listing.start)
+            out.append(offer)
+        return out
+
