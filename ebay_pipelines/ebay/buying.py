@@ -1,0 +1,103 @@
+"""Trading GetMyeBayBuying: the account's purchases (WonList of the last 60 days).
+
+Call cost: one call per 200 purchases.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from .parsing import Record, utcnow
+from .trading import TradingClient, add, add_pagination, new_request, to_dicts
+
+CALL = "GetMyeBayBuying"
+ENTRIES_PER_PAGE = 200
+#: The longest WonList window eBay allows.
+DURATION_IN_DAYS = 60
+
+
+def _won_list_request(duration_in_days: int):
+    def build(page: int, per_page: int):
+        request = new_request(CALL)
+        won = add(request, "WonList")
+        add(won, "Include", True)
+        add(won, "DurationInDays", duration_in_days)
+        add_pagination(won, per_page, page)
+        return request
+
+    return build
+
+
+def _transactions(order_transaction: dict[str, Any], account_id: str) -> list[dict[str, Any]]:
+    """Flatten one OrderTransaction into Transaction dicts.
+
+    A bare ``Transaction`` is returned as is. For an ``Order`` with ``TransactionArray``, each
+    Transaction is returned with the order (without its TransactionArray) in the schema's own
+    ``ContainingOrder`` element, unless the Transaction already has one.
+    """
+    rec = Record(order_transaction, call_name=CALL, account_id=account_id)
+    result = [t for t in rec.items("Transaction")]
+    order = rec.get("Order")
+    if isinstance(order, dict):
+        order_rec = Record(order, call_name=CALL, account_id=account_id, id_field="OrderID")
+        summary = {k: v for k, v in order.items() if k != "TransactionArray"}
+        for txn in order_rec.items("TransactionArray.Transaction"):
+            if isinstance(txn, dict) and "ContainingOrder" not in txn:
+                txn = {**copy.deepcopy(txn), "ContainingOrder": summary}
+            result.append(txn)
+    return result
+
+
+def iter_purchases(
+    client: TradingClient, *, duration_in_days: int = DURATION_IN_DAYS, entries_per_page: int = ENTRIES_PER_PAGE
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield pages of won Transaction dicts (``WonList/OrderTransactionArray/OrderTransaction``)."""
+    for page in client.paginate(
+        CALL,
+        "WonList",
+        _won_list_request(duration_in_days),
+        item_path="OrderTransactionArray/OrderTransaction",
+        entries_per_page=entries_per_page,
+    ):
+        transactions: list[dict[str, Any]] = []
+        for order_transaction in to_dicts(page):
+            transactions.extend(_transactions(order_transaction, client.account_id))
+        if transactions:
+            yield transactions
+
+
+def purchase_row(account_id: str, txn: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
+    """Return the ``ebay_buyer`` row of one won Transaction.
+
+    ``order_line_item_id`` is ``OrderLineItemID`` (else ``<ItemID>-<TransactionID>``);
+    ``order_status`` is the containing order's OrderStatus, else ``Status.CompleteStatus``;
+    ``source_updated_at`` is ``Status.LastTimeModified`` when present, else the fetch time.
+    """
+    rec = Record(txn, call_name=CALL, account_id=account_id, id_field=("OrderLineItemID", "TransactionID"))
+    item_id = rec.text("Item.ItemID")
+    transaction_id = rec.text("TransactionID")
+    order_line_item_id = rec.text("OrderLineItemID")
+    if not order_line_item_id and item_id and transaction_id:
+        order_line_item_id = f"{item_id}-{transaction_id}"
+    price, currency = rec.amount("TransactionPrice")
+    return {
+        "ebay_account_id": account_id,
+        "order_line_item_id": order_line_item_id,
+        "item_id": item_id,
+        "transaction_id": transaction_id,
+        "order_id": rec.text("ContainingOrder.OrderID") or rec.text("ExtendedOrderID"),
+        "title": rec.text("Item.Title"),
+        "seller_user_id": rec.text("Item.Seller.UserID"),
+        "quantity_purchased": rec.integer("QuantityPurchased"),
+        "transaction_price_value": price,
+        "transaction_price_currency": currency,
+        "created_date": rec.timestamp("CreatedDate"),
+        "paid_time": rec.timestamp("PaidTime"),
+        "shipped_time": rec.timestamp("ShippedTime"),
+        "order_status": rec.text("ContainingOrder.OrderStatus") or rec.text("Status.CompleteStatus"),
+        "raw": txn,
+        "source_updated_at": rec.timestamp("Status.LastTimeModified") or fetched_at or utcnow(),
+    }

@@ -1,0 +1,200 @@
+"""Fulfillment API: orders, their line items, and payment disputes.
+
+Call cost: ``iter_orders`` makes one getOrders call per 200 orders. ``iter_disputes`` makes one
+getPaymentDisputeSummaries call per 200 disputes (per window of at most 90 days, eBay's
+limit) plus one getPaymentDispute call per dispute, because only the detail carries the seller
+response, outcome and revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from .parsing import Record, date_windows, format_timestamp, utcnow
+from .rest import EbayRestClient
+
+ORDERS_PAGE_SIZE = 200
+DISPUTES_PAGE_SIZE = 200
+#: eBay accepts open-date ranges of at most 90 days for payment dispute searches.
+DISPUTE_WINDOW = timedelta(days=90)
+
+GET_ORDERS = "getOrders"
+GET_DISPUTE_SUMMARIES = "getPaymentDisputeSummaries"
+GET_DISPUTE = "getPaymentDispute"
+
+
+def iter_orders(
+    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = ORDERS_PAGE_SIZE
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield pages of Order objects last modified in ``[since, until]`` (both inclusive, as eBay filters)."""
+    flt = f"lastmodifieddate:[{format_timestamp(since)}..{format_timestamp(until)}]"
+    yield from client.paginate("fulfillment", "/order", {"filter": flt}, GET_ORDERS, "orders", page_size)
+
+
+def iter_disputes(
+    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = DISPUTES_PAGE_SIZE
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield pages of PaymentDispute details for disputes opened in ``[since, until]``.
+
+    Searches summaries in windows of at most 90 days, then fetches each dispute's detail.
+    """
+    for start, end in date_windows(since, until, DISPUTE_WINDOW):
+        params = {"open_date_from": format_timestamp(start), "open_date_to": format_timestamp(end)}
+        for page in client.paginate(
+            "disputes", "/payment_dispute_summary", params, GET_DISPUTE_SUMMARIES, "paymentDisputeSummaries", page_size
+        ):
+            details = []
+            for summary in page:
+                rec = Record(summary, call_name=GET_DISPUTE_SUMMARIES, account_id=client.account_id)
+                dispute_id = rec.text("paymentDisputeId")
+                if not dispute_id:
+                    raise rec.fail("paymentDisputeId", "is missing")
+                details.append(
+                    client.get_json("disputes", f"/payment_dispute/{quote(dispute_id, safe='')}", None, GET_DISPUTE)
+                )
+            yield details
+
+
+def _order_record(order: dict[str, Any], account_id: str) -> Record:
+    return Record(order, call_name=GET_ORDERS, account_id=account_id, id_field="orderId")
+
+
+def _sum_present(*values: Decimal | None) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def order_row(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
+    """Return the ``ebay_orders`` row of one Order.
+
+    ``refunded_amount`` sums ``paymentSummary.refunds`` except FAILED ones (0 when the list is
+    empty); ``ship_to_country`` comes from the first fulfillment instruction's ship-to address.
+    """
+    rec = _order_record(order, account_id)
+    pricing = rec.child("pricingSummary")
+    subtotal, subtotal_cur = pricing.amount("priceSubtotal")
+    total, total_cur = pricing.amount("total")
+    refunded, refunded_cur = rec.sum_amounts("paymentSummary.refunds", skip={"refundStatus": ["FAILED"]})
+    instructions = rec.items("fulfillmentStartInstructions")
+    ship_to_country = None
+    if instructions:
+        first = Record(instructions[0], call_name=GET_ORDERS, account_id=account_id)
+        first.record_id = rec.record_id
+        ship_to_country = first.text("shippingStep.shipTo.contactAddress.countryCode")
+    last_modified = rec.timestamp("lastModifiedDate")
+    created = rec.timestamp("creationDate")
+    line_items = rec.items("lineItems")
+    return {
+        "ebay_account_id": account_id,
+        "order_id": rec.text("orderId"),
+        "creation_date": created,
+        "last_modified_date": last_modified,
+        "order_fulfillment_status": rec.text("orderFulfillmentStatus"),
+        "order_payment_status": rec.text("orderPaymentStatus"),
+        "cancel_state": rec.text("cancelStatus.cancelState"),
+        "buyer_username": rec.text("buyer.username"),
+        "seller_id": rec.text("sellerId"),
+        "sales_record_reference": rec.text("salesRecordReference"),
+        "currency": total_cur or subtotal_cur or refunded_cur,
+        "price_subtotal_value": subtotal,
+        "delivery_cost_value": pricing.amount("deliveryCost")[0],
+        "price_discount_value": pricing.amount("priceDiscount")[0],
+        "tax_value": pricing.amount("tax")[0],
+        "total_value": total,
+        "total_fee_basis_amount_value": rec.amount("totalFeeBasisAmount")[0],
+        "total_marketplace_fee_value": rec.amount("totalMarketplaceFee")[0],
+        "total_due_seller_value": rec.amount("paymentSummary.totalDueSeller")[0],
+        "refunded_amount_value": refunded,
+        "line_item_count": len(line_items),
+        "ship_to_country": ship_to_country,
+        "raw": order,
+        "source_updated_at": last_modified or created,
+    }
+
+
+def line_item_rows(account_id: str, order: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the ``order_line_items`` rows of one Order (one per line item).
+
+    ``legacy_transaction_id`` is the ``lineItemId`` (eBay's legacy Trading TransactionID);
+    ``tax`` sums ``taxes[]``, ``refunded_amount`` sums ``refunds[]``, ``delivery_cost`` adds the
+    shipping and handling costs; ``raw`` is the line item object itself.
+    """
+    order_rec = _order_record(order, account_id)
+    order_id = order_rec.text("orderId")
+    created = order_rec.timestamp("creationDate")
+    updated = order_rec.timestamp("lastModifiedDate") or created
+    rows = []
+    for item in order_rec.items("lineItems"):
+        rec = Record(item, call_name=GET_ORDERS, account_id=account_id, id_field="lineItemId")
+        if rec.record_id is None:
+            rec.record_id = order_id
+        line_item_id = rec.text("lineItemId")
+        if not line_item_id:
+            raise rec.fail("lineItemId", "is missing")
+        cost, cost_cur = rec.amount("lineItemCost")
+        total, total_cur = rec.amount("total")
+        tax, _ = rec.sum_amounts("taxes")
+        refunded, _ = rec.sum_amounts("refunds")
+        delivery = rec.child("deliveryCost")
+        rows.append(
+            {
+                "ebay_account_id": account_id,
+                "line_item_id": line_item_id,
+                "order_id": order_id,
+                "legacy_item_id": rec.text("legacyItemId"),
+                "legacy_variation_id": rec.text("legacyVariationId"),
+                "legacy_transaction_id": line_item_id,
+                "sku": rec.text("sku"),
+                "title": rec.text("title"),
+                "quantity": rec.integer("quantity"),
+                "currency": cost_cur or total_cur,
+                "line_item_cost_value": cost,
+                "discounted_line_item_cost_value": rec.amount("discountedLineItemCost")[0],
+                "delivery_cost_value": _sum_present(
+                    delivery.amount("shippingCost")[0], delivery.amount("handlingCost")[0]
+                ),
+                "tax_value": tax,
+                "total_value": total,
+                "refunded_amount_value": refunded,
+                "line_item_fulfillment_status": rec.text("lineItemFulfillmentStatus"),
+                "sold_format": rec.text("soldFormat"),
+                "listing_marketplace_id": rec.text("listingMarketplaceId"),
+                "purchase_marketplace_id": rec.text("purchaseMarketplaceId"),
+                "order_creation_date": created,
+                "raw": item,
+                "source_updated_at": updated,
+            }
+        )
+    return rows
+
+
+def dispute_row(account_id: str, dispute: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
+    """Return the ``ebay_disputes`` row of one PaymentDispute (detail or summary).
+
+    ``outcome`` is ``resolution.reasonForClosure``. eBay gives no last-change time for disputes,
+    so ``source_updated_at`` is the fetch time (``fetched_at``, default now).
+    """
+    rec = Record(dispute, call_name=GET_DISPUTE, account_id=account_id, id_field="paymentDisputeId")
+    amount, currency = rec.amount("amount")
+    return {
+        "ebay_account_id": account_id,
+        "payment_dispute_id": rec.text("paymentDisputeId"),
+        "order_id": rec.text("orderId"),
+        "payment_dispute_status": rec.text("paymentDisputeStatus"),
+        "reason": rec.text("reason"),
+        "buyer_username": rec.text("buyerUsername"),
+        "amount_value": amount,
+        "amount_currency": currency,
+        "open_date": rec.timestamp("openDate"),
+        "closed_date": rec.timestamp("closedDate"),
+        "respond_by_date": rec.timestamp("respondByDate"),
+        "seller_response": rec.text("sellerResponse"),
+        "outcome": rec.text("resolution.reasonForClosure"),
+        "revision": rec.integer("revision"),
+        "raw": dispute,
+        "source_updated_at": fetched_at or utcnow(),
+    }

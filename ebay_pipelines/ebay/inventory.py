@@ -1,0 +1,120 @@
+"""Inventory API: inventory items (by SKU) and their offers.
+
+Call cost: one getInventoryItems call per 200 items, and at least one getOffers call per SKU
+(eBay requires the ``sku`` parameter). Inventory records have no last-change time, so rows use
+the fetch time as ``source_updated_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from .errors import EbayApiError
+from .parsing import Record, utcnow
+from .rest import EbayRestClient
+
+INVENTORY_PAGE_SIZE = 200
+OFFERS_PAGE_SIZE = 200
+#: errorId of getOffers for a SKU without offers ("This Offer is not available.").
+NO_OFFERS_ERROR_ID = 25713
+
+GET_INVENTORY_ITEMS = "getInventoryItems"
+GET_OFFERS = "getOffers"
+
+
+def iter_inventory_items(
+    client: EbayRestClient, *, page_size: int = INVENTORY_PAGE_SIZE
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield pages of every InventoryItem of the account."""
+    yield from client.paginate(
+        "inventory", "/inventory_item", None, GET_INVENTORY_ITEMS, "inventoryItems", page_size
+    )
+
+
+def iter_offers_for_skus(
+    client: EbayRestClient, skus: Iterable[str], *, page_size: int = OFFERS_PAGE_SIZE
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield batches (up to ``page_size``) of Offer objects of the given SKUs, one getOffers per SKU.
+
+    A SKU without offers (HTTP 404, errorId 25713) is skipped.
+    """
+    batch: list[dict[str, Any]] = []
+    for sku in skus:
+        received = False
+        try:
+            for page in client.paginate("inventory", "/offer", {"sku": sku}, GET_OFFERS, "offers", page_size):
+                received = True
+                batch.extend(page)
+                if len(batch) >= page_size:
+                    yield batch
+                    batch = []
+        except EbayApiError as exc:
+            if received or exc.status != 404 or NO_OFFERS_ERROR_ID not in _ints(exc.error_ids):
+                raise
+    if batch:
+        yield batch
+
+
+def _ints(ids: Iterable[int | str]) -> set[int]:
+    result = set()
+    for value in ids:
+        try:
+            result.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+def inventory_row(account_id: str, item: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
+    """Return the ``ebay_inventory`` row of one InventoryItem."""
+    rec = Record(item, call_name=GET_INVENTORY_ITEMS, account_id=account_id, id_field="sku")
+    group_ids = rec.get("groupIds")
+    if group_ids is not None and not isinstance(group_ids, list):
+        raise rec.fail("groupIds", f"should be a list but is a {type(group_ids).__name__}")
+    image_urls = rec.get("product.imageUrls")
+    if image_urls is not None and not isinstance(image_urls, list):
+        raise rec.fail("product.imageUrls", f"should be a list but is a {type(image_urls).__name__}")
+    return {
+        "ebay_account_id": account_id,
+        "sku": rec.text("sku"),
+        "locale": rec.text("locale"),
+        "title": rec.text("product.title"),
+        "condition": rec.text("condition"),
+        "condition_description": rec.text("conditionDescription"),
+        "available_quantity": rec.integer("availability.shipToLocationAvailability.quantity"),
+        "brand": rec.text("product.brand"),
+        "mpn": rec.text("product.mpn"),
+        "epid": rec.text("product.epid"),
+        "image_count": None if image_urls is None else len(image_urls),
+        "group_ids": group_ids,
+        "raw": item,
+        "source_updated_at": fetched_at or utcnow(),
+    }
+
+
+def offer_row(account_id: str, offer: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
+    """Return the ``ebay_offers`` row of one Offer."""
+    rec = Record(offer, call_name=GET_OFFERS, account_id=account_id, id_field="offerId")
+    price, currency = rec.amount("pricingSummary.price")
+    return {
+        "ebay_account_id": account_id,
+        "offer_id": rec.text("offerId"),
+        "sku": rec.text("sku"),
+        "marketplace_id": rec.text("marketplaceId"),
+        "format": rec.text("format"),
+        "status": rec.text("status"),
+        "available_quantity": rec.integer("availableQuantity"),
+        "price_value": price,
+        "price_currency": currency,
+        "listing_id": rec.text("listing.listingId"),
+        "listing_status": rec.text("listing.listingStatus"),
+        "sold_quantity": rec.integer("listing.soldQuantity"),
+        "category_id": rec.text("categoryId"),
+        "merchant_location_key": rec.text("merchantLocationKey"),
+        "listing_duration": rec.text("listingDuration"),
+        "listing_start_date": rec.timestamp("listingStartDate"),
+        "raw": offer,
+        "source_updated_at": fetched_at or utcnow(),
+    }

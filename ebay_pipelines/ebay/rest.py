@@ -1,0 +1,313 @@
+"""HTTP client for eBay's REST APIs (Fulfillment, Finances, Inventory) and Post-Order v2.
+
+One ``requests.Session`` per client keeps connections alive. Every HTTP attempt is counted in
+``calls`` and logged with account, call, status and attempt; no token is ever logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from .config import EbaySettings
+from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TransportError
+from .retry import RetryPolicy, call_with_retries, retry_after_seconds
+from .signing import RequestSigner
+
+__all__ = ["EbayRestClient", "RetryPolicy", "TokenSource"]
+
+logger = logging.getLogger("ebay_pipelines.ebay")
+
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class TokenSource(Protocol):
+    """Anything that hands out an access token and can discard a rejected one."""
+
+    def get(self) -> str:
+        """Return a currently valid access token."""
+        ...
+
+    def invalidate(self) -> None:
+        """Discard the current token so the next ``get()`` refreshes it."""
+        ...
+
+
+class _Unauthorized(EbayApiError):
+    """HTTP 401: the access token was rejected (handled by one refresh and one retry)."""
+
+
+def _as_pairs(params: Params) -> list[tuple[str, Any]]:
+    if params is None:
+        return []
+    if isinstance(params, Mapping):
+        pairs: list[tuple[str, Any]] = []
+        for key, value in params.items():
+            if isinstance(value, (list, tuple)):
+                pairs.extend((key, v) for v in value)
+            elif value is not None:
+                pairs.append((key, value))
+        return pairs
+    return [(k, v) for k, v in params if v is not None]
+
+
+def error_details(body: object) -> tuple[list[int | str], str]:
+    """Extract eBay error ids and the first message from a REST ``errors[]`` or Post-Order error body."""
+    if not isinstance(body, dict):
+        return [], ""
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        wrapper = body.get("errorMessage")
+        errors = wrapper.get("error") if isinstance(wrapper, dict) else None
+    if isinstance(errors, dict):
+        errors = [errors]
+    if not isinstance(errors, list):
+        return [], ""
+    ids = [e.get("errorId") for e in errors if isinstance(e, dict) and e.get("errorId") is not None]
+    messages = [str(e.get("message") or e.get("longMessage") or "") for e in errors if isinstance(e, dict)]
+    return ids, next((m for m in messages if m), "")
+
+
+class EbayRestClient:
+    """Authenticated, retrying JSON client for one eBay account.
+
+    ``api`` arguments name an API family of :class:`EbaySettings` (``fulfillment``, ``disputes``,
+    ``finances``, ``inventory``, ``post-order``); paths are relative to that API's base URL.
+    Post-Order calls authenticate with ``IAF <token>``, all others with ``Bearer <token>``.
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        settings: EbaySettings,
+        tokens: TokenSource,
+        marketplace_id: str = "EBAY_US",
+        retry: RetryPolicy = RetryPolicy(),
+        signing: RequestSigner | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.settings = settings
+        self.tokens = tokens
+        self.marketplace_id = marketplace_id
+        self.retry = retry
+        self.signing = signing
+        self._owns_session = session is None
+        self.session = session or requests.Session()
+        #: HTTP attempts by (account_id, call_name), retries and refresh retries included.
+        self.calls: Counter[tuple[str, str]] = Counter()
+        #: Pages received by (account_id, call_name).
+        self.pages: Counter[tuple[str, str]] = Counter()
+
+    def __repr__(self) -> str:
+        return f"EbayRestClient(account_id={self.account_id!r}, marketplace_id={self.marketplace_id!r})"
+
+    def __enter__(self) -> EbayRestClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self.session.close()
+
+    def url(self, api: str, path: str) -> str:
+        """Return the absolute URL of ``path`` in ``api`` (absolute URLs pass through unchanged)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.settings.api_url(api) + "/" + path.lstrip("/")
+
+    def get_json(self, api: str, path: str, params: Params = None, call_name: str = "") -> dict[str, Any]:
+        """GET a JSON object, with retries, one token refresh on 401, and typed errors.
+
+        A 204 answer returns ``{}``.
+        """
+        return self._request("GET", self.url(api, path), api, call_name or path, params)
+
+    def paginate(
+        self,
+        api: str,
+        path: str,
+        params: Params,
+        call_name: str,
+        items_key: str,
+        page_size: int,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield the item list of every non-empty page of a paged REST collection.
+
+        Follows the envelope's ``next`` link until it is absent. If the collection never sends
+        ``next`` links although ``total`` shows more records after a full page, pages by record
+        ``offset``/``limit`` instead.
+        """
+        query = _as_pairs(params) + [("limit", page_size), ("offset", 0)]
+        received = 0
+        seen: set[str] = set()
+        body = self._request("GET", self.url(api, path), api, call_name, query)
+        while True:
+            items = body.get(items_key) if body else None
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise PayloadError(
+                    f"'{items_key}' is not a list", call_name=call_name, account_id=self.account_id
+                )
+            self.pages[(self.account_id, call_name)] += 1
+            received += len(items)
+            if items:
+                yield items
+            next_link = body.get("next") if body else None
+            if next_link:
+                next_url = self._same_origin(api, urljoin(self.url(api, path), str(next_link)))
+                if next_url in seen:
+                    raise PayloadError(
+                        "the 'next' link repeats an earlier page", call_name=call_name, account_id=self.account_id
+                    )
+                seen.add(next_url)
+                body = self._request("GET", next_url, api, call_name, None)
+                continue
+            total = body.get("total") if body else None
+            if (
+                not seen
+                and body
+                and "next" not in body
+                and isinstance(total, int)
+                and len(items) >= page_size
+                and received < total
+            ):
+                # No next links at all: page by record offset instead.
+                query = _as_pairs(params) + [("limit", page_size), ("offset", received)]
+                body = self._request("GET", self.url(api, path), api, call_name, query)
+                continue
+            return
+
+    # ------------------------------------------------------------------------------------------
+
+    def _same_origin(self, api: str, url: str) -> str:
+        """Keep a ``next`` link on the configured host, so the token never goes anywhere else."""
+        target = urlsplit(url)
+        base = urlsplit(self.settings.host(api))
+        if (target.scheme, target.netloc) == (base.scheme, base.netloc):
+            return url
+        prefix = base.path.rstrip("/")
+        path = target.path if not prefix or target.path.startswith(prefix + "/") else prefix + target.path
+        logger.debug("eBay next link on another host; kept on %s", base.netloc)
+        return urlunsplit((base.scheme, base.netloc, path, target.query, ""))
+
+    def _request(self, method: str, url: str, api: str, call_name: str, params: Params) -> dict[str, Any]:
+        state = {"attempt": 0, "refreshed": False}
+
+        def attempt() -> dict[str, Any]:
+            try:
+                return self._send(method, url, api, call_name, params, state)
+            except _Unauthorized as rejected:
+                if state["refreshed"]:
+                    raise self._rejected_after_refresh(rejected) from None
+                state["refreshed"] = True
+                logger.info("eBay call %s account=%s: access token rejected, refreshing once", call_name, self.account_id)
+                self.tokens.invalidate()
+                try:
+                    return self._send(method, url, api, call_name, params, state)
+                except _Unauthorized as again:
+                    raise self._rejected_after_refresh(again) from None
+
+        return call_with_retries(attempt, self.retry, call_name=call_name, account_id=self.account_id)
+
+    def _rejected_after_refresh(self, rejected: _Unauthorized) -> EbayApiError:
+        return EbayApiError(
+            "eBay rejected a freshly refreshed access token",
+            call_name=rejected.call_name,
+            account_id=self.account_id,
+            status=rejected.status,
+            error_ids=rejected.error_ids,
+        )
+
+    def _headers(self, api: str, token: str) -> dict[str, str]:
+        scheme = "IAF" if api == "post-order" else "Bearer"
+        headers = {
+            "Authorization": f"{scheme} {token}",
+            "X-EBAY-C-MARKETPLACE-ID": self.marketplace_id,
+            "Accept": "application/json",
+        }
+        if api == "post-order":
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _send(self, method: str, url: str, api: str, call_name: str, params: Params, state: dict) -> dict[str, Any]:
+        ctx = {"call_name": call_name, "account_id": self.account_id}
+        token = self.tokens.get()
+        request = requests.Request(method, url, params=_as_pairs(params), headers=self._headers(api, token))
+        prepared = self.session.prepare_request(request)
+        if self.signing is not None and self.signing.applies_to(api):
+            body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
+            prepared.headers.update(self.signing.headers(method, prepared.url or url, body))
+        state["attempt"] += 1
+        self.calls[(self.account_id, call_name)] += 1
+        started = time.monotonic()
+        try:
+            response = self.session.send(prepared, timeout=self.retry.timeout)
+            content = response.content
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            logger.warning(
+                "eBay %s %s account=%s attempt=%d failed: %s",
+                method,
+                call_name,
+                self.account_id,
+                state["attempt"],
+                type(exc).__name__,
+            )
+            raise TransportError(f"connection failed ({type(exc).__name__})", **ctx) from None
+        status = response.status_code
+        logger.debug(
+            "eBay %s %s account=%s attempt=%d status=%d %.3fs",
+            method,
+            call_name,
+            self.account_id,
+            state["attempt"],
+            status,
+            time.monotonic() - started,
+        )
+        if status == 204 or (200 <= status < 300 and not content.strip()):
+            return {}
+        body = self._parse(content, status, ctx)
+        if 200 <= status < 300:
+            if not isinstance(body, dict):
+                raise PayloadError("answer is not a JSON object", transient=True, **ctx)
+            warnings = body.get("warnings")
+            if warnings:
+                ids, message = error_details({"errors": warnings})
+                logger.warning("eBay call %s account=%s warnings %s: %s", call_name, self.account_id, ids, message)
+            return body
+        ids, message = error_details(body)
+        if status == 401:
+            raise _Unauthorized(message or "access token rejected", status=status, error_ids=ids, **ctx)
+        if status == 429:
+            raise RateLimited(
+                message or "rate limit reached",
+                retry_after=retry_after_seconds(response),
+                status=status,
+                error_ids=ids,
+                **ctx,
+            )
+        if status in RETRYABLE_STATUSES:
+            raise ServerError(message or f"eBay answered HTTP {status}", status=status, error_ids=ids, **ctx)
+        raise EbayApiError(message or f"eBay answered HTTP {status}", status=status, error_ids=ids, **ctx)
+
+    @staticmethod
+    def _parse(content: bytes, status: int, ctx: dict) -> object:
+        try:
+            return json.loads(content)
+        except ValueError:
+            if 200 <= status < 300:
+                raise PayloadError("malformed JSON in the answer", transient=True, **ctx) from None
+            return None
