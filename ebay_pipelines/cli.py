@@ -30,6 +30,8 @@ from ebay_pipelines.store.secrets import SecretKeyError, load_cipher
 from ebay_pipelines.store.urls import InvalidDatabaseUrl
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FAMILY_NAMES = ("orders", "transactions", "finances", "refunds", "disputes", "offers", "inventory",
+                "active_inventory", "messages", "buyer", "inquiries", "cases")
 EXPECTED_ERRORS = (DatabaseUnavailable, InvalidAccountId, UnknownAccount, InvalidDatabaseUrl, SecretKeyError, ValueError)
 
 
@@ -86,11 +88,21 @@ def install_instance_config(home: Path) -> Path:
     return destination
 
 
+def _demo_wanted(demo: bool | None) -> bool:
+    """The demo runs when asked, or by default when no eBay application keys are configured."""
+    if demo is not None:
+        return demo
+    return not (os.environ.get("EBAY_CLIENT_ID") or os.environ.get("EBAY_API_BASE_URL"))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the Dagster UI binds to.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port of the Dagster UI.")
+@click.option("--demo/--no-demo", default=None,
+              help="Start the eBay simulator with two demo accounts (default: when no eBay keys are set).")
+@click.option("--simulator-port", default=0, type=int, help="Port of the demo simulator (0: any free port).")
 @_friendly_errors
-def dev(host: str, port: int) -> None:
+def dev(host: str, port: int, demo: bool | None, simulator_port: int) -> None:
     """Start the database, apply migrations and run the Dagster UI and daemon with this project."""
     target = _ready_database()
     home = settings.dagster_home()
@@ -98,6 +110,15 @@ def dev(host: str, port: int) -> None:
     env = _dagster_environment(target, home)
     click.echo(f"Dagster home: {home}")
     click.echo(target.describe())
+    simulator = None
+    if _demo_wanted(demo):
+        from ebay_pipelines import demo as demo_setup
+
+        simulator = demo_setup.start_simulator(simulator_port)
+        env.update(demo_setup.simulator_environment(simulator))
+        added = demo_setup.register_demo_accounts(cached_engine(target.ebay_url), load_cipher(), simulator)
+        click.echo(f"demo: eBay simulator at {simulator.base_url}; demo accounts {', '.join(demo_setup.DEMO_ACCOUNTS)}"
+                   + (f" (registered {', '.join(added)})" if added else ""))
     click.echo(f"Dagster UI: http://{host}:{port}")
     command = [
         sys.executable, "-m", "dagster", "dev",
@@ -115,6 +136,8 @@ def dev(host: str, port: int) -> None:
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
         code = process.wait()
+    if simulator is not None:
+        simulator.stop()
     if target.embedded_data_dir is not None:
         from ebay_pipelines.store import embedded
 
@@ -188,6 +211,35 @@ def workers(state: str) -> None:
     with engine.connect() as conn:
         enabled = workers_enabled(conn)
     click.echo(f"workers {'enabled' if enabled else 'disabled'}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--port", default=8765, show_default=True, type=int, help="Port on 127.0.0.1.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Seed of the generated data.")
+@click.pass_context
+def simulator(ctx: click.Context, port: int, seed: int) -> None:
+    """Serve the local eBay API simulator (more options: python -m ebay_pipelines.simulator --help)."""
+    from ebay_pipelines.simulator.standalone import main as simulator_main
+
+    sys.exit(simulator_main(["--port", str(port), "--seed", str(seed), *ctx.args]))
+
+
+@main.command("run")
+@click.option("--account", "account_id", required=True, help="Account id to sync.")
+@click.option("--api", "family_name", required=True, help="Api family: " + ", ".join(FAMILY_NAMES) + ".")
+@click.option("--day", default=None, help="Day to sync (YYYY-MM-DD, window families; default: today UTC).")
+@click.option("--dagster-url", default="http://127.0.0.1:3000", show_default=True,
+              envvar="EBAY_PIPELINES_DAGSTER_URL", help="A running Dagster webserver to launch through.")
+@click.option("--in-process", is_flag=True, help="Run here even when a Dagster webserver is up.")
+@_friendly_errors
+def run_command(account_id: str, family_name: str, day: str | None, dagster_url: str, in_process: bool) -> None:
+    """Sync one account's api family now (what POST /ebay/workers/run did)."""
+    from ebay_pipelines import manual_run
+
+    launched = manual_run.launch(account_id, family_name, day, None if in_process else dagster_url)
+    click.echo(launched.describe())
+    if launched.failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -103,3 +103,57 @@ def project_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: s
     monkeypatch.delenv("EBAY_PIPELINES_DAGSTER_DATABASE_URL", raising=False)
     monkeypatch.setenv("EBAY_PIPELINES_SECRET_KEY", "test-secret-key-for-ebay-pipelines")
     return home
+
+
+# ------------------------------------------------------------------------------------------
+# eBay simulator and Dagster fixtures for end-to-end tests
+# ------------------------------------------------------------------------------------------
+
+SIM_NOW = "2026-11-01T12:00:00+00:00"
+TEST_SECRET = "test-secret-key-for-ebay-pipelines"
+os.environ.setdefault("EBAY_PIPELINES_STEP_RETRIES", "0")
+
+
+@pytest.fixture
+def sim():
+    """A running eBay simulator with a fixed clock (2026-11-01 12:00 UTC)."""
+    from datetime import datetime
+
+    from ebay_pipelines.simulator import EbaySimulator, SimulatorConfig
+
+    simulator = EbaySimulator(SimulatorConfig(seed=11, now=datetime.fromisoformat(SIM_NOW)))
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def ebay_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, sim) -> str:
+    """Point the project at the test database and the simulator; return the database URL."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    monkeypatch.setenv("EBAY_PIPELINES_DATABASE_URL", database_url)
+    monkeypatch.setenv("EBAY_PIPELINES_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("EBAY_API_BASE_URL", sim.base_url)
+    monkeypatch.setenv("EBAY_CLIENT_ID", sim.client_id)
+    monkeypatch.setenv("EBAY_CLIENT_SECRET", sim.client_secret)
+    monkeypatch.delenv("EBAY_ENVIRONMENT", raising=False)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def dagster_storage_url(pg_server_url: str) -> str:
+    """A PostgreSQL database for Dagster's own storage, shared by the session's test instances."""
+    return create_database(pg_server_url, "dagster_test_storage")
+
+
+@pytest.fixture
+def dagster_instance(dagster_storage_url: str, monkeypatch: pytest.MonkeyPatch):
+    """A Dagster instance whose runs, events and schedules live in PostgreSQL."""
+    import dagster as dg
+
+    dagster_home = os.environ.get("DAGSTER_HOME")
+    with dg.instance_for_test(overrides={"storage": {"postgres": {"postgres_url": dagster_storage_url}}}) as instance:
+        if dagster_home:
+            monkeypatch.setenv("DAGSTER_HOME", dagster_home)
+        yield instance

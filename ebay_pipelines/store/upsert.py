@@ -75,8 +75,10 @@ def _statement(table: sa.Table, columns: list[str]) -> sa.Insert:
     updatable = [c for c in columns if c not in key and c not in BOOKKEEPING]
     set_ = {c: stmt.excluded[c] for c in updatable}
     set_["synced_at"] = sa.func.now()
-    changed = sa.tuple_(*[table.c[c] for c in updatable]).is_distinct_from(
-        sa.tuple_(*[stmt.excluded[c] for c in updatable])
+    # A row only counts as changed when its data differs: a newer fetch time alone is no change.
+    compared = [c for c in updatable if c != "source_updated_at"]
+    changed = sa.tuple_(*[table.c[c] for c in compared]).is_distinct_from(
+        sa.tuple_(*[stmt.excluded[c] for c in compared])
     )
     not_older = sa.or_(
         table.c.source_updated_at.is_(None),

@@ -1,0 +1,103 @@
+"""One multi-asset per api family, generated from the family spec table.
+
+Each family's step checks the kill switches, opens its ``ebay_worker_run`` row and yields one
+output per table; the IO manager then streams eBay's pages into PostgreSQL. A switched-off family
+yields no output (nothing materializes) and its run row says ``skipped`` with the reason.
+"""
+
+
+import os
+from collections.abc import Iterator
+
+import dagster as dg
+
+from ebay_pipelines.defs.partitions import account_partitions, parse_partition_key, window_partitions
+from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
+from ebay_pipelines.store.tables import metadata as table_metadata
+from ebay_pipelines.sync import partition_sync
+from ebay_pipelines.sync.families import FAMILIES, FamilySpec
+
+OWNERS = ["team:ebay-sync"]
+IO_MANAGER_KEY = "ebay_io_manager"
+ACCOUNT_POOL = "ebay_api"
+# Step retries for transient failures (rate limits, 5xx, dropped connections) after the HTTP
+# client's own retries gave up; non-transient errors (a revoked token) are never retried.
+STEP_RETRIES = int(os.environ.get("EBAY_PIPELINES_STEP_RETRIES", "2"))
+
+
+def column_schema(table_name: str) -> dg.TableSchema:
+    """Return a table's columns as Dagster column-schema metadata."""
+    table = table_metadata.tables[table_name]
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=str(c.type).lower(),
+                description=c.comment,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=False),
+            )
+            for c in table.columns
+        ]
+    )
+
+
+def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
+    return dg.AssetOut(
+        key=dg.AssetKey(table),
+        description=f"{spec.description} Table `{table}` (family `{spec.name}`).",
+        io_manager_key=IO_MANAGER_KEY,
+        is_required=False,
+        group_name=spec.name,
+        owners=OWNERS,
+        kinds={"postgres", "ebay"},
+        tags={"api_family": spec.name, "sync": "window" if spec.windowed else "snapshot"},
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=spec.max_lag * 2, warn_window=spec.max_lag),
+        metadata={
+            "dagster/column_schema": column_schema(table),
+            "dagster/table_name": table,
+            "api_family": spec.name,
+            "ebay_calls": ", ".join(spec.ebay_calls),
+            "window_filter": spec.window_filter or "none (snapshot)",
+            "overlap_minutes": int(spec.overlap.total_seconds() // 60) if spec.windowed else 0,
+            "first_backfill_days": spec.first_backfill_days,
+        },
+    )
+
+
+def build_family_asset(spec: FamilySpec) -> dg.AssetsDefinition:
+    """Build the multi-asset that syncs ``spec`` for one partition per run."""
+
+    @dg.multi_asset(
+        name=f"sync_{spec.name}",
+        outs={table: _out(spec, table) for table in spec.tables},
+        partitions_def=window_partitions if spec.windowed else account_partitions,
+        deps=[dg.AssetKey(t) for t in spec.upstream],
+        can_subset=False,
+        pool=ACCOUNT_POOL,
+        op_tags={"api_family": spec.name},
+        retry_policy=dg.RetryPolicy(max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+    )
+    def _sync(context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource) -> Iterator[dg.Output]:
+        target = parse_partition_key(context.partition_key)
+        engine = postgres.get_engine()
+        began = partition_sync.begin(
+            engine,
+            spec,
+            target.account_id,
+            target.day,
+            partition_key=target.key,
+            dagster_run_id=context.run_id,
+            clients_factory=lambda: ebay.clients_for(engine, target.account_id),
+        )
+        if isinstance(began, partition_sync.Skipped):
+            context.log.warning(f"account {target.account_id} family {spec.name} {target.key}: skipped: {began.reason}")
+            return
+        window = f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
+        context.log.info(f"account {target.account_id} family {spec.name} {target.key}: syncing {window}")
+        for table in spec.tables:
+            yield dg.Output(began, output_name=table)
+
+    return _sync
+
+
+FAMILY_ASSETS: list[dg.AssetsDefinition] = [build_family_asset(spec) for spec in FAMILIES]

@@ -1,0 +1,32 @@
+"""Run requests for one family partition, tagged for the run queue's concurrency limits."""
+
+from datetime import date
+
+import dagster as dg
+
+from ebay_pipelines.defs.jobs import job_name
+from ebay_pipelines.defs.partitions import window_key
+from ebay_pipelines.sync.families import FamilySpec
+
+# dagster.yaml limits runs per unique value of these tags (see tag_concurrency_limits).
+ACCOUNT_TAG = "ebay/account"
+ACCOUNT_FAMILY_TAG = "ebay/account_family"
+
+
+def partition_key_for(spec: FamilySpec, account_id: str, day: date | None) -> str:
+    """Return the partition key of a family's account (and day, for window families)."""
+    if spec.windowed:
+        assert day is not None, f"family {spec.name} needs a day"
+        return str(window_key(account_id, day))
+    return account_id
+
+
+def family_run_request(spec: FamilySpec, account_id: str, day: date | None, run_key: str | None,
+                       reason: str) -> dg.RunRequest:
+    """Return a run request syncing one family partition, tagged with its account."""
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=job_name(spec),
+        partition_key=partition_key_for(spec, account_id, day),
+        tags={ACCOUNT_TAG: account_id, ACCOUNT_FAMILY_TAG: f"{account_id}.{spec.name}", "ebay/reason": reason},
+    )

@@ -1,0 +1,170 @@
+"""Sensors: new accounts and their initial backfill, run failures, and stale run rows."""
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import dagster as dg
+
+from ebay_pipelines.defs.jobs import FAMILY_JOBS
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, START_DATE, account_partitions
+from ebay_pipelines.defs.requests import family_run_request
+from ebay_pipelines.defs.resources import PostgresResource
+from ebay_pipelines.store import mirrors
+from ebay_pipelines.store.accounts import list_accounts
+from ebay_pipelines.sync.families import FAMILIES, FamilySpec, family
+
+MAX_RUNS_PER_TICK = int(os.environ.get("EBAY_PIPELINES_BACKFILL_RUNS_PER_TICK", "20"))
+STALE_RUN_TIMEOUT = timedelta(minutes=int(os.environ.get("EBAY_PIPELINES_STALE_RUN_MINUTES", "30")))
+
+
+def backfill_tasks(start: date, first_day: date | None = None) -> list[tuple[str, date | None]]:
+    """The initial backfill of one account, newest first and round-robin across families.
+
+    Snapshot families come first (one run each), then each window family's days from ``start``
+    going back its ``first_backfill_days``, interleaved so every family lands its latest day early.
+    """
+    first_day = first_day or date.fromisoformat(START_DATE)
+    tasks: list[tuple[str, date | None]] = [(s.name, None) for s in FAMILIES if not s.windowed]
+    longest = max(s.first_backfill_days for s in FAMILIES if s.windowed)
+    for offset in range(longest):
+        day = start - timedelta(days=offset)
+        if day < first_day:
+            break
+        tasks.extend((s.name, day) for s in FAMILIES if s.windowed and offset < s.first_backfill_days)
+    return tasks
+
+
+@dataclass
+class BackfillQueue:
+    """Sensor cursor: for each account still backfilling, its start day and next task index."""
+
+    pending: dict[str, dict[str, str | int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cursor: str | None) -> "BackfillQueue":
+        """Read the queue from a sensor cursor (empty when there is none)."""
+        return cls(pending=json.loads(cursor)["pending"]) if cursor else cls()
+
+    def dump(self) -> str:
+        """Serialize the queue as a sensor cursor."""
+        return json.dumps({"pending": self.pending}, sort_keys=True)
+
+    def enqueue(self, account_id: str, start: date) -> None:
+        """Start an account's initial backfill at ``start`` (today)."""
+        self.pending.setdefault(account_id, {"start": start.isoformat(), "next": 0})
+
+    def drop(self, account_id: str) -> None:
+        """Forget an account (deleted or disabled)."""
+        self.pending.pop(account_id, None)
+
+    def take(self, limit: int) -> list[tuple[str, str, date | None]]:
+        """Return up to ``limit`` (account, family, day) tasks, round-robin across accounts."""
+        taken: list[tuple[str, str, date | None]] = []
+        progress = True
+        while len(taken) < limit and self.pending and progress:
+            progress = False
+            for account_id in sorted(self.pending):
+                if len(taken) >= limit:
+                    break
+                state = self.pending[account_id]
+                tasks = backfill_tasks(date.fromisoformat(str(state["start"])))
+                index = int(state["next"])
+                if index >= len(tasks):
+                    del self.pending[account_id]
+                    continue
+                family_name, day = tasks[index]
+                taken.append((account_id, family_name, day))
+                state["next"] = index + 1
+                progress = True
+                if index + 1 >= len(tasks):
+                    del self.pending[account_id]
+        return taken
+
+
+@dg.sensor(
+    name="ebay_accounts_sensor",
+    jobs=list(FAMILY_JOBS.values()),
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds enabled accounts of ebay_accounts as partitions, removes deleted ones, and requests each "
+    "new account's initial backfill a bounded number of runs per tick.",
+)
+def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
+    """Keep the account partitions in step with ``ebay_accounts`` and feed initial backfills."""
+    engine = postgres.get_engine()
+    with engine.connect() as conn:
+        accounts = list_accounts(conn)
+    registered = {a.account_id for a in accounts}
+    enabled = {a.account_id for a in accounts if a.enabled}
+    existing = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+    to_add = sorted(enabled - existing)
+    to_remove = sorted(existing - registered)
+
+    queue = BackfillQueue.load(context.cursor)
+    today = datetime.now(timezone.utc).date()
+    for account_id in to_add:
+        queue.enqueue(account_id, today)
+    for account_id in list(queue.pending):
+        if account_id not in enabled:
+            queue.drop(account_id)
+    requests = [
+        family_run_request(family(name), account_id, day, f"backfill:{account_id}:{name}:{day or 'snapshot'}", "initial backfill")
+        for account_id, name, day in queue.take(MAX_RUNS_PER_TICK)
+    ]
+    partition_requests = []
+    if to_add:
+        partition_requests.append(account_partitions.build_add_request(to_add))
+    if to_remove:
+        partition_requests.append(account_partitions.build_delete_request(to_remove))
+    if to_add or to_remove or requests:
+        context.log.info(f"accounts added {to_add}, removed {to_remove}; {len(requests)} backfill runs requested, "
+                         f"{len(queue.pending)} accounts still backfilling")
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=queue.dump())
+
+
+def _close_runs_of(context: dg.RunStatusSensorContext, postgres: PostgresResource, what: str) -> None:
+    run = context.dagster_run
+    reason = f"Dagster run {run.run_id} {what}"
+    if context.failure_event is not None and context.failure_event.message:
+        reason += f": {context.failure_event.message}"
+    closed = mirrors.fail_runs_of_dagster_run(postgres.get_engine(), run.run_id, reason)
+    if closed:
+        context.log.info(f"closed {closed} ebay_worker_run row(s) of run {run.run_id} as error")
+
+
+@dg.run_failure_sensor(
+    name="ebay_run_failure_sensor",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A run that failed outside the IO manager (crash, step error) still closes its run rows as error.",
+)
+def ebay_run_failure_sensor(context: dg.RunFailureSensorContext, postgres: PostgresResource) -> None:
+    """Close the failed run's ``ebay_worker_run`` rows as error with the reason."""
+    _close_runs_of(context, postgres, "failed")
+
+
+@dg.run_status_sensor(
+    name="ebay_run_canceled_sensor",
+    run_status=dg.DagsterRunStatus.CANCELED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A canceled run closes its run rows as error.",
+)
+def ebay_run_canceled_sensor(context: dg.RunStatusSensorContext, postgres: PostgresResource) -> None:
+    """Close the canceled run's ``ebay_worker_run`` rows as error."""
+    _close_runs_of(context, postgres, "was canceled")
+
+
+@dg.sensor(
+    name="ebay_stale_runs_sensor",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Closes ebay_worker_run rows left running without a heartbeat for longer than the timeout.",
+)
+def ebay_stale_runs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SkipReason:
+    """Sweep run rows whose process died without telling anyone."""
+    closed = mirrors.close_stale_runs(postgres.get_engine(), STALE_RUN_TIMEOUT)
+    return dg.SkipReason(f"closed {closed} stale run row(s)" if closed else "no stale run rows")
+
+
+SENSORS = [ebay_accounts_sensor, ebay_run_failure_sensor, ebay_run_canceled_sensor, ebay_stale_runs_sensor]

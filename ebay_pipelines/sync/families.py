@@ -1,0 +1,309 @@
+"""The one table of api-family specs that drives assets, schedules and the compatibility mirrors.
+
+Each family names the eBay calls it makes, the tables it fills, its window rules and cadence, and
+a small fetch function that turns eBay's pages into row pages for those tables. Nothing here
+knows Dagster; nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messages, postorder, selling
+from ebay_pipelines.ebay.rest import EbayRestClient
+from ebay_pipelines.ebay.trading import TradingClient
+from ebay_pipelines.store.partition_writer import RowPage
+from ebay_pipelines.sync.windows import Window
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """Everything a family's fetch needs for one partition."""
+
+    account_id: str
+    window: Window | None
+    rest: EbayRestClient
+    trading: TradingClient
+    fetched_at: datetime
+
+    @property
+    def since(self) -> datetime:
+        """Start of the window (window families only)."""
+        assert self.window is not None, "snapshot families have no window"
+        return self.window.start
+
+    @property
+    def until(self) -> datetime:
+        """End of the window (window families only)."""
+        assert self.window is not None, "snapshot families have no window"
+        return self.window.end
+
+
+Fetch = Callable[[FetchContext], Iterator[RowPage]]
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """How one api family syncs: calls, tables, window, cadence and freshness."""
+
+    name: str
+    tables: tuple[str, ...]
+    description: str
+    ebay_calls: tuple[str, ...]
+    fetch: Fetch
+    windowed: bool = True
+    window_filter: str | None = None
+    window_columns: dict[str, str] = field(default_factory=dict)
+    overlap: timedelta = timedelta(minutes=60)
+    first_backfill_days: int = 90
+    cron: str = "0 * * * *"
+    max_lag: timedelta = timedelta(hours=3)
+    prune_missing: bool = False
+    upstream: tuple[str, ...] = ()
+
+
+def _orders(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in fulfillment.iter_orders(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(
+            rows={
+                "ebay_orders": [fulfillment.order_row(a, o) for o in page],
+                "order_line_items": [row for o in page for row in fulfillment.line_item_rows(a, o)],
+            },
+            fetched=len(page),
+        )
+
+
+def _transactions(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(rows={"ebay_transactions": [finances.legacy_transaction_row(a, t) for t in page]}, fetched=len(page))
+
+
+def _finances(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(
+            rows={
+                "ebay_finances_transactions": [finances.finance_transaction_row(a, t) for t in page],
+                "ebay_finances_fees": [row for t in page for row in finances.fee_rows(a, t)],
+            },
+            fetched=len(page),
+        )
+
+
+def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND"):
+        yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in page]}, fetched=len(page))
+    for page in postorder.iter_returns(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(rows={"ebay_refunds": [postorder.return_refund_row(a, r) for r in page]}, fetched=len(page))
+
+
+def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(
+            rows={"ebay_disputes": [fulfillment.dispute_row(a, d, fetched_at=ctx.fetched_at) for d in page]},
+            fetched=len(page),
+        )
+
+
+def _offers(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for items in inventory.iter_inventory_items(ctx.rest):
+        skus = [item["sku"] for item in items if item.get("sku")]
+        for page in inventory.iter_offers_for_skus(ctx.rest, skus):
+            yield RowPage(
+                rows={"ebay_offers": [inventory.offer_row(a, o, fetched_at=ctx.fetched_at) for o in page]},
+                fetched=len(page),
+            )
+
+
+def _inventory(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in inventory.iter_inventory_items(ctx.rest):
+        yield RowPage(
+            rows={"ebay_inventory": [inventory.inventory_row(a, i, fetched_at=ctx.fetched_at) for i in page]},
+            fetched=len(page),
+        )
+
+
+def _active_inventory(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in selling.iter_active_listings(ctx.trading):
+        yield RowPage(
+            rows={"ebay_active_inventory": [selling.active_listing_row(a, i, fetched_at=ctx.fetched_at) for i in page]},
+            fetched=len(page),
+        )
+
+
+def _messages(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in messages.iter_messages(ctx.trading, ctx.since, ctx.until):
+        yield RowPage(
+            rows={"ebay_messages": [messages.message_row(a, m, fetched_at=ctx.fetched_at) for m in page]},
+            fetched=len(page),
+        )
+
+
+def _buyer(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in buying.iter_purchases(ctx.trading):
+        yield RowPage(
+            rows={"ebay_buyer": [buying.purchase_row(a, t, fetched_at=ctx.fetched_at) for t in page]},
+            fetched=len(page),
+        )
+
+
+def _inquiries(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(rows={"ebay_inquiries": [postorder.inquiry_row(a, i) for i in page]}, fetched=len(page))
+
+
+def _cases(ctx: FetchContext) -> Iterator[RowPage]:
+    a = ctx.account_id
+    for page in postorder.iter_cases(ctx.rest, ctx.since, ctx.until):
+        yield RowPage(rows={"ebay_cases": [postorder.case_row(a, c) for c in page]}, fetched=len(page))
+
+
+SIX_HOURS = "0 */6 * * *"
+
+FAMILIES: tuple[FamilySpec, ...] = (
+    FamilySpec(
+        name="orders",
+        tables=("ebay_orders", "order_line_items"),
+        description="Orders and their line items from the Fulfillment API, windowed by last-modified date "
+        "so later payment, shipping and refund changes land.",
+        ebay_calls=("getOrders",),
+        fetch=_orders,
+        window_filter="lastmodifieddate",
+        window_columns={"ebay_orders": "last_modified_date", "order_line_items": "source_updated_at"},
+        cron="*/15 * * * *",
+        max_lag=timedelta(hours=1),
+    ),
+    FamilySpec(
+        name="transactions",
+        tables=("ebay_transactions",),
+        description="Finances API transactions in the legacy single-table shape.",
+        ebay_calls=("getTransactions",),
+        fetch=_transactions,
+        window_filter="transactionDate",
+        window_columns={"ebay_transactions": "transaction_date"},
+    ),
+    FamilySpec(
+        name="finances",
+        tables=("ebay_finances_transactions", "ebay_finances_fees"),
+        description="Finances API transactions with their marketplace fees in a separate table.",
+        ebay_calls=("getTransactions",),
+        fetch=_finances,
+        window_filter="transactionDate",
+        window_columns={"ebay_finances_transactions": "transaction_date", "ebay_finances_fees": "transaction_date"},
+    ),
+    FamilySpec(
+        name="refunds",
+        tables=("ebay_refunds",),
+        description="Refunds from REFUND finance transactions and from Post-Order returns.",
+        ebay_calls=("getTransactions", "searchReturns", "getReturn"),
+        fetch=_refunds,
+        window_filter="transactionDate / return creation date",
+        window_columns={"ebay_refunds": "refund_date"},
+        upstream=("ebay_finances_transactions",),
+    ),
+    FamilySpec(
+        name="disputes",
+        tables=("ebay_disputes",),
+        description="Payment disputes: summaries by open date, then each dispute's detail.",
+        ebay_calls=("getPaymentDisputeSummaries", "getPaymentDispute"),
+        fetch=_disputes,
+        window_filter="open_date_from/open_date_to",
+        window_columns={"ebay_disputes": "open_date"},
+    ),
+    FamilySpec(
+        name="offers",
+        tables=("ebay_offers",),
+        description="Snapshot of every offer, found by walking inventory items and asking for each SKU's offers.",
+        ebay_calls=("getInventoryItems", "getOffers"),
+        fetch=_offers,
+        windowed=False,
+        cron=SIX_HOURS,
+        max_lag=timedelta(hours=13),
+        prune_missing=True,
+    ),
+    FamilySpec(
+        name="inventory",
+        tables=("ebay_inventory",),
+        description="Snapshot of every inventory item (SKU) from the Inventory API.",
+        ebay_calls=("getInventoryItems",),
+        fetch=_inventory,
+        windowed=False,
+        cron=SIX_HOURS,
+        max_lag=timedelta(hours=13),
+        prune_missing=True,
+    ),
+    FamilySpec(
+        name="active_inventory",
+        tables=("ebay_active_inventory",),
+        description="Snapshot of active listings from Trading GetMyeBaySelling (ActiveList).",
+        ebay_calls=("GetMyeBaySelling",),
+        fetch=_active_inventory,
+        windowed=False,
+        cron=SIX_HOURS,
+        max_lag=timedelta(hours=13),
+        prune_missing=True,
+    ),
+    FamilySpec(
+        name="messages",
+        tables=("ebay_messages",),
+        description="Member messages from Trading GetMyMessages: headers for the window, then bodies 10 at a time.",
+        ebay_calls=("GetMyMessages",),
+        fetch=_messages,
+        window_filter="StartTime/EndTime",
+        window_columns={"ebay_messages": "receive_date"},
+        cron="*/15 * * * *",
+        max_lag=timedelta(hours=1),
+    ),
+    FamilySpec(
+        name="buyer",
+        tables=("ebay_buyer",),
+        description="Purchases (won items of the last 60 days) from Trading GetMyeBayBuying.",
+        ebay_calls=("GetMyeBayBuying",),
+        fetch=_buyer,
+        windowed=False,
+        first_backfill_days=30,
+        cron=SIX_HOURS,
+        max_lag=timedelta(hours=13),
+    ),
+    FamilySpec(
+        name="inquiries",
+        tables=("ebay_inquiries",),
+        description="Post-Order inquiries by creation date, with details where the summary lacks fields.",
+        ebay_calls=("searchInquiries", "getInquiry"),
+        fetch=_inquiries,
+        window_filter="inquiry_creation_date_range",
+        window_columns={"ebay_inquiries": "creation_date"},
+    ),
+    FamilySpec(
+        name="cases",
+        tables=("ebay_cases",),
+        description="Post-Order cases by creation date, with details where the summary lacks fields.",
+        ebay_calls=("searchCases", "getCase"),
+        fetch=_cases,
+        window_filter="case_creation_date_range",
+        window_columns={"ebay_cases": "creation_date"},
+    ),
+)
+
+FAMILIES_BY_NAME: dict[str, FamilySpec] = {spec.name: spec for spec in FAMILIES}
+FAMILY_OF_TABLE: dict[str, FamilySpec] = {table: spec for spec in FAMILIES for table in spec.tables}
+
+
+def family(name: str) -> FamilySpec:
+    """Return the spec of family ``name`` or raise a clear error listing the known ones."""
+    try:
+        return FAMILIES_BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown api family {name!r}; known: {', '.join(FAMILIES_BY_NAME)}") from None

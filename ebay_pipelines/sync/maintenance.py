@@ -1,0 +1,61 @@
+"""Token refresh ahead of expiry and account health probes, for every enabled account."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
+from ebay_pipelines.ebay.config import EbaySettings
+from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
+from ebay_pipelines.ebay.health import ProbeResult, probe_account
+from ebay_pipelines.store.accounts import list_accounts
+from ebay_pipelines.store.secrets import load_cipher
+from ebay_pipelines.store.tokens import DatabaseTokenStore
+from ebay_pipelines.sync.partition_sync import build_clients
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenRefreshResult:
+    """What happened to one account's access token."""
+
+    account_id: str
+    ok: bool
+    needs_reauthorization: bool = False
+    error: str | None = None
+
+
+def refresh_tokens(engine: Engine, margin: timedelta = timedelta(minutes=45),
+                   settings: EbaySettings | None = None) -> list[TokenRefreshResult]:
+    """Make sure every enabled account holds an access token valid for at least ``margin``."""
+    settings = settings or EbaySettings.from_env()
+    store = DatabaseTokenStore(engine, load_cipher())
+    oauth = OAuthClient(settings)
+    with engine.connect() as conn:
+        accounts = list_accounts(conn, enabled_only=True)
+    results = []
+    for account in accounts:
+        provider = AccessTokenProvider(account.account_id, oauth, store, refresh_margin=margin)
+        try:
+            provider.get()
+        except ReauthorizationRequired as exc:
+            log.warning("account %s: %s", account.account_id, exc)
+            results.append(TokenRefreshResult(account.account_id, False, True, str(exc)))
+            continue
+        except EbayError as exc:
+            log.warning("account %s: token refresh failed: %s", account.account_id, exc)
+            results.append(TokenRefreshResult(account.account_id, False, False, str(exc)))
+            continue
+        results.append(TokenRefreshResult(account.account_id, True))
+    return results
+
+
+def account_health(engine: Engine, account_id: str) -> list[ProbeResult]:
+    """Probe one account's token and each eBay API it syncs from."""
+    clients = build_clients(engine, account_id)
+    return probe_account(clients.rest, clients.trading)

@@ -1,0 +1,168 @@
+"""Sync of one family partition: switches, run lifecycle, lazy fetch and the atomic write.
+
+``begin`` checks the kill switches and opens the ``ebay_worker_run`` row; the returned
+:class:`PartitionSync` fetches nothing until :meth:`PartitionSync.write` streams eBay's pages into
+the database in one transaction. The Dagster layer calls ``begin`` in the asset and ``write`` in
+the IO manager; scripts and benchmarks can call both directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
+from ebay_pipelines.ebay.config import EbaySettings
+from ebay_pipelines.ebay.rest import EbayRestClient
+from ebay_pipelines.ebay.retry import RetryPolicy
+from ebay_pipelines.ebay.trading import TradingClient
+from ebay_pipelines.ids import validate_account_id
+from ebay_pipelines.store import mirrors
+from ebay_pipelines.store.accounts import get_account
+from ebay_pipelines.store.partition_writer import PartitionResult, SnapshotScope, write_partition
+from ebay_pipelines.store.secrets import load_cipher
+from ebay_pipelines.store.tokens import DatabaseTokenStore
+from ebay_pipelines.sync.families import FamilySpec, FetchContext
+from ebay_pipelines.sync.windows import Window, day_window
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EbayClients:
+    """The REST and Trading clients of one account, sharing one token provider."""
+
+    account_id: str
+    rest: EbayRestClient
+    trading: TradingClient
+    oauth: OAuthClient
+
+    def api_calls(self) -> int:
+        """Every HTTP attempt made so far by these clients (token grants included)."""
+        return sum(self.rest.calls.values()) + sum(self.trading.calls.values()) + sum(self.oauth.calls.values())
+
+    def calls_by_name(self) -> dict[str, int]:
+        """Calls made so far, by eBay call name."""
+        total: Counter[str] = Counter()
+        for counter in (self.rest.calls, self.trading.calls, self.oauth.calls):
+            for (_, name), n in counter.items():
+                total[name] += n
+        return dict(total)
+
+
+def build_clients(
+    engine: Engine, account_id: str, settings: EbaySettings | None = None, retry: RetryPolicy | None = None
+) -> EbayClients:
+    """Build the clients of a registered account, with tokens from ``ebay_tokens``."""
+    settings = settings or EbaySettings.from_env()
+    retry = retry or RetryPolicy()
+    with engine.connect() as conn:
+        account = get_account(conn, account_id)
+    oauth = OAuthClient(settings, retry=retry)
+    tokens = AccessTokenProvider(account_id, oauth, DatabaseTokenStore(engine, load_cipher()))
+    rest = EbayRestClient(account_id, settings, tokens, marketplace_id=account.marketplace_id, retry=retry)
+    trading = TradingClient(account_id, settings, tokens, retry=retry)
+    return EbayClients(account_id=account_id, rest=rest, trading=trading, oauth=oauth)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A partition sync that did not start because a switch is off."""
+
+    reason: str
+    run: mirrors.RunHandle
+
+
+@dataclass
+class PartitionSync:
+    """A started sync of one family partition; nothing is fetched before :meth:`write`."""
+
+    spec: FamilySpec
+    account_id: str
+    window: Window | None
+    run: mirrors.RunHandle
+    clients: EbayClients
+    fetched_at: datetime
+    partition_key: str
+    dagster_run_id: str | None
+    result: PartitionResult | None = field(default=None)
+
+    @property
+    def cursor_value(self) -> datetime:
+        """Where the cursor moves on success: the window's end, or the snapshot time."""
+        return self.window.end if self.window else self.fetched_at
+
+    def summary(self) -> dict[str, Any]:
+        """The run's identifying facts (window, partition, Dagster run) for ``summary_json``."""
+        window = self.window.as_dict() if self.window else {"window_from": self.fetched_at.isoformat(),
+                                                            "window_to": self.fetched_at.isoformat()}
+        return {**window, "partition_key": self.partition_key, "dagster_run_id": self.dagster_run_id,
+                "api_family": self.spec.name}
+
+    def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
+        """Fetch every page and write it atomically (once; later calls return the first result)."""
+        if self.result is None:
+            context = FetchContext(self.account_id, self.window, self.clients.rest, self.clients.trading, self.fetched_at)
+            snapshot = SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None
+            self.result = write_partition(
+                engine,
+                self.spec.fetch(context),
+                run=self.run,
+                summary=self.summary(),
+                cursor_value=self.cursor_value,
+                snapshot=snapshot,
+                batch_rows=batch_rows,
+                api_calls=self.clients.api_calls,
+            )
+            self.result.summary["calls_by_name"] = self.clients.calls_by_name()
+            log.info(
+                "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
+                self.account_id, self.spec.name, self.partition_key, self.result.fetched, self.result.pages,
+                self.clients.api_calls(), self.result.summary["total_stored"],
+            )
+        return self.result
+
+    def fail(self, engine: Engine, error: BaseException) -> None:
+        """Record a failure that happened before :meth:`write` could (it records its own)."""
+        if self.result is None:
+            mirrors.fail_run(engine, self.run, f"{type(error).__name__}: {error}", self.summary())
+
+
+def begin(
+    engine: Engine,
+    spec: FamilySpec,
+    account_id: str,
+    day: date | None,
+    *,
+    partition_key: str,
+    dagster_run_id: str | None = None,
+    now: datetime | None = None,
+    clients_factory: Callable[[], EbayClients] | None = None,
+) -> PartitionSync | Skipped:
+    """Check the switches, open the run row and return the (lazy) sync of one partition."""
+    validate_account_id(account_id)
+    now = now or datetime.now(timezone.utc)
+    if spec.windowed and day is None:
+        raise ValueError(f"family {spec.name} is windowed: a day is required")
+    window = day_window(day, spec.overlap, now) if spec.windowed and day is not None else None
+    with engine.begin() as conn:
+        get_account(conn, account_id)
+        mirrors.ensure_sync_state(conn, account_id, spec.name)
+        allowed, reason = mirrors.sync_allowed(conn, account_id, spec.name)
+    if not allowed:
+        assert reason is not None
+        return Skipped(reason, mirrors.skip_run(engine, account_id, spec.name, dagster_run_id, partition_key, reason))
+    summary = {**(window.as_dict() if window else {}), "partition_key": partition_key, "dagster_run_id": dagster_run_id}
+    run = mirrors.start_run(engine, account_id, spec.name, dagster_run_id, partition_key, summary)
+    try:
+        clients = clients_factory() if clients_factory else build_clients(engine, account_id)
+    except BaseException as exc:
+        mirrors.fail_run(engine, run, f"{type(exc).__name__}: {exc}")
+        raise
+    return PartitionSync(spec, account_id, window, run, clients, now, partition_key, dagster_run_id)
