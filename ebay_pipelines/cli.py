@@ -125,7 +125,7 @@ def dev(host: str, port: int, demo: bool | None, simulator_port: int) -> None:
         "-w", str(PROJECT_ROOT / "workspace.yaml"),
         "-h", host, "-p", str(port),
     ]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    process = subprocess.Popen(command, cwd=home, env=env)
 
     def _forward(signum: int, _frame: Any) -> None:
         process.send_signal(signum)

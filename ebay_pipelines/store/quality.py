@@ -57,14 +57,14 @@ def order_total_mismatches(conn: Connection) -> CheckOutcome:
         sa.select(
             order_line_items.c.ebay_account_id,
             order_line_items.c.order_id,
-            sa.func.sum(order_line_items.c.line_item_cost_value).label("items"),
+            sa.func.sum(order_line_items.c.line_item_cost_value).label("items_cost"),
         )
         .group_by(order_line_items.c.ebay_account_id, order_line_items.c.order_id)
         .subquery()
     )
     o = ebay_orders
     expected = (
-        sa.func.coalesce(li.c.items, 0)
+        sa.func.coalesce(li.c.items_cost, 0)
         + sa.func.coalesce(o.c.delivery_cost_value, 0)
         + sa.func.coalesce(o.c.tax_value, 0)
         - sa.func.abs(sa.func.coalesce(o.c.price_discount_value, 0))

@@ -1,0 +1,265 @@
+"""Sensors, schedules, the run-failure mirror and asset checks on a real Dagster instance."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from ebay_pipelines.defs import sensors
+from ebay_pipelines.defs.checks import QUALITY_CHECKS
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
+from ebay_pipelines.defs.requests import ACCOUNT_FAMILY_TAG, ACCOUNT_TAG
+from ebay_pipelines.defs.resources import PostgresResource
+from ebay_pipelines.defs.schedules import FAMILY_SCHEDULES
+from ebay_pipelines.store import mirrors
+from ebay_pipelines.store.accounts import add_account, set_account_enabled, set_workers_enabled
+from ebay_pipelines.store.secrets import load_cipher
+from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME
+from tests_support import fast_definitions, register_account, run_family
+
+WINDOW_FAMILIES = [s for s in FAMILIES if s.windowed]
+SNAPSHOT_FAMILIES = [s for s in FAMILIES if not s.windowed]
+
+
+def _apply_partition_requests(instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
+    for request in result.dynamic_partitions_requests or []:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+
+
+def _tick(instance: dg.DagsterInstance, postgres: PostgresResource, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"postgres": postgres})
+    result = sensors.ebay_accounts_sensor(context)
+    _apply_partition_requests(instance, result)
+    return result
+
+
+@pytest.fixture
+def postgres(project_env, database_url: str) -> PostgresResource:
+    return PostgresResource(database_url=database_url)
+
+
+def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    cipher = load_cipher()
+    for account in ("shop-a", "shop-b", "shop-off"):
+        add_account(engine, cipher, account, "refresh-token")
+    set_account_enabled(engine, "shop-off", False)
+    dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, ["gone-shop"])
+
+    first = _tick(dagster_instance, postgres, None)
+    partitions = set(dagster_instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+    assert {"shop-a", "shop-b"} <= partitions
+    assert "shop-off" not in partitions and "gone-shop" not in partitions
+
+    requested = list(first.run_requests or [])
+    cursor = first.cursor
+    ticks = 1
+    while True:
+        result = _tick(dagster_instance, postgres, cursor)
+        assert len(result.run_requests or []) <= sensors.MAX_RUNS_PER_TICK
+        cursor = result.cursor
+        ticks += 1
+        if not result.run_requests:
+            break
+        requested.extend(result.run_requests)
+        assert ticks < 200, "the backfill never finished"
+    assert len(first.run_requests) == sensors.MAX_RUNS_PER_TICK
+    assert ticks > 2, "the backfill was not spread over several ticks"
+
+    today = datetime.now(timezone.utc).date()
+    seen: dict[tuple[str, str], set] = defaultdict(set)
+    keys = [r.run_key for r in requested]
+    assert len(keys) == len(set(keys))
+    for request in requested:
+        account = request.tags[ACCOUNT_TAG]
+        family = request.tags[ACCOUNT_FAMILY_TAG].split(".", 1)[1]
+        assert request.job_name == f"sync_{family}_job"
+        seen[(account, family)].add(request.partition_key)
+    for account in ("shop-a", "shop-b"):
+        for spec in WINDOW_FAMILIES:
+            expected = {f"{account}|{(today - timedelta(days=d)).isoformat()}" for d in range(spec.first_backfill_days)}
+            assert seen[(account, spec.name)] == expected, spec.name
+        for spec in SNAPSHOT_FAMILIES:
+            assert seen[(account, spec.name)] == {account}
+    assert not any(account == "shop-off" for account, _ in seen)
+    # The newest day of every family is requested before any older day.
+    first_batch = {(r.tags[ACCOUNT_FAMILY_TAG], r.partition_key) for r in requested[:2 * len(FAMILIES)]}
+    assert ("shop-a.orders", f"shop-a|{today.isoformat()}") in first_batch
+
+    # A deleted account's partition is removed on the next tick; nothing is requested for it.
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from ebay_accounts where ebay_account_id = 'shop-b'"))
+    result = _tick(dagster_instance, postgres, cursor)
+    assert "shop-b" not in set(dagster_instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+    assert not result.run_requests
+
+
+def _schedule(name: str) -> dg.ScheduleDefinition:
+    return next(s for s in FAMILY_SCHEDULES if s.name == f"sync_{name}_schedule")
+
+
+class _Tick:
+    """A schedule tick's outcome: run requests or a skip message."""
+
+    def __init__(self, outcome) -> None:
+        self.run_requests = outcome if isinstance(outcome, list) else []
+        self.skip_message = outcome.skip_message if isinstance(outcome, dg.SkipReason) else None
+
+
+def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, postgres: PostgresResource, when: datetime):
+    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when, resources={"postgres": postgres})
+    return _Tick(schedule(context))
+
+
+def test_schedules_request_the_latest_window_per_enabled_account(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    cipher = load_cipher()
+    for account in ("shop-a", "shop-b", "shop-c"):
+        add_account(engine, cipher, account, "refresh-token")
+    dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, ["shop-a", "shop-b", "shop-c"])
+    set_account_enabled(engine, "shop-c", False)
+    mirrors.set_family_enabled(engine, "shop-b", "orders", False)
+
+    noon = datetime(2026, 11, 20, 12, 15, tzinfo=timezone.utc)
+    data = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
+    keys = sorted(r.partition_key for r in data.run_requests)
+    assert keys == ["shop-a|2026-11-20"]
+    assert data.run_requests[0].tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"
+
+    snapshot = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
+    assert sorted(r.partition_key for r in snapshot.run_requests) == ["shop-a", "shop-b"]
+
+    after_midnight = datetime(2026, 11, 21, 0, 0, tzinfo=timezone.utc)
+    late = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight)
+    assert sorted(r.partition_key for r in late.run_requests) == [
+        "shop-a|2026-11-20", "shop-a|2026-11-21", "shop-b|2026-11-20", "shop-b|2026-11-21"]
+
+    mirrors.set_family_enabled(engine, "shop-a", "orders", False)
+    skipped = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
+    assert not skipped.run_requests
+    assert "disabled for account shop-a" in skipped.skip_message and "disabled for account shop-b" in skipped.skip_message
+
+    set_workers_enabled(engine, False)
+    off = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
+    assert not off.run_requests and "disabled globally" in off.skip_message
+
+
+def test_every_family_has_a_schedule_with_its_cadence() -> None:
+    by_name = {s.name: s for s in FAMILY_SCHEDULES}
+    for spec in FAMILIES:
+        schedule = by_name[f"sync_{spec.name}_schedule"]
+        assert schedule.cron_schedule == spec.cron
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert FAMILIES_BY_NAME["orders"].cron == "*/15 * * * *" and FAMILIES_BY_NAME["messages"].cron == "*/15 * * * *"
+    assert FAMILIES_BY_NAME["finances"].cron == "0 * * * *" and FAMILIES_BY_NAME["offers"].cron == "0 */6 * * *"
+
+
+def test_failure_sensor_closes_the_rows_of_a_failed_run(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    @dg.op
+    def sync_step() -> None:
+        """Stands in for the step whose process is killed."""
+
+    @dg.job(name="sync_orders_job")
+    def job() -> None:
+        sync_step()
+
+    run = dagster_instance.create_run_for_job(job_def=job, tags={"dagster/partition": "shop-a|2026-11-20"})
+    # What a killed run process leaves behind: its row still says running.
+    handle = mirrors.start_run(engine, "shop-a", "orders", run.run_id, "shop-a|2026-11-20", {"window_from": "x"})
+    dagster_instance.report_run_failed(run, "run worker process was killed (SIGKILL)")
+    failure = next(r.event_log_entry for r in dagster_instance.get_records_for_run(run.run_id).records
+                   if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="ebay_run_failure_sensor", dagster_instance=dagster_instance,
+        dagster_run=dagster_instance.get_run_by_id(run.run_id), dagster_event=failure.dagster_event,
+    ).for_run_failure()
+    sensors.ebay_run_failure_sensor(context, postgres=postgres)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("select status, error_message from ebay_worker_run where id = :i"), {"i": handle.run_id}).one()
+        state = conn.execute(sa.text("select last_error, cursor_value from ebay_sync_state where ebay_account_id='shop-a'")).one()
+    assert row.status == "error" and run.run_id in row.error_message and "killed" in row.error_message
+    assert state.last_error == row.error_message and state.cursor_value is None
+    # A new run of the same account and family can start again.
+    mirrors.start_run(engine, "shop-a", "orders", "next-run", "shop-a|2026-11-20", {})
+
+
+def test_stale_run_sensor_closes_silent_rows(postgres: PostgresResource, engine: sa.Engine,
+                                             dagster_instance: dg.DagsterInstance) -> None:
+    handle = mirrors.start_run(engine, "shop-a", "orders", "r1", "k", {})
+    with engine.begin() as conn:
+        conn.execute(sa.text("update ebay_worker_run set heartbeat_at = now() - interval '2 hours' where id = :i"),
+                     {"i": handle.run_id})
+    context = dg.build_sensor_context(instance=dagster_instance, resources={"postgres": postgres})
+    result = sensors.ebay_stale_runs_sensor(context)
+    assert "closed 1 stale run row" in result.skip_message
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select status from ebay_worker_run where id = :i"), {"i": handle.run_id}).scalar() == "error"
+
+
+def _check(asset: str, name: str) -> dg.AssetChecksDefinition:
+    return next(c for c in QUALITY_CHECKS if c.check_key.asset_key == dg.AssetKey(asset) and c.check_key.name == name)
+
+
+def _run_check(asset: str, name: str, postgres: PostgresResource) -> dg.AssetCheckResult:
+    return _check(asset, name)(postgres=postgres)
+
+
+def test_asset_checks_pass_on_synced_data_and_fail_on_corruption(
+    ebay_env: str, sim, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    postgres = PostgresResource(database_url=ebay_env)
+    register_account(engine, sim, "acct-1", dagster_instance)
+    defs = fast_definitions(ebay_env)
+    for family in ("orders", "finances", "refunds", "disputes"):
+        for offset in range(14):
+            assert run_family(defs, dagster_instance, family, "acct-1", date(2026, 10, 31) - timedelta(days=offset)).success
+    with engine.connect() as conn:
+        counts = conn.execute(sa.text(
+            "select (select count(*) from ebay_orders), (select count(*) from ebay_finances_fees), "
+            "(select count(*) from ebay_refunds where order_id is not null), (select count(*) from ebay_disputes)")).one()
+    assert all(c > 0 for c in counts), counts
+
+    checks = [("ebay_orders", "no_duplicate_keys"), ("ebay_orders", "order_totals_match_line_items"),
+              ("ebay_finances_fees", "fees_belong_to_transactions"), ("ebay_refunds", "refunds_point_at_stored_orders"),
+              ("ebay_disputes", "disputes_point_at_stored_orders"), ("ebay_orders", "accounts_fresh")]
+    for asset, name in checks:
+        result = _run_check(asset, name, postgres)
+        assert result.passed, (asset, name, result.metadata)
+    refs = _run_check("ebay_refunds", "refunds_point_at_stored_orders", postgres)
+    assert refs.metadata["rows_checked"].value > 0, "no refund was eligible: the reference check proved nothing"
+
+    with engine.begin() as conn:
+        order_id = conn.execute(sa.text("select order_id from ebay_orders limit 1")).scalar()
+        conn.execute(sa.text("update ebay_orders set total_value = total_value + 1 where order_id = :o"), {"o": order_id})
+        conn.execute(sa.text(
+            "insert into ebay_orders (ebay_account_id, order_id, raw) select 'acct-2', order_id, raw from ebay_orders "
+            "where order_id = :o"), {"o": order_id})
+        conn.execute(sa.text(
+            "delete from ebay_finances_transactions where (transaction_id, transaction_type) in "
+            "(select transaction_id, transaction_type from ebay_finances_fees limit 1)"))
+        refunded = conn.execute(sa.text(
+            "select r.order_id from ebay_refunds r join ebay_finances_transactions s on s.order_id = r.order_id "
+            "and s.transaction_type = 'SALE' where r.order_id is not null and s.transaction_date >= '2026-10-18' "
+            "and r.refund_date >= '2026-10-18' and r.refund_date < '2026-11-01' limit 1")).scalar()
+        assert refunded is not None
+        conn.execute(sa.text("delete from ebay_orders where order_id = :o and ebay_account_id = 'acct-1'"), {"o": refunded})
+        conn.execute(sa.text("update ebay_sync_state set last_error = 'boom' where api_family = 'orders'"))
+    assert not _run_check("ebay_orders", "order_totals_match_line_items", postgres).passed
+    duplicate = _run_check("ebay_orders", "no_duplicate_keys", postgres)
+    assert not duplicate.passed and order_id in duplicate.metadata["examples"].value
+    assert not _run_check("ebay_finances_fees", "fees_belong_to_transactions", postgres).passed
+    assert not _run_check("ebay_refunds", "refunds_point_at_stored_orders", postgres).passed
+    fresh = _run_check("ebay_orders", "accounts_fresh", postgres)
+    assert not fresh.passed and fresh.severity == dg.AssetCheckSeverity.WARN
