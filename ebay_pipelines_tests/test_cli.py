@@ -158,3 +158,46 @@ def test_console_script_on_embedded_defaults(tmp_path: Path) -> None:
     assert (tmp_path / "h" / "secret.key").exists()
     # The server was stopped when the last command exited.
     assert not (tmp_path / "h" / "embedded-postgres" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_simulator_command_answers_curl(tmp_path: Path) -> None:
+    """`ebay-pipelines simulator --port N` serves eBay's token and getOrders endpoints to curl."""
+    import json
+    import shutil
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = Path(sys.executable).with_name("ebay-pipelines")
+    server = subprocess.Popen([str(exe), "simulator", "--port", str(port), "--seed", "3", "--now", "2026-11-01T12:00:00Z"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    curl = shutil.which("curl")
+    assert curl, "curl is needed for this test"
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        token_response = None
+        while time.monotonic() < deadline:
+            probe = subprocess.run([curl, "-s", f"{base}/__sim__/refresh_token/shop-1"], capture_output=True, text=True)
+            if probe.returncode == 0 and probe.stdout:
+                refresh = json.loads(probe.stdout)["refresh_token"]
+                token_response = subprocess.run(
+                    [curl, "-s", "-u", "SimulatorApp-ebaypipe-PRD-00000003:PRD-sim-00000003-secret",
+                     "-d", "grant_type=refresh_token", "--data-urlencode", f"refresh_token={refresh}",
+                     f"{base}/identity/v1/oauth2/token"], capture_output=True, text=True, check=True)
+                break
+            time.sleep(0.3)
+        assert token_response is not None, "the simulator did not start"
+        access = json.loads(token_response.stdout)["access_token"]
+        orders = subprocess.run(
+            [curl, "-s", "-G", "-H", f"Authorization: Bearer {access}", "-H", "X-EBAY-C-MARKETPLACE-ID: EBAY_US",
+             "--data-urlencode", "filter=lastmodifieddate:[2026-10-30T00:00:00.000Z..2026-10-31T00:00:00.000Z]",
+             "--data-urlencode", "limit=5", f"{base}/sell/fulfillment/v1/order"], capture_output=True, text=True, check=True)
+        body = json.loads(orders.stdout)
+        assert body["limit"] == 5 and body["total"] >= len(body["orders"]) > 0
+        assert all(o["orderId"] and o["pricingSummary"]["total"]["currency"] == "USD" for o in body["orders"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
