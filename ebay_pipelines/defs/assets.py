@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.partitions import account_partitions, parse_partition_key, window_partitions
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 from ebay_pipelines.store.tables import metadata as table_metadata
@@ -21,7 +22,8 @@ OWNERS = ["team:ebay-sync"]
 IO_MANAGER_KEY = "ebay_io_manager"
 ACCOUNT_POOL = "ebay_api"
 # Step retries for transient failures (rate limits, 5xx, dropped connections) after the HTTP
-# client's own retries gave up; non-transient errors (a revoked token) are never retried.
+# client's own retries gave up; non-transient errors (a revoked token) are never retried
+# (see ebay_pipelines.defs.failures).
 STEP_RETRIES = int(os.environ.get("EBAY_PIPELINES_STEP_RETRIES", "2"))
 
 
@@ -64,8 +66,13 @@ def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
     )
 
 
-def build_family_asset(spec: FamilySpec) -> dg.AssetsDefinition:
-    """Build the multi-asset that syncs ``spec`` for one partition per run."""
+def step_retry_policy() -> dg.RetryPolicy:
+    """The default step retry policy: STEP_RETRIES retries, 30 s apart and growing, for transient failures only."""
+    return dg.RetryPolicy(max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
+    """Build the multi-asset that syncs ``spec`` for one partition per run (default: :func:`step_retry_policy`)."""
 
     @dg.multi_asset(
         name=f"sync_{spec.name}",
@@ -75,20 +82,22 @@ def build_family_asset(spec: FamilySpec) -> dg.AssetsDefinition:
         can_subset=False,
         pool=ACCOUNT_POOL,
         op_tags={"api_family": spec.name},
-        retry_policy=dg.RetryPolicy(max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS),
+        retry_policy=retry_policy or step_retry_policy(),
     )
     def _sync(context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource) -> Iterator[dg.Output]:
-        target = parse_partition_key(context.partition_key)
-        engine = postgres.get_engine()
-        began = partition_sync.begin(
-            engine,
-            spec,
-            target.account_id,
-            target.day,
-            partition_key=target.key,
-            dagster_run_id=context.run_id,
-            clients_factory=lambda: ebay.clients_for(engine, target.account_id),
-        )
+        with retry_only_transient(f"family {spec.name} partition {context.partition_key}"):
+            target = parse_partition_key(context.partition_key)
+            engine = postgres.get_engine()
+            began = partition_sync.begin(
+                engine,
+                spec,
+                target.account_id,
+                target.day,
+                partition_key=target.key,
+                dagster_run_id=context.run_id,
+                clients_factory=lambda: ebay.clients_for(engine, target.account_id),
+                retry_number=context.retry_number,
+            )
         if isinstance(began, partition_sync.Skipped):
             context.log.warning(f"account {target.account_id} family {spec.name} {target.key}: skipped: {began.reason}")
             return

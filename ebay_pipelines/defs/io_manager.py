@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.partitions import parse_partition_key
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.store.partition_writer import RowPage, SnapshotScope, write_partition
@@ -54,7 +55,8 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
         engine = self.postgres.get_engine()
         table = _table_name(context)
         if isinstance(obj, PartitionSync):
-            result = obj.write(engine, self.batch_rows)
+            with retry_only_transient(f"account {obj.account_id} family {obj.spec.name} partition {obj.partition_key}"):
+                result = obj.write(engine, self.batch_rows)
             counts = result.counts.for_table(table)
             summary = result.summary
             context.add_output_metadata(

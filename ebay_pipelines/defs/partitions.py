@@ -36,14 +36,39 @@ class PartitionTarget:
     key: str
 
 
+class InvalidPartitionKey(ValueError):
+    """A partition key that is neither ``ACCOUNT`` nor ``ACCOUNT|YYYY-MM-DD``."""
+
+
+def _day_of(partition_key: str, value: str) -> date:
+    try:
+        return parse_day(value)
+    except (TypeError, ValueError):
+        raise InvalidPartitionKey(
+            f"invalid partition key {partition_key!r}: {value!r} is not a day (YYYY-MM-DD)"
+        ) from None
+
+
 def parse_partition_key(partition_key: str | dg.MultiPartitionKey) -> PartitionTarget:
-    """Turn ``acct|2026-10-01`` (multi) or ``acct`` (snapshot) into a validated target."""
+    """Turn ``acct|2026-10-01`` (multi) or ``acct`` (snapshot) into a validated target.
+
+    Raises InvalidAccountId or InvalidPartitionKey (both ValueErrors naming the key) before
+    anything touches eBay or the database.
+    """
     if isinstance(partition_key, dg.MultiPartitionKey):
         dims = partition_key.keys_by_dimension
-        return PartitionTarget(validate_account_id(dims[ACCOUNT_DIM]), parse_day(dims[DATE_DIM]), str(partition_key))
+        key = str(partition_key)
+        return PartitionTarget(validate_account_id(dims[ACCOUNT_DIM]), _day_of(key, dims[DATE_DIM]), key)
+    if not isinstance(partition_key, str):
+        raise InvalidPartitionKey(f"invalid partition key {partition_key!r}: expected a string")
     if "|" in partition_key:
-        multi = window_partitions.get_partition_key_from_str(partition_key)
-        return parse_partition_key(multi)
+        parts = partition_key.split("|")
+        if len(parts) != 2:
+            raise InvalidPartitionKey(
+                f"invalid partition key {partition_key!r}: expected ACCOUNT|YYYY-MM-DD (account ids cannot contain '|')"
+            )
+        account_id, day = parts
+        return PartitionTarget(validate_account_id(account_id), _day_of(partition_key, day), partition_key)
     return PartitionTarget(validate_account_id(partition_key), None, partition_key)
 
 

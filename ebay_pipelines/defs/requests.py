@@ -6,6 +6,7 @@ import dagster as dg
 
 from ebay_pipelines.defs.jobs import job_name
 from ebay_pipelines.defs.partitions import window_key
+from ebay_pipelines.ids import validate_account_id
 from ebay_pipelines.sync.families import FamilySpec
 
 # dagster.yaml limits runs per unique value of these tags (see tag_concurrency_limits).
@@ -18,7 +19,7 @@ def partition_key_for(spec: FamilySpec, account_id: str, day: date | None) -> st
     if spec.windowed:
         assert day is not None, f"family {spec.name} needs a day"
         return str(window_key(account_id, day))
-    return account_id
+    return validate_account_id(account_id)
 
 
 def family_run_request(spec: FamilySpec, account_id: str, day: date | None, run_key: str | None,

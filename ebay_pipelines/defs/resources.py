@@ -26,6 +26,7 @@ class EbayApiResource(dg.ConfigurableResource):
     retry_max_attempts: int = 6
     retry_initial_delay_s: float = 1.0
     retry_max_total_s: float = 300.0
+    retry_jitter_s: float = 1.0
     request_timeout_s: float = 60.0
 
     def retry_policy(self) -> RetryPolicy:
@@ -34,6 +35,7 @@ class EbayApiResource(dg.ConfigurableResource):
             max_attempts=self.retry_max_attempts,
             initial_delay=self.retry_initial_delay_s,
             max_total_seconds=self.retry_max_total_s,
+            jitter=self.retry_jitter_s,
             timeout=self.request_timeout_s,
         )
 

@@ -25,7 +25,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .parsing import utcnow
+from .parsing import parse_json, utcnow
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 
 logger = logging.getLogger("ebay_pipelines.ebay")
@@ -193,7 +193,7 @@ class OAuthClient:
 
 def _json_or_none(response: requests.Response) -> object:
     try:
-        return response.json()
+        return parse_json(response.content)
     except ValueError:
         return None
 

@@ -82,6 +82,8 @@ def purchase_row(account_id: str, txn: dict[str, Any], *, fetched_at: datetime |
     order_line_item_id = rec.text("OrderLineItemID")
     if not order_line_item_id and item_id and transaction_id:
         order_line_item_id = f"{item_id}-{transaction_id}"
+    if not order_line_item_id or not order_line_item_id.strip():
+        raise rec.fail("OrderLineItemID", "is missing (and there is no Item.ItemID and TransactionID to build it)")
     price, currency = rec.amount("TransactionPrice")
     return {
         "ebay_account_id": account_id,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from .errors import PayloadError
 from .parsing import Record, format_timestamp, utcnow
 from .rest import EbayRestClient
 
@@ -39,6 +40,10 @@ def iter_transactions(
     yield from client.paginate("finances", "/transaction", params, GET_TRANSACTIONS, "transactions", page_size)
 
 
+class NotARefund(PayloadError, ValueError):
+    """A transaction given to the refund row builder is not a REFUND (a typed payload error)."""
+
+
 def _record(txn: dict[str, Any], account_id: str) -> Record:
     return Record(txn, call_name=GET_TRANSACTIONS, account_id=account_id, id_field="transactionId")
 
@@ -50,8 +55,8 @@ def _common_columns(rec: Record, account_id: str) -> dict[str, Any]:
     tax, tax_cur = rec.amount("eBayCollectedTaxAmount")
     return {
         "ebay_account_id": account_id,
-        "transaction_id": rec.text("transactionId"),
-        "transaction_type": rec.text("transactionType"),
+        "transaction_id": rec.key("transactionId"),
+        "transaction_type": rec.key("transactionType"),
         "transaction_status": rec.text("transactionStatus"),
         "transaction_date": rec.timestamp("transactionDate"),
         "booking_entry": rec.text("bookingEntry"),
@@ -108,8 +113,8 @@ def fee_rows(account_id: str, txn: dict[str, Any], *, fetched_at: datetime | Non
     fetched = fetched_at or utcnow()
     base = {
         "ebay_account_id": account_id,
-        "transaction_id": rec.text("transactionId"),
-        "transaction_type": rec.text("transactionType"),
+        "transaction_id": rec.key("transactionId"),
+        "transaction_type": rec.key("transactionType"),
         "order_id": rec.text("orderId"),
         "transaction_date": rec.timestamp("transactionDate"),
     }
@@ -171,8 +176,9 @@ def refund_row_from_transaction(
     rec = _record(txn, account_id)
     txn_type = rec.text("transactionType")
     if txn_type != "REFUND":
-        raise ValueError(f"transaction {rec.record_id} is a {txn_type}, not a REFUND")
-    transaction_id = rec.text("transactionId")
+        raise NotARefund(f"transaction {rec.record_id} is a {txn_type}, not a REFUND", call_name=GET_TRANSACTIONS,
+                         account_id=account_id, record_id=rec.record_id)
+    transaction_id = rec.key("transactionId")
     line_ids = [
         Record(line, call_name=GET_TRANSACTIONS, account_id=account_id).text("lineItemId")
         for line in rec.items("orderLineItems")

@@ -3,12 +3,13 @@
 Call cost: ``iter_orders`` makes one getOrders call per 200 orders. ``iter_disputes`` makes one
 getPaymentDisputeSummaries call per 200 disputes (per window of at most 90 days, eBay's
 limit) plus one getPaymentDispute call per dispute, because only the detail carries the seller
-response, outcome and revision.
+response, outcome and revision; a dispute whose summary is unchanged since the stored detail
+(``known``) costs no detail call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,11 +37,18 @@ def iter_orders(
 
 
 def iter_disputes(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = DISPUTES_PAGE_SIZE
+    client: EbayRestClient,
+    since: datetime,
+    until: datetime,
+    *,
+    page_size: int = DISPUTES_PAGE_SIZE,
+    known: Callable[[list[str]], Mapping[str, dict[str, Any]]] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of PaymentDispute details for disputes opened in ``[since, until]``.
 
-    Searches summaries in windows of at most 90 days, then fetches each dispute's detail.
+    Searches summaries in windows of at most 90 days, then fetches each dispute's detail, except
+    for disputes ``known`` (ids -> stored details) holds with every summary field unchanged: those
+    are yielded as stored.
     """
     for start, end in date_windows(since, until, DISPUTE_WINDOW):
         params = {"open_date_from": format_timestamp(start), "open_date_to": format_timestamp(end)}
@@ -48,11 +56,19 @@ def iter_disputes(
             "disputes", "/payment_dispute_summary", params, GET_DISPUTE_SUMMARIES, "paymentDisputeSummaries", page_size
         ):
             details = []
+            ids = []
             for summary in page:
                 rec = Record(summary, call_name=GET_DISPUTE_SUMMARIES, account_id=client.account_id)
                 dispute_id = rec.text("paymentDisputeId")
                 if not dispute_id:
                     raise rec.fail("paymentDisputeId", "is missing")
+                ids.append(dispute_id)
+            stored = known(ids) if known is not None else {}
+            for dispute_id, summary in zip(ids, page):
+                previous = stored.get(dispute_id)
+                if previous is not None and all(k in previous and previous[k] == v for k, v in summary.items()):
+                    details.append(dict(previous))
+                    continue
                 details.append(
                     client.get_json("disputes", f"/payment_dispute/{quote(dispute_id, safe='')}", None, GET_DISPUTE)
                 )
@@ -90,7 +106,7 @@ def order_row(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
     line_items = rec.items("lineItems")
     return {
         "ebay_account_id": account_id,
-        "order_id": rec.text("orderId"),
+        "order_id": rec.key("orderId"),
         "creation_date": created,
         "last_modified_date": last_modified,
         "order_fulfillment_status": rec.text("orderFulfillmentStatus"),
@@ -124,7 +140,7 @@ def line_item_rows(account_id: str, order: dict[str, Any]) -> list[dict[str, Any
     shipping and handling costs; ``raw`` is the line item object itself.
     """
     order_rec = _order_record(order, account_id)
-    order_id = order_rec.text("orderId")
+    order_id = order_rec.key("orderId")
     created = order_rec.timestamp("creationDate")
     updated = order_rec.timestamp("lastModifiedDate") or created
     rows = []
@@ -182,7 +198,7 @@ def dispute_row(account_id: str, dispute: dict[str, Any], *, fetched_at: datetim
     amount, currency = rec.amount("amount")
     return {
         "ebay_account_id": account_id,
-        "payment_dispute_id": rec.text("paymentDisputeId"),
+        "payment_dispute_id": rec.key("paymentDisputeId"),
         "order_id": rec.text("orderId"),
         "payment_dispute_status": rec.text("paymentDisputeStatus"),
         "reason": rec.text("reason"),

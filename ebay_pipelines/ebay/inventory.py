@@ -33,6 +33,11 @@ def iter_inventory_items(
     )
 
 
+def skus_of(items: Iterable[Any], account_id: str) -> list[str]:
+    """Return the SKUs of a page of InventoryItems; PayloadError for an item without a usable SKU."""
+    return [Record(item, call_name=GET_INVENTORY_ITEMS, account_id=account_id, id_field="sku").key("sku") for item in items]
+
+
 def iter_offers_for_skus(
     client: EbayRestClient, skus: Iterable[str], *, page_size: int = OFFERS_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
@@ -78,7 +83,7 @@ def inventory_row(account_id: str, item: dict[str, Any], *, fetched_at: datetime
         raise rec.fail("product.imageUrls", f"should be a list but is a {type(image_urls).__name__}")
     return {
         "ebay_account_id": account_id,
-        "sku": rec.text("sku"),
+        "sku": rec.key("sku"),
         "locale": rec.text("locale"),
         "title": rec.text("product.title"),
         "condition": rec.text("condition"),
@@ -100,8 +105,8 @@ def offer_row(account_id: str, offer: dict[str, Any], *, fetched_at: datetime | 
     price, currency = rec.amount("pricingSummary.price")
     return {
         "ebay_account_id": account_id,
-        "offer_id": rec.text("offerId"),
-        "sku": rec.text("sku"),
+        "offer_id": rec.key("offerId"),
+        "sku": rec.key("sku"),
         "marketplace_id": rec.text("marketplaceId"),
         "format": rec.text("format"),
         "status": rec.text("status"),

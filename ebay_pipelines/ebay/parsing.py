@@ -8,6 +8,7 @@ and the account. Amounts become ``Decimal`` (never float) and timestamps aware U
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -53,9 +54,32 @@ def date_windows(since: datetime, until: datetime, max_span: timedelta) -> list[
         start = end
 
 
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(content: bytes | str) -> Any:
+    """Decode a JSON answer strictly; raise ValueError for anything that is not valid JSON.
+
+    Python's decoder accepts ``NaN``/``Infinity`` (which no database JSON type stores) and
+    raises RecursionError on absurdly deep nesting; both count as malformed here.
+    """
+    try:
+        return json.loads(content, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def _shorten(value: Any, limit: int = 80) -> Any:
+    """Cut long strings in error messages (an oversized field must not make an oversized error)."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"...({len(value)} characters)"
+    return value
 
 
 class Record:
@@ -112,6 +136,13 @@ class Record:
             return str(value)
         raise self.fail(path, f"should be a string but is a {type(value).__name__}")
 
+    def key(self, path: str) -> str:
+        """Return a field that identifies the record (a table key): a non-empty string, or PayloadError."""
+        value = self.text(path)
+        if value is None or not value.strip():
+            raise self.fail(path, "is missing (it identifies the record)")
+        return value
+
     def integer(self, path: str) -> int | None:
         """Return an integer field (integral strings are accepted)."""
         value = self.get(path)
@@ -127,7 +158,7 @@ class Record:
             try:
                 return int(value.strip())
             except ValueError:
-                raise self.fail(path, f"should be an integer but is {value!r}") from None
+                raise self.fail(path, f"should be an integer but is {_shorten(value)!r}") from None
         raise self.fail(path, f"should be an integer but is a {type(value).__name__}")
 
     def boolean(self, path: str) -> bool | None:
@@ -137,7 +168,7 @@ class Record:
             return value
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        raise self.fail(path, f"should be a boolean but is {value!r}")
+        raise self.fail(path, f"should be a boolean but is {_shorten(value)!r}")
 
     def decimal(self, path: str) -> Decimal | None:
         """Return a decimal number from a string or number field (floats go through their repr)."""
@@ -148,17 +179,20 @@ class Record:
             return None
         if isinstance(value, bool):
             raise self.fail(path, "should be a number but is a boolean")
-        if isinstance(value, (int, Decimal)):
+        if isinstance(value, int):
             return Decimal(value)
-        if isinstance(value, float):
-            return Decimal(repr(value))
+        if isinstance(value, (float, Decimal)):
+            number = Decimal(repr(value)) if isinstance(value, float) else value
+            if not number.is_finite():
+                raise self.fail(path, f"should be a finite number but is {value!r}")
+            return number
         if isinstance(value, str):
             try:
                 number = Decimal(value.strip())
             except InvalidOperation:
-                raise self.fail(path, f"should be a decimal number but is {value!r}") from None
+                raise self.fail(path, f"should be a decimal number but is {_shorten(value)!r}") from None
             if not number.is_finite():
-                raise self.fail(path, f"should be a finite number but is {value!r}")
+                raise self.fail(path, f"should be a finite number but is {_shorten(value)!r}")
             return number
         raise self.fail(path, f"should be a number but is a {type(value).__name__}")
 
@@ -194,8 +228,8 @@ class Record:
             raise self.fail(path, f"should be a timestamp string but is a {type(value).__name__}")
         try:
             return parse_timestamp(value)
-        except ValueError:
-            raise self.fail(path, f"should be an ISO 8601 timestamp but is {value!r}") from None
+        except (ValueError, OverflowError):
+            raise self.fail(path, f"should be an ISO 8601 timestamp but is {_shorten(value)!r}") from None
 
     def items(self, path: str) -> list[Any]:
         """Return a list field (absent gives ``[]``; a single object becomes a one-element list)."""

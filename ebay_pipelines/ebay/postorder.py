@@ -4,18 +4,21 @@ Searches page with ``limit`` (at most 200) and ``offset`` = 1-based page number,
 creation date (inclusive bounds). A detail call is made for a record only when its summary
 lacks a field one of the table's columns needs (see the ``*_needs_detail`` predicates);
 ``details=True`` forces and ``details=False`` skips detail calls. Detail fields are laid over
-the summary, so each yielded record is the summary plus what the detail added.
+the summary, so each yielded record is the summary plus what the detail added. Given ``known``
+(ids -> the records stored by an earlier sync), a record whose summary is unchanged since then
+is yielded as the stored record, without a detail call.
 
 Call cost: one search call per 200 records, plus
 - inquiries: one getInquiry per inquiry (summaries lack the order id);
 - cases: one getCase per case (summaries lack the case type and order id);
 - returns: one getReturn per *refunded* return (summaries lack the refund date); returns
-  without a refund cost no detail call.
+  without a refund cost no detail call;
+- none for a record whose summary is unchanged since the stored one (see ``known``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +35,9 @@ SEARCH_CASES = "searchCases"
 GET_CASE = "getCase"
 SEARCH_RETURNS = "searchReturns"
 GET_RETURN = "getReturn"
+
+Known = Callable[[list[str]], Mapping[str, dict[str, Any]]]
+"""Given record ids, return the records an earlier sync stored for those of them it knows."""
 
 
 def inquiry_needs_detail(summary: dict[str, Any]) -> bool:
@@ -106,21 +112,34 @@ def _with_details(
     search_call: str,
     needs_detail: Callable[[dict[str, Any]], bool],
     details: bool | None,
+    known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     for page in pages:
         result = []
+        ids = []
         for summary in page:
             rec = Record(summary, call_name=search_call, account_id=client.account_id, id_field=id_field)
             record_id = rec.text(id_field)
             if not record_id:
                 raise rec.fail(id_field, "is missing")
+            ids.append(record_id)
+        stored = known(ids) if known is not None and details is not False else {}
+        for record_id, summary in zip(ids, page):
             wanted = needs_detail(summary) if details is None else details
-            if wanted:
+            previous = stored.get(record_id)
+            if wanted and previous is not None and summary_unchanged(summary, previous):
+                result.append(dict(previous))
+            elif wanted:
                 detail = client.get_json("post-order", f"{detail_path}/{quote(record_id, safe='')}", None, detail_call)
                 result.append(merge_detail(summary, detail))
             else:
                 result.append(summary)
         yield result
+
+
+def summary_unchanged(summary: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """True when every field of ``summary`` equals the stored record's (so its detail is unchanged too)."""
+    return all(key in stored and stored[key] == value for key, value in summary.items())
 
 
 def merge_detail(summary: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
@@ -135,35 +154,38 @@ def _range(since: datetime, until: datetime, prefix: str) -> dict[str, str]:
 
 
 def iter_inquiries(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None
+    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of inquiries created in ``[since, until]`` (summary, merged with detail where needed)."""
     pages = _search(client, "/inquiry/search", _range(since, until, "inquiry_creation_date_range"), SEARCH_INQUIRIES, page_size)
     yield from _with_details(
         client, pages, id_field="inquiryId", detail_path="/inquiry", detail_call=GET_INQUIRY,
-        search_call=SEARCH_INQUIRIES, needs_detail=inquiry_needs_detail, details=details,
+        search_call=SEARCH_INQUIRIES, needs_detail=inquiry_needs_detail, details=details, known=known,
     )
 
 
 def iter_cases(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None
+    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of cases created in ``[since, until]`` (summary, merged with detail where needed)."""
     pages = _search(client, "/casemanagement/search", _range(since, until, "case_creation_date_range"), SEARCH_CASES, page_size)
     yield from _with_details(
         client, pages, id_field="caseId", detail_path="/casemanagement", detail_call=GET_CASE,
-        search_call=SEARCH_CASES, needs_detail=case_needs_detail, details=details,
+        search_call=SEARCH_CASES, needs_detail=case_needs_detail, details=details, known=known,
     )
 
 
 def iter_returns(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None
+    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of returns created in ``[since, until]`` (summary, merged with detail where needed)."""
     pages = _search(client, "/return/search", _range(since, until, "creation_date_range"), SEARCH_RETURNS, page_size)
     yield from _with_details(
         client, pages, id_field="returnId", detail_path="/return", detail_call=GET_RETURN,
-        search_call=SEARCH_RETURNS, needs_detail=return_needs_detail, details=details,
+        search_call=SEARCH_RETURNS, needs_detail=return_needs_detail, details=details, known=known,
     )
 
 
@@ -189,7 +211,7 @@ def inquiry_row(account_id: str, inquiry: dict[str, Any]) -> dict[str, Any]:
     columns = _claim_columns(rec)
     return {
         "ebay_account_id": account_id,
-        "inquiry_id": rec.text("inquiryId"),
+        "inquiry_id": rec.key("inquiryId"),
         "inquiry_status": rec.text("inquiryStatusEnum") or rec.text("status"),
         **columns,
         "raw": inquiry,
@@ -203,7 +225,7 @@ def case_row(account_id: str, case: dict[str, Any]) -> dict[str, Any]:
     columns = _claim_columns(rec)
     return {
         "ebay_account_id": account_id,
-        "case_id": rec.text("caseId"),
+        "case_id": rec.key("caseId"),
         "case_type": rec.text("caseType"),
         "case_status": rec.text("caseStatusEnum") or rec.text("status"),
         **columns,
@@ -221,7 +243,7 @@ def return_refund_row(account_id: str, ret: dict[str, Any], *, fetched_at: datet
     ``source_updated_at`` is the fetch time (``fetched_at``, default now).
     """
     rec = Record(ret, call_name=GET_RETURN, account_id=account_id, id_field="returnId")
-    return_id = rec.text("returnId")
+    return_id = rec.key("returnId")
     actual, actual_cur = rec.amount("sellerTotalRefund.actualRefundAmount")
     estimated, estimated_cur = rec.amount("sellerTotalRefund.estimatedRefundAmount")
     transaction_id = rec.text("creationInfo.item.transactionId")

@@ -6,7 +6,6 @@ One ``requests.Session`` per client keeps connections alive. Every HTTP attempt 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ import requests
 
 from .config import EbaySettings
 from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TransportError
+from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .signing import RequestSigner
 
@@ -306,8 +306,9 @@ class EbayRestClient:
     @staticmethod
     def _parse(content: bytes, status: int, ctx: dict) -> object:
         try:
-            return json.loads(content)
+            return parse_json(content)
         except ValueError:
             if 200 <= status < 300:
                 raise PayloadError("malformed JSON in the answer", transient=True, **ctx) from None
             return None
+

@@ -41,7 +41,7 @@ def active_listing_row(account_id: str, item: dict[str, Any], *, fetched_at: dat
     price, currency = rec.amount("SellingStatus.CurrentPrice")
     return {
         "ebay_account_id": account_id,
-        "item_id": rec.text("ItemID"),
+        "item_id": rec.key("ItemID"),
         "sku": rec.text("SKU"),
         "title": rec.text("Title"),
         "listing_type": rec.text("ListingType"),

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-FAULT_KINDS = frozenset({"429", "500", "502", "503", "504", "slow", "drop", "malformed", "expire_token", "revoke"})
+FAULT_KINDS = frozenset({"429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"})
 
 
 @dataclass
@@ -18,6 +18,7 @@ class FaultRule:
     times and is then spent; with ``probability`` it fires on each matching call with that chance
     (seeded); with both, randomly until spent; with neither, on every matching call.
     ``retry_after`` is the Retry-After seconds of "429"; ``delay`` the seconds of "slow".
+    "body" answers HTTP 200 with ``body`` (bytes or text) instead of the real answer (hostile payloads).
     "revoke" applies only to the token endpoint, "expire_token" only to API endpoints.
     """
 
@@ -28,6 +29,7 @@ class FaultRule:
     probability: float | None = None
     retry_after: int = 1
     delay: float = 1.0
+    body: bytes | str | None = None
     fired: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -38,6 +40,10 @@ class FaultRule:
             raise ValueError("times must be >= 0")
         if self.probability is not None and not 0.0 <= self.probability <= 1.0:
             raise ValueError("probability must be within [0, 1]")
+        if self.kind == "body" and self.body is None:
+            raise ValueError('a "body" fault needs the body to answer with')
+        if isinstance(self.body, str):
+            self.body = self.body.encode("utf-8", "surrogatepass")
 
     @property
     def spent(self) -> bool:
@@ -55,7 +61,7 @@ class FaultRule:
     @classmethod
     def from_dict(cls, data: dict) -> FaultRule:
         """Build a rule from a JSON object (the control endpoint's body)."""
-        allowed = {"kind", "endpoint", "account", "times", "probability", "retry_after", "delay"}
+        allowed = {"kind", "endpoint", "account", "times", "probability", "retry_after", "delay", "body"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")

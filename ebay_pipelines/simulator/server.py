@@ -210,7 +210,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         name = route.name
         sim._record_call(sim.tokens.account_of_access(token), name)
         rule = sim.faults.pick(name, sim.tokens.account_of_access(token))
-        if rule is not None and rule.kind not in ("slow", "malformed"):
+        if rule is not None and rule.kind not in ("slow", "malformed", "body"):
             return _rest_fault(rule, route)
         if rule is not None and rule.kind == "slow":
             time.sleep(rule.delay)
@@ -218,12 +218,22 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if account is None:
             return invalid_token()
         resp = route.handler(sim.services, req, account, sim.clock.now_ms(), *args)
-        return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+        return _altered(resp, rule)
 
 
 def _malformed(resp: Response) -> Response:
     body = resp.body or b'{"errors":[]}'
     return Response(200, body[: max(1, len(body) // 2)], resp.content_type, {})
+
+
+def _altered(resp: Response, rule: FaultRule | None) -> Response:
+    """The answer after a "malformed" (truncated) or "body" (replaced) fault; others leave it as is."""
+    if rule is not None and rule.kind == "malformed":
+        return _malformed(resp)
+    if rule is not None and rule.kind == "body":
+        assert isinstance(rule.body, bytes)
+        return Response(200, rule.body, resp.content_type, {})
+    return resp
 
 
 def _rest_fault(rule: FaultRule, route: Route) -> Response | None:
@@ -262,7 +272,7 @@ def _token_call(sim: EbaySimulator, req: Request) -> Response | None:
         if rule.kind == "slow":
             time.sleep(rule.delay)
     resp = _grant(sim, req, form, refresh)
-    return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+    return _altered(resp, rule)
 
 
 def _grant(sim: EbaySimulator, req: Request, form: dict[str, list[str]], refresh: str) -> Response:
@@ -310,7 +320,7 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
         resp = Response(200, failure(call, now, error("5", "XML Parse error.", "The request body is not valid XML.")), XML)
     else:
         resp = Response(200, TRADING_HANDLERS[call](sim.services, root, account, now), XML)
-    return _malformed(resp) if rule is not None and rule.kind == "malformed" else resp
+    return _altered(resp, rule)
 
 
 # ---------------------------------------------------------------------- control endpoints

@@ -80,6 +80,7 @@ def add_account(
                 index_elements=[ebay_tokens.c.ebay_account_id],
                 set_={
                     "refresh_token_encrypted": token_stmt.excluded.refresh_token_encrypted,
+                    "refresh_token_expires_at": None,
                     "access_token_encrypted": None,
                     "access_token_expires_at": None,
                     "last_refresh_error": None,

@@ -8,6 +8,7 @@ run completion and the cursor move are written inside the partition's data trans
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from ebay_pipelines.store.accounts import workers_enabled
-from ebay_pipelines.store.tables import ebay_api_worker_log, ebay_sync_state, ebay_worker_run
+from ebay_pipelines.store.tables import ebay_accounts, ebay_api_worker_log, ebay_sync_state, ebay_worker_run
+from ebay_pipelines.store.tokens import reauthorization_reason
 
 RUNNING, COMPLETED, ERROR, SKIPPED = "running", "completed", "error", "skipped"
 
@@ -58,9 +60,21 @@ def ensure_sync_state(conn: Connection, account_id: str, family: str, cursor_typ
 
 
 def sync_allowed(conn: Connection, account_id: str, family: str) -> tuple[bool, str | None]:
-    """Return (allowed, reason): False with a reason when the global or the family switch is off."""
+    """Return (allowed, reason): False with a reason when a switch is off or the account must re-authorize.
+
+    Checked in order: the global switch, the account's ``enabled`` flag, a rejected or expired
+    refresh token (no call to eBay can succeed until a person re-authorizes), the family switch.
+    """
     if not workers_enabled(conn):
         return False, "workers are disabled globally (ebay_worker_global_config.workers_enabled = false)"
+    account_enabled = conn.execute(
+        sa.select(ebay_accounts.c.enabled).where(ebay_accounts.c.ebay_account_id == account_id)
+    ).scalar()
+    if account_enabled is False:
+        return False, f"account {account_id} is disabled (ebay_accounts.enabled = false)"
+    reauthorize = reauthorization_reason(conn, account_id)
+    if reauthorize:
+        return False, reauthorize
     enabled = conn.execute(
         sa.select(ebay_sync_state.c.enabled).where(
             ebay_sync_state.c.ebay_account_id == account_id, ebay_sync_state.c.api_family == family
@@ -104,8 +118,15 @@ def start_run(
     dagster_run_id: str | None,
     partition_key: str | None,
     summary: dict[str, Any],
+    *,
+    retry_of_same_run: bool = False,
 ) -> RunHandle:
-    """Insert a ``running`` row and a ``start`` log event; raise RunAlreadyRunning on a second one."""
+    """Insert a ``running`` row and a ``start`` log event; raise RunAlreadyRunning on a second one.
+
+    With ``retry_of_same_run`` (a step retry inside Dagster run ``dagster_run_id``), a row that an
+    earlier attempt of that same run left running (it could not close it, e.g. the database was
+    down) is closed as error first instead of blocking the retry.
+    """
     run = RunHandle(run_id=str(uuid.uuid4()), account_id=account_id, family=family)
     try:
         with engine.begin() as conn:
@@ -123,13 +144,17 @@ def start_run(
             raise
         with engine.connect() as conn:
             other = conn.execute(
-                sa.select(ebay_worker_run.c.id).where(
+                sa.select(ebay_worker_run.c.id, ebay_worker_run.c.dagster_run_id).where(
                     ebay_worker_run.c.ebay_account_id == account_id,
                     ebay_worker_run.c.api_family == family,
                     ebay_worker_run.c.status == RUNNING,
                 )
-            ).scalar()
-        raise RunAlreadyRunning(account_id, family, other) from None
+            ).first()
+        if retry_of_same_run and other is not None and dagster_run_id is not None and other.dagster_run_id == dagster_run_id:
+            fail_run(engine, RunHandle(other.id, account_id, family),
+                     f"attempt superseded by a retry in Dagster run {dagster_run_id}")
+            return start_run(engine, account_id, family, dagster_run_id, partition_key, summary)
+        raise RunAlreadyRunning(account_id, family, other.id if other is not None else None) from None
     return run
 
 
@@ -186,6 +211,36 @@ def fail_run(engine: Engine, run: RunHandle, message: str, summary: dict[str, An
             .values(last_error=reason, last_run_at=sa.func.now(), updated_at=sa.func.now())
         )
         log_event(conn, run, "error", {"error": reason})
+
+
+def explain_failure(engine: Engine, run: RunHandle, message: str) -> None:
+    """Replace the recorded reason of a run that already ended as error with a clearer one."""
+    reason = one_line(message)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(ebay_worker_run)
+            .where(ebay_worker_run.c.id == run.run_id, ebay_worker_run.c.status == ERROR)
+            .values(error_message=reason)
+        )
+        conn.execute(
+            sa.update(ebay_sync_state)
+            .where(ebay_sync_state.c.ebay_account_id == run.account_id, ebay_sync_state.c.api_family == run.family)
+            .values(last_error=reason, updated_at=sa.func.now())
+        )
+        log_event(conn, run, "error", {"error": reason})
+
+
+def set_account_error(engine: Engine, account_id: str, families: Iterable[str], message: str) -> None:
+    """Set ``last_error`` of every listed family of an account (e.g. when it must re-authorize)."""
+    reason, names = one_line(message), list(families)
+    with engine.begin() as conn:
+        for family in names:
+            ensure_sync_state(conn, account_id, family)
+        conn.execute(
+            sa.update(ebay_sync_state)
+            .where(ebay_sync_state.c.ebay_account_id == account_id, ebay_sync_state.c.api_family.in_(names))
+            .values(last_error=reason, updated_at=sa.func.now())
+        )
 
 
 def heartbeat(engine: Engine, run: RunHandle) -> None:

@@ -3,12 +3,16 @@
 All rows of a partition, the sync-state cursor move and the run row's completion commit in one
 transaction: a run that dies halfway leaves nothing half-written and no cursor moved. Page events
 go to ``ebay_api_worker_log`` as they happen, in their own transactions, so the UI can follow a
-long run. Pages are consumed lazily and written in batches, so memory stays bounded by one page.
+long run. Pages are fetched one or two ahead in a background thread (so eBay's answers arrive
+while earlier rows are written) and rows are written in batches of ``batch_rows`` per table, so
+memory stays bounded by a few pages.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,11 +57,6 @@ class SnapshotScope:
     tables: tuple[str, ...]
 
 
-def _chunks(rows: list[dict], size: int) -> Iterator[list[dict]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 def _seen_table_name(table: str) -> str:
     return f"_seen_{table}"
 
@@ -69,10 +68,68 @@ def _create_seen_tables(conn: Connection, tables: Iterable[str]) -> None:
         conn.execute(sa.text(f'CREATE TEMP TABLE "{_seen_table_name(name)}" ({cols}) ON COMMIT DROP'))
 
 
-def _remember_seen(conn: Connection, name: str, rows: list[dict]) -> None:
-    key = natural_key(metadata.tables[name])
-    seen = sa.table(_seen_table_name(name), *[sa.column(c) for c in key])
-    conn.execute(sa.insert(seen), [{c: str(r[c]) for c in key} for r in rows])
+_DONE = object()
+
+
+class _Prefetch:
+    """Iterate ``pages`` in a background thread, ``depth`` pages ahead of the consumer.
+
+    Fetching (HTTP waits, parsing) then overlaps with the database writes of earlier pages.
+    The producer's exception is re-raised by the consumer; :meth:`close` stops the producer
+    and closes the page generator in the producer's own thread.
+    """
+
+    def __init__(self, pages: Iterable[RowPage], depth: int) -> None:
+        self._pages = pages
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="partition-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        iterator = iter(self._pages)
+        try:
+            for page in iterator:
+                if not self._put(page):
+                    break
+            else:
+                self._put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._put(exc)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # pragma: no cover - closing is best effort
+                    log.exception("closing the page iterator failed")
+
+    def __iter__(self) -> Iterator[RowPage]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        """Stop the producer (it finishes its current page) and wait for it."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                self._thread.join(timeout=0.05)
 
 
 def _delete_unseen(conn: Connection, name: str, account_id: str) -> int:
@@ -94,13 +151,16 @@ def write_partition(
     summary: dict[str, Any],
     cursor_value: datetime | None = None,
     snapshot: SnapshotScope | None = None,
-    batch_rows: int = 1000,
+    batch_rows: int = 2000,
     api_calls: Callable[[], int] | None = None,
+    prefetch_pages: int = 2,
 ) -> PartitionResult:
     """Consume ``pages`` and upsert their rows in one transaction, closing ``run`` with it.
 
-    On any error the transaction rolls back, the run row becomes ``error`` with a one-line
-    reason in ``ebay_sync_state.last_error``, and the exception propagates.
+    Rows are buffered per table and written ``batch_rows`` at a time. On any error the
+    transaction rolls back, the run row becomes ``error`` with a one-line reason in
+    ``ebay_sync_state.last_error``, and the exception propagates. ``prefetch_pages`` 0
+    consumes ``pages`` in the calling thread.
     """
     result = PartitionResult()
     started = time.monotonic()
@@ -121,27 +181,39 @@ def write_partition(
             "duration_s": round(time.monotonic() - started, 3),
         }
 
+    pending: dict[str, list[dict]] = {}
+    written_since_event: dict[str, int] = {}
+
+    def flush(conn: Connection, name: str) -> None:
+        rows = pending.pop(name, None)
+        if not rows:
+            return
+        seen = _seen_table_name(name) if snapshot and name in snapshot.tables else None
+        got = upsert_rows(conn, metadata.tables[name], rows, seen_table=seen)
+        result.counts.for_table(name).add(got)
+        written_since_event[name] = written_since_event.get(name, 0) + got.written
+
+    prefetch = _Prefetch(pages, prefetch_pages) if prefetch_pages > 0 else None
     try:
         with engine.begin() as conn:
             if snapshot:
                 _create_seen_tables(conn, snapshot.tables)
-            for page in pages:
+            for page in prefetch if prefetch is not None else pages:
                 result.pages += 1
                 result.fetched += page.fetched
-                page_counts: dict[str, int] = {}
                 for name, rows in page.rows.items():
-                    table = metadata.tables[name]
-                    counts = result.counts.for_table(name)
-                    for batch in _chunks(rows, batch_rows):
-                        got = upsert_rows(conn, table, batch)
-                        counts.add(got)
-                        page_counts[name] = page_counts.get(name, 0) + got.written
-                        if snapshot and name in snapshot.tables:
-                            _remember_seen(conn, name, batch)
+                    result.counts.for_table(name)
+                    buffered = pending.setdefault(name, [])
+                    buffered.extend(rows)
+                    if len(buffered) >= batch_rows:
+                        flush(conn, name)
                 if run is not None:
+                    stored, written_since_event = written_since_event, {}
                     mirrors.log_event(engine, run, "page", {"page": result.pages, "fetched": page.fetched,
-                                                            "stored": page_counts})
+                                                            "stored": stored})
                     mirrors.heartbeat(engine, run)
+            for name in list(pending):
+                flush(conn, name)
             if snapshot:
                 for name in snapshot.tables:
                     result.deleted[name] = _delete_unseen(conn, name, snapshot.account_id)
@@ -160,5 +232,8 @@ def write_partition(
             except Exception:  # pragma: no cover - the original error matters more
                 log.exception("could not record the failure of run %s", run.run_id)
         raise
+    finally:
+        if prefetch is not None:
+            prefetch.close()
     result.seconds = time.monotonic() - started
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ebay_pipelines.store.accounts import UnknownAccount
 from ebay_pipelines.store.secrets import TokenCipher
@@ -73,3 +73,39 @@ class DatabaseTokenStore:
                     updated_at=sa.func.now(),
                 )
             )
+
+
+def mark_refresh_token_rejected(engine: Engine, account_id: str, message: str) -> None:
+    """Record that eBay rejected the account's refresh token: syncing stops until a new one is stored.
+
+    The refresh token counts as expired from now on (``refresh_token_expires_at``), the cached
+    access token is dropped, and ``last_refresh_error`` keeps the (token-free) reason.
+    ``accounts.add_account`` with a new refresh token clears all of it.
+    """
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(ebay_tokens)
+            .where(ebay_tokens.c.ebay_account_id == account_id)
+            .values(
+                refresh_token_expires_at=sa.func.now(),
+                last_refresh_error=message[:2000],
+                access_token_encrypted=None,
+                access_token_expires_at=None,
+                updated_at=sa.func.now(),
+            )
+        )
+
+
+def reauthorization_reason(conn: Connection, account_id: str) -> str | None:
+    """Why the account must re-authorize before syncing again (its refresh token expired or was rejected), else None."""
+    row = conn.execute(
+        sa.select(ebay_tokens.c.refresh_token_expires_at, ebay_tokens.c.last_refresh_error).where(
+            ebay_tokens.c.ebay_account_id == account_id,
+            ebay_tokens.c.refresh_token_expires_at <= sa.func.now(),
+        )
+    ).first()
+    if row is None:
+        return None
+    reason = row.last_refresh_error or f"the refresh token of account {account_id} expired"
+    return (f"account {account_id} must re-authorize ({reason}); syncing resumes once a new refresh token is stored "
+            f"with `ebay-pipelines accounts add {account_id} --refresh-token ...`")

@@ -3,18 +3,33 @@
 A row replaces the stored one only when its ``source_updated_at`` is not older than the stored
 value and something in it actually differs, so re-fetching an old window never overwrites newer
 data and re-running an unchanged window writes nothing.
+
+A batch travels in a few round trips whatever its size. One indexed query asks whether any of
+its keys is stored yet: when none is (a first load), the batch is ``COPY``-ed (CSV) straight into
+the table. Otherwise it is copied into a temporary staging table of the same columns, then one
+``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` applies the monotonic, changed-data guard and
+returns only the inserted/updated counts. (A run holds its account and family exclusively, see
+``mirrors.start_run``, so no other writer inserts the same keys in between.)
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from ebay_pipelines.store.tables import natural_key
+
+_DIALECT = sa.dialects.postgresql.dialect()
 
 BOOKKEEPING = {"synced_at"}
 
@@ -69,41 +84,152 @@ def _dedupe(rows: Sequence[dict], key: list[str]) -> list[dict]:
     return list(chosen.values())
 
 
-def _statement(table: sa.Table, columns: list[str]) -> sa.Insert:
+class _Null:
+    """CSV field for SQL NULL: written unquoted as ``\\N`` (strings are always quoted)."""
+
+    __slots__ = ()
+
+    def __float__(self) -> float:  # makes the csv writer treat it as a number: never quoted
+        return 0.0
+
+    def __str__(self) -> str:
+        return "\\N"
+
+
+NULL = _Null()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in a JSON column")
+
+
+def json_text(value: object) -> str:
+    """Serialize a JSON column value like ``database.json_dumps`` (Decimals as exact strings), only faster."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _copy_text(rows: Sequence[dict], columns: list[str], json_columns: frozenset[str]) -> io.StringIO:
+    """Render rows as CSV for ``COPY .. (FORMAT csv, NULL '\\N')``; JSON columns are serialized."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    json_flags = [c in json_columns for c in columns]
+    for row in rows:
+        values: list[Any] = []
+        for column, is_json in zip(columns, json_flags):
+            value = row[column]
+            if value is None:
+                values.append(NULL)
+            elif is_json:
+                values.append(json_text(value))
+            elif isinstance(value, bool):
+                values.append("true" if value else "false")
+            else:
+                values.append(value)
+        writer.writerow(values)
+    buffer.seek(0)
+    return buffer
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _stage_name(table: sa.Table, columns: list[str]) -> str:
+    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
+    return f"_stage_{table.name}_{digest}"
+
+
+def _merge_sql(table: sa.Table, stage: str, columns: list[str]) -> str:
+    """The statement moving a staged batch into ``table`` under the monotonic, changed-data guard."""
     key = natural_key(table)
-    stmt = insert(table)
     updatable = [c for c in columns if c not in key and c not in BOOKKEEPING]
-    set_ = {c: stmt.excluded[c] for c in updatable}
-    set_["synced_at"] = sa.func.now()
-    # A row only counts as changed when its data differs: a newer fetch time alone is no change.
     compared = [c for c in updatable if c != "source_updated_at"]
-    changed = sa.tuple_(*[table.c[c] for c in compared]).is_distinct_from(
-        sa.tuple_(*[stmt.excluded[c] for c in compared])
-    )
-    not_older = sa.or_(
-        table.c.source_updated_at.is_(None),
-        stmt.excluded.source_updated_at.is_(None),
-        stmt.excluded.source_updated_at >= table.c.source_updated_at,
-    )
-    return stmt.on_conflict_do_update(index_elements=key, set_=set_, where=sa.and_(not_older, changed)).returning(
-        sa.literal_column("(xmax = 0)").label("inserted")
+    target = _quote(table.name)
+    cols = ", ".join(_quote(c) for c in columns)
+    sets = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updatable] + ["synced_at = now()"]
+    guard = ["(t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
+             "OR EXCLUDED.source_updated_at >= t.source_updated_at)"]
+    if compared:
+        # A row only counts as changed when its data differs: a newer fetch time alone is no change.
+        mine = ", ".join(f"t.{_quote(c)}" for c in compared)
+        theirs = ", ".join(f"EXCLUDED.{_quote(c)}" for c in compared)
+        guard.append(f"ROW({mine}) IS DISTINCT FROM ROW({theirs})")
+    return (
+        f"WITH written AS (INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {_quote(stage)} "
+        f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) DO UPDATE SET {', '.join(sets)} "
+        f"WHERE {' AND '.join(guard)} RETURNING (xmax = 0) AS inserted) "
+        f"SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
     )
 
 
-def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict]) -> UpsertCounts:
-    """Upsert ``rows`` into ``table`` monotonically and return what happened to them."""
+def _check_shape(table: sa.Table, batch: list[dict]) -> list[str]:
+    allowed = set(table.c.keys()) - BOOKKEEPING
+    columns = sorted(batch[0].keys())
+    expected = set(columns)
+    for row in batch:
+        if row.keys() != expected or not expected <= allowed:
+            unknown = sorted(set(row) - allowed)
+            raise RowShapeError(f"row for {table.name} has unexpected columns {unknown or sorted(set(row) ^ expected)}")
+    return columns
+
+
+def _unnest_keys(table: sa.Table, key: list[str], batch: Sequence[dict]) -> tuple[str, dict[str, list]]:
+    """``unnest(...) AS keys(k0, k1, ..)`` over the batch's key columns, with its parameters."""
+    arrays = ", ".join(f"%(k{i})s::{table.c[c].type.compile(dialect=_DIALECT)}[]" for i, c in enumerate(key))
+    names = ", ".join(f"k{i}" for i in range(len(key)))
+    return f"unnest({arrays}) AS keys({names})", {f"k{i}": [row[c] for row in batch] for i, c in enumerate(key)}
+
+
+def _any_stored(cursor: Any, table: sa.Table, key: list[str], batch: Sequence[dict]) -> bool:
+    """Whether any key of ``batch`` is already in ``table`` (one indexed probe per key)."""
+    keys, params = _unnest_keys(table, key, batch)
+    match = " AND ".join(f"t.{_quote(c)} = keys.k{i}" for i, c in enumerate(key))
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {keys} JOIN {_quote(table.name)} AS t ON {match})", params)
+    return bool(cursor.fetchone()[0])
+
+
+def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen_table: str | None = None) -> UpsertCounts:
+    """Upsert ``rows`` into ``table`` monotonically and return what happened to them.
+
+    ``seen_table`` names a temporary table (one text column per key column) that also receives
+    the batch's keys, for snapshot writes that later delete what they did not see.
+    """
     batch = list(rows)
     if not batch:
         return UpsertCounts()
-    allowed = set(table.c.keys()) - BOOKKEEPING
-    columns = sorted(batch[0].keys())
-    for row in batch:
-        if set(row) != set(columns) or not set(row) <= allowed:
-            unknown = sorted(set(row) - allowed)
-            raise RowShapeError(f"row for {table.name} has unexpected columns {unknown or sorted(set(row) ^ set(columns))}")
-    batch = _dedupe(batch, natural_key(table))
-    result = conn.execute(_statement(table, columns), batch)
-    flags = [bool(r.inserted) for r in result]
-    inserted = sum(flags)
-    updated = len(flags) - inserted
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+    columns = _check_shape(table, batch)
+    key = natural_key(table)
+    batch = _dedupe(batch, key)
+    json_columns = frozenset(c.name for c in table.columns if isinstance(c.type, JSONB))
+    stage = _stage_name(table, columns)
+    cols = ", ".join(_quote(c) for c in columns)
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    copy_options = "WITH (FORMAT csv, NULL '\\N')"
+    with dbapi.cursor() as cursor:
+        if not _any_stored(cursor, table, key, batch):
+            cursor.copy_expert(f"COPY {_quote(table.name)} ({cols}) FROM STDIN {copy_options}",
+                               _copy_text(batch, columns, json_columns))
+            if seen_table is not None:
+                keys, params = _unnest_keys(table, key, batch)
+                texts = ", ".join(f"keys.k{i}::text" for i in range(len(key)))
+                cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {texts} FROM {keys}", params)
+            return UpsertCounts(inserted=len(batch))
+        # The staging table lives as long as the session; it is emptied before each batch
+        # (a rolled-back batch leaves nothing behind: temporary tables are transactional too).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_quote(stage)} AS "
+            f"SELECT {cols} FROM {_quote(table.name)} WITH NO DATA; TRUNCATE {_quote(stage)}"
+        )
+        cursor.copy_expert(f"COPY {_quote(stage)} ({cols}) FROM STDIN {copy_options}",
+                           _copy_text(batch, columns, json_columns))
+        if seen_table is not None:
+            keys = ", ".join(f"{_quote(c)}::text" for c in key)
+            cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {keys} FROM {_quote(stage)}")
+        cursor.execute(_merge_sql(table, stage, columns))
+        inserted, written = cursor.fetchone()
+    del dbapi.notices[:]
+    updated = written - inserted
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(batch) - written)

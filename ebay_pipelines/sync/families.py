@@ -7,7 +7,7 @@ knows Dagster; nothing here writes to the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +16,9 @@ from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.store.partition_writer import RowPage
 from ebay_pipelines.sync.windows import Window
+
+
+StoredLookup = Callable[[str, str, list[str]], Mapping[str, dict]]
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,20 @@ class FetchContext:
     rest: EbayRestClient
     trading: TradingClient
     fetched_at: datetime
+    #: ``(table, key column, ids) -> {id: stored raw}``: what earlier syncs stored (None: nothing known).
+    stored: StoredLookup | None = None
+
+    def known(self, table: str, key_column: str, prefix: str = "") -> Callable[[list[str]], Mapping[str, dict]] | None:
+        """A lookup of stored records of ``table`` by eBay id (stored key = ``prefix`` + id), or None."""
+        stored = self.stored
+        if stored is None:
+            return None
+
+        def lookup(ids: list[str]) -> Mapping[str, dict]:
+            found = stored(table, key_column, [prefix + i for i in ids])
+            return {key[len(prefix):]: raw for key, raw in found.items()}
+
+        return lookup
 
     @property
     def since(self) -> datetime:
@@ -98,13 +115,13 @@ def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
     for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND"):
         yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in page]}, fetched=len(page))
-    for page in postorder.iter_returns(ctx.rest, ctx.since, ctx.until):
+    for page in postorder.iter_returns(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_refunds", "refund_id", "RET-")):
         yield RowPage(rows={"ebay_refunds": [postorder.return_refund_row(a, r) for r in page]}, fetched=len(page))
 
 
 def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
-    for page in fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until):
+    for page in fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_disputes", "payment_dispute_id")):
         yield RowPage(
             rows={"ebay_disputes": [fulfillment.dispute_row(a, d, fetched_at=ctx.fetched_at) for d in page]},
             fetched=len(page),
@@ -114,7 +131,7 @@ def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
 def _offers(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
     for items in inventory.iter_inventory_items(ctx.rest):
-        skus = [item["sku"] for item in items if item.get("sku")]
+        skus = inventory.skus_of(items, a)
         for page in inventory.iter_offers_for_skus(ctx.rest, skus):
             yield RowPage(
                 rows={"ebay_offers": [inventory.offer_row(a, o, fetched_at=ctx.fetched_at) for o in page]},
@@ -142,7 +159,7 @@ def _active_inventory(ctx: FetchContext) -> Iterator[RowPage]:
 
 def _messages(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
-    for page in messages.iter_messages(ctx.trading, ctx.since, ctx.until):
+    for page in messages.iter_messages(ctx.trading, ctx.since, ctx.until, known=ctx.known("ebay_messages", "message_id")):
         yield RowPage(
             rows={"ebay_messages": [messages.message_row(a, m, fetched_at=ctx.fetched_at) for m in page]},
             fetched=len(page),
@@ -160,13 +177,13 @@ def _buyer(ctx: FetchContext) -> Iterator[RowPage]:
 
 def _inquiries(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
-    for page in postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until):
+    for page in postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_inquiries", "inquiry_id")):
         yield RowPage(rows={"ebay_inquiries": [postorder.inquiry_row(a, i) for i in page]}, fetched=len(page))
 
 
 def _cases(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
-    for page in postorder.iter_cases(ctx.rest, ctx.since, ctx.until):
+    for page in postorder.iter_cases(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_cases", "case_id")):
         yield RowPage(rows={"ebay_cases": [postorder.case_row(a, c) for c in page]}, fetched=len(page))
 
 

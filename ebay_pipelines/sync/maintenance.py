@@ -14,8 +14,8 @@ from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
 from ebay_pipelines.ebay.health import ProbeResult, probe_account
 from ebay_pipelines.store.accounts import list_accounts
 from ebay_pipelines.store.secrets import load_cipher
-from ebay_pipelines.store.tokens import DatabaseTokenStore
-from ebay_pipelines.sync.partition_sync import build_clients
+from ebay_pipelines.store.tokens import DatabaseTokenStore, reauthorization_reason
+from ebay_pipelines.sync.partition_sync import build_clients, require_reauthorization
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,18 @@ def refresh_tokens(engine: Engine, margin: timedelta = timedelta(minutes=45),
         accounts = list_accounts(conn, enabled_only=True)
     results = []
     for account in accounts:
+        with engine.connect() as conn:
+            waiting = reauthorization_reason(conn, account.account_id)
+        if waiting:
+            # eBay already rejected this refresh token: asking again cannot succeed.
+            results.append(TokenRefreshResult(account.account_id, False, True, waiting))
+            continue
         provider = AccessTokenProvider(account.account_id, oauth, store, refresh_margin=margin)
         try:
             provider.get()
         except ReauthorizationRequired as exc:
             log.warning("account %s: %s", account.account_id, exc)
+            require_reauthorization(engine, account.account_id, str(exc))
             results.append(TokenRefreshResult(account.account_id, False, True, str(exc)))
             continue
         except EbayError as exc:

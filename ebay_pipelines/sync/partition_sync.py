@@ -8,9 +8,10 @@ the IO manager; scripts and benchmarks can call both directly.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -19,16 +20,19 @@ from sqlalchemy.engine import Engine
 
 from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
+from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
 from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.retry import RetryPolicy
 from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.ids import validate_account_id
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import get_account
-from ebay_pipelines.store.partition_writer import PartitionResult, SnapshotScope, write_partition
+from ebay_pipelines.store.partition_writer import PartitionResult, RowPage, SnapshotScope, write_partition
 from ebay_pipelines.store.secrets import load_cipher
-from ebay_pipelines.store.tokens import DatabaseTokenStore
-from ebay_pipelines.sync.families import FamilySpec, FetchContext
+from ebay_pipelines.store.stored import stored_raw
+from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
+from ebay_pipelines.store.values import find_unstorable
+from ebay_pipelines.sync.families import FAMILIES, FamilySpec, FetchContext
 from ebay_pipelines.sync.windows import Window, day_window
 
 log = logging.getLogger(__name__)
@@ -106,20 +110,41 @@ class PartitionSync:
                 "api_family": self.spec.name}
 
     def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
-        """Fetch every page and write it atomically (once; later calls return the first result)."""
+        """Fetch every page and write it atomically (once; later calls return the first result).
+
+        A rejected refresh token stops every family of the account until it is re-authorized; a
+        value PostgreSQL cannot store is reported as :class:`UnstorableValue` naming its table,
+        column and record instead of the driver's message.
+        """
         if self.result is None:
-            context = FetchContext(self.account_id, self.window, self.clients.rest, self.clients.trading, self.fetched_at)
+            context = FetchContext(self.account_id, self.window, self.clients.rest, self.clients.trading, self.fetched_at,
+                                   stored=functools.partial(stored_raw, engine, account_id=self.account_id))
             snapshot = SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None
-            self.result = write_partition(
-                engine,
-                self.spec.fetch(context),
-                run=self.run,
-                summary=self.summary(),
-                cursor_value=self.cursor_value,
-                snapshot=snapshot,
-                batch_rows=batch_rows,
-                api_calls=self.clients.api_calls,
-            )
+            pages = _PageTap(self.spec.fetch(context))
+            try:
+                self.result = write_partition(
+                    engine,
+                    pages,
+                    run=self.run,
+                    summary=self.summary(),
+                    cursor_value=self.cursor_value,
+                    snapshot=snapshot,
+                    batch_rows=batch_rows,
+                    api_calls=self.clients.api_calls,
+                )
+            except ReauthorizationRequired as exc:
+                require_reauthorization(engine, self.account_id, str(exc))
+                raise
+            except EbayError:
+                raise
+            except Exception as exc:
+                # The driver's or PostgreSQL's message names neither table nor record: look for an
+                # unstorable value in the page being written (only on failure; it costs a full scan).
+                unstorable = None if pages.current is None else find_unstorable(pages.current.rows)
+                if unstorable is None:
+                    raise
+                mirrors.explain_failure(engine, self.run, f"UnstorableValue: {unstorable}")
+                raise unstorable from exc
             self.result.summary["calls_by_name"] = self.clients.calls_by_name()
             log.info(
                 "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
@@ -134,6 +159,33 @@ class PartitionSync:
             mirrors.fail_run(engine, self.run, f"{type(error).__name__}: {error}", self.summary())
 
 
+class _PageTap:
+    """Passes a family's pages through, remembering the latest (to explain a refused write)."""
+
+    def __init__(self, pages: Iterable[RowPage]) -> None:
+        self._pages: Iterator[RowPage] = iter(pages)
+        self.current: RowPage | None = None
+
+    def __iter__(self) -> _PageTap:
+        return self
+
+    def __next__(self) -> RowPage:
+        self.current = next(self._pages)
+        return self.current
+
+
+def require_reauthorization(engine: Engine, account_id: str, reason: str) -> None:
+    """Stop syncing an account whose refresh token eBay rejected, saying so in every family's ``last_error``.
+
+    Later partitions of any family are skipped without calling eBay (see ``mirrors.sync_allowed``)
+    until ``accounts.add_account`` stores a new refresh token.
+    """
+    mark_refresh_token_rejected(engine, account_id, reason)
+    mirrors.set_account_error(engine, account_id, [spec.name for spec in FAMILIES], reason)
+    log.warning("account %s: refresh token rejected; every family stops until the account is re-authorized",
+                account_id)
+
+
 def begin(
     engine: Engine,
     spec: FamilySpec,
@@ -144,8 +196,13 @@ def begin(
     dagster_run_id: str | None = None,
     now: datetime | None = None,
     clients_factory: Callable[[], EbayClients] | None = None,
+    retry_number: int = 0,
 ) -> PartitionSync | Skipped:
-    """Check the switches, open the run row and return the (lazy) sync of one partition."""
+    """Check the switches, open the run row and return the (lazy) sync of one partition.
+
+    ``retry_number`` > 0 marks a step retry within the same Dagster run: it may close the row
+    the previous attempt left running (see ``mirrors.start_run``).
+    """
     validate_account_id(account_id)
     now = now or datetime.now(timezone.utc)
     if spec.windowed and day is None:
@@ -159,7 +216,8 @@ def begin(
         assert reason is not None
         return Skipped(reason, mirrors.skip_run(engine, account_id, spec.name, dagster_run_id, partition_key, reason))
     summary = {**(window.as_dict() if window else {}), "partition_key": partition_key, "dagster_run_id": dagster_run_id}
-    run = mirrors.start_run(engine, account_id, spec.name, dagster_run_id, partition_key, summary)
+    run = mirrors.start_run(engine, account_id, spec.name, dagster_run_id, partition_key, summary,
+                            retry_of_same_run=retry_number > 0)
     try:
         clients = clients_factory() if clients_factory else build_clients(engine, account_id)
     except BaseException as exc:

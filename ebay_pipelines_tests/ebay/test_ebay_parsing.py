@@ -215,4 +215,4 @@ def test_row_shapes_on_minimal_objects() -> None:
     assert set(ret) == columns(tables.ebay_refunds) and ret["refund_id"] == "RET-9"
     assert set(messages.message_row("a", {"MessageID": "1"})) == columns(tables.ebay_messages)
     assert set(selling.active_listing_row("a", {"ItemID": "1"})) == columns(tables.ebay_active_inventory)
-    assert set(buying.purchase_row("a", {"TransactionID": "1"})) == columns(tables.ebay_buyer)
+    assert set(buying.purchase_row("a", {"TransactionID": "1", "Item": {"ItemID": "5"}})) == columns(tables.ebay_buyer)
