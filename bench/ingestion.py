@@ -1,0 +1,299 @@
+"""Benchmark 1: ingestion throughput of orders + line items, side by side in one run.
+
+Contenders, each into a fresh database on the same PostgreSQL, from the same simulator process:
+
+- ``ours_dagster_in_process``: the 30 day partitions of ``sync_orders_job`` materialized one after
+  the other with ``execute_in_process`` (a PostgreSQL-backed Dagster instance);
+- ``ours_dagster_multiprocess``: the same partitions through ``execute_job`` with Dagster's
+  multiprocess executor (each run's step in a child process), one run after the other;
+- ``ours_sync_layer``: the same partitions through the sync layer alone (no Dagster), to show
+  what Dagster adds;
+- ``dlt``: dlt's ``rest_api`` source on the same endpoint and time range, ``merge`` on ``orderId``;
+- ``limit_fetch``: every page of the 30 windows fetched and decoded, no database work;
+- ``limit_copy``: ``COPY`` of the already-parsed, already-rendered rows into the two tables, no HTTP.
+
+Rows are orders + line items landed (distinct); rows/s = rows / wall time. The limit is the
+slower of the two ``limit_*`` figures.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import dagster_support, dlt_peer
+from bench.env import (
+    ACCOUNT,
+    Postgres,
+    Simulator,
+    patched_environ,
+    pinned_now,
+    postgres_server,
+    project_environment,
+    register_account,
+    start_simulator,
+    table_count,
+)
+from bench.report import Stopwatch, table
+from ebay_pipelines.store.database import make_engine
+from ebay_pipelines.store.tables import metadata
+from ebay_pipelines.sync.windows import day_window
+
+NAME = "ingestion"
+DAYS = 30
+TABLES = ("ebay_orders", "order_line_items")
+SIZES = {"full": 100_000, "small": 6_000, "tiny": 600}
+
+
+def partition_days(now: datetime, days: int = DAYS) -> list[date]:
+    """The ``days`` day partitions ending today."""
+    return [now.date() - timedelta(days=i) for i in range(days - 1, -1, -1)]
+
+
+def covered_range(now: datetime, days: list[date]) -> tuple[datetime, datetime]:
+    """The time range the day windows cover together (first window's start to now)."""
+    from ebay_pipelines.sync.families import family
+
+    return day_window(days[0], family("orders").overlap, now).start, now
+
+
+def _rows(engine: sa.Engine) -> dict[str, int]:
+    return {t: table_count(engine, t, ACCOUNT) for t in TABLES}
+
+
+class Contender:
+    """One measured way of landing the data, in its own fresh database."""
+
+    def __init__(self, pg: Postgres, sim: Simulator, home: Path, dagster_url: str | None) -> None:
+        self.pg, self.sim, self.home, self.dagster_url = pg, sim, home, dagster_url
+
+    def database(self, prefix: str) -> tuple[str, sa.Engine]:
+        """A fresh migrated database with the benchmark account registered."""
+        url = self.pg.create_database(prefix)
+        engine = make_engine(url)
+        with patched_environ(project_environment(url, self.sim, self.home)):
+            register_account(engine, self.sim)
+        return url, engine
+
+
+def run_sync_layer(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> None:
+    """Materialize the orders partitions through the sync layer alone."""
+    from ebay_pipelines.sync import partition_sync
+    from ebay_pipelines.sync.families import family
+
+    spec = family("orders")
+    with patched_environ(env):
+        for day in days:
+            began = partition_sync.begin(engine, spec, ACCOUNT, day, partition_key=f"{ACCOUNT}|{day}", now=now)
+            assert isinstance(began, partition_sync.PartitionSync), began
+            began.write(engine)
+
+
+def run_dagster_in_process(env: dict[str, str], home: Path, days: list[date]) -> None:
+    """Materialize each day partition with ``execute_in_process`` (in-process executor)."""
+    from ebay_pipelines.defs.partitions import window_key
+
+    with patched_environ(env), dagster_support.instance_at(home) as instance:
+        instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+        job = dagster_support.sync_job("orders")
+        for day in days:
+            result = job.execute_in_process(instance=instance, partition_key=str(window_key(ACCOUNT, day)),
+                                            run_config=dagster_support.QUIET)
+            assert result.success
+
+
+def run_dagster_multiprocess(env: dict[str, str], home: Path, days: list[date], parallel: int) -> None:
+    """Materialize the day partitions with the multiprocess executor, ``parallel`` runs at a time."""
+    import dagster as dg
+
+    from ebay_pipelines.defs.partitions import window_key
+
+    job = dg.reconstructable(dagster_support.sync_orders_job_multiprocess)
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def one(day: date) -> None:
+        with dagster_support.instance_at(home) as instance:
+            key = window_key(ACCOUNT, day)
+            tags = {"dagster/partition": str(key), **{f"dagster/partition/{dim}": value
+                                                      for dim, value in key.keys_by_dimension.items()}}
+            result = dg.execute_job(job, instance=instance, tags=tags,
+                                    run_config={**dagster_support.QUIET,
+                                                "execution": {"config": {"max_concurrent": 1}}})
+            if not result.success:
+                with lock:
+                    failures.append(f"{day}: run {result.run_id} failed")
+
+    with patched_environ(env):
+        with dagster_support.instance_at(home) as instance:
+            instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+        if parallel <= 1:
+            for day in days:
+                one(day)
+        else:
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                list(pool.map(one, days))
+    assert not failures, failures
+
+
+def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> tuple[float, int, list]:
+    """Fetch and decode every page of the day windows (no database work); return time, rows, pages."""
+    from ebay_pipelines.ebay import fulfillment
+    from ebay_pipelines.sync import partition_sync
+    from ebay_pipelines.sync.families import family
+
+    spec = family("orders")
+    pages: list[list[dict]] = []
+    rows = 0
+    with patched_environ(env):
+        clients = partition_sync.build_clients(engine, ACCOUNT)
+        clients.rest.tokens.get()  # the token grant is not part of fetching pages
+        with Stopwatch() as sw:
+            for day in days:
+                window = day_window(day, spec.overlap, now)
+                for page in fulfillment.iter_orders(clients.rest, window.start, window.end):
+                    rows += len(page) + sum(len(o.get("lineItems") or ()) for o in page)
+                    pages.append(page)
+    return sw.seconds, rows, pages
+
+
+def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[float, int]:
+    """COPY the parsed rows of ``pages`` into empty tables; only the COPY is timed."""
+    from ebay_pipelines.ebay import fulfillment
+    from ebay_pipelines.store.upsert import _copy_text, _dedupe
+    from ebay_pipelines.store.tables import natural_key
+
+    rendered: list[tuple[str, list[str], io.StringIO, int]] = []
+    for name, build in (("ebay_orders", lambda o: [fulfillment.order_row(ACCOUNT, o)]),
+                        ("order_line_items", lambda o: fulfillment.line_item_rows(ACCOUNT, o))):
+        table = metadata.tables[name]
+        rows = _dedupe([r for page in pages for o in page for r in build(o)], natural_key(table))
+        columns = sorted(rows[0].keys())
+        json_columns = frozenset(c.name for c in table.columns if c.type.__class__.__name__ == "JSONB")
+        rendered.append((name, columns, _copy_text(rows, columns, json_columns), len(rows)))
+        del rows
+    total = 0
+    raw = engine.raw_connection()
+    try:
+        with Stopwatch() as sw:
+            cursor = raw.cursor()
+            for name, columns, buffer, count in rendered:
+                cols = ", ".join(f'"{c}"' for c in columns)
+                cursor.copy_expert(f'COPY "{name}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', buffer)
+                total += count
+            raw.commit()
+    finally:
+        raw.close()
+    return sw.seconds, total
+
+
+def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str, ...] | None = None, parallel: int = 1,
+        check_truth: bool = True) -> dict[str, Any]:
+    """Run the ingestion benchmark for about ``orders`` orders over ``days`` days; return the result dict."""
+    n_days = days
+    wanted = set(contenders or ("limit_fetch", "limit_copy", "ours_dagster_in_process", "ours_dagster_multiprocess",
+                                "ours_sync_layer", "dlt"))
+    now = pinned_now()
+    days = partition_days(now, n_days)
+    sim = start_simulator(now=now, orders_per_day=max(1, orders // n_days), history_days=n_days,
+                          messages_per_day=0, purchases=1, inventory_skus=1, active_listings=0)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
+            home = Path(tmp) / "dagster"
+            dagster_url = pg.create_database("bench_dagster", migrated=False)
+            dagster_support.write_instance_config(home, dagster_url)
+            contender = Contender(pg, sim, home, dagster_url)
+            since, until = covered_range(now, days)
+            truth = sim.twin.truth.orders(ACCOUNT, since, until)
+            expected = {"ebay_orders": len(truth), "order_line_items": sum(len(o.get("lineItems") or ()) for o in truth)}
+            expected_rows = sum(expected.values())
+
+            def ours(name: str, action: Callable[[dict[str, str], sa.Engine], None]) -> None:
+                url, engine = contender.database(name)
+                env = project_environment(url, sim, home)
+                with Stopwatch() as sw:
+                    action(env, engine)
+                landed = _rows(engine)
+                engine.dispose()
+                results[name] = {"seconds": sw.seconds, "rows": sum(landed.values()), "tables": landed}
+
+            if {"limit_fetch", "limit_copy"} & wanted:
+                url, engine = contender.database("limits")
+                env = project_environment(url, sim, home)
+                seconds, rows, pages = measure_limit_fetch(env, engine, days, now)
+                results["limit_fetch"] = {"seconds": seconds, "rows": rows, "note": "rows fetched (overlaps included)"}
+                if "limit_copy" in wanted:
+                    seconds, rows = measure_limit_copy(engine, pages)
+                    results["limit_copy"] = {"seconds": seconds, "rows": rows}
+                del pages
+                engine.dispose()
+            if "ours_dagster_in_process" in wanted:
+                ours("ours_dagster_in_process", lambda env, _e: run_dagster_in_process(env, home, days))
+            if "ours_dagster_multiprocess" in wanted:
+                ours("ours_dagster_multiprocess", lambda env, _e: run_dagster_multiprocess(env, home, days, parallel))
+            if "ours_sync_layer" in wanted:
+                ours("ours_sync_layer", lambda env, engine: run_sync_layer(env, engine, days, now))
+            if "dlt" in wanted:
+                url = pg.create_database("dlt", migrated=False)
+                with Stopwatch() as sw:
+                    landed = dlt_peer.run(sim, url, ACCOUNT, since, until)
+                results["dlt"] = {"seconds": sw.seconds, "rows": landed["orders"] + landed["line_items"],
+                                  "tables": {"orders": landed["orders"], "orders__line_items": landed["line_items"]}}
+    finally:
+        sim.stop()
+    for figures in results.values():
+        figures["rows_per_s"] = figures["rows"] / figures["seconds"] if figures["seconds"] else None
+    return summarize(results, expected, expected_rows, orders, n_days, check_truth)
+
+
+def summarize(results: dict[str, dict[str, Any]], expected: dict[str, int], expected_rows: int, orders: int,
+              days: int, check_truth: bool) -> dict[str, Any]:
+    """Add the ratios (ours/dlt, ours/limit) and the truth check to the raw figures."""
+    limits = [results[k]["rows_per_s"] for k in ("limit_fetch", "limit_copy") if k in results]
+    limit = min(limits) if limits else None
+    dlt_rate = results.get("dlt", {}).get("rows_per_s")
+    for name, figures in results.items():
+        if name.startswith("ours"):
+            figures["vs_dlt"] = figures["rows_per_s"] / dlt_rate if dlt_rate else None
+            figures["vs_limit"] = figures["rows_per_s"] / limit if limit else None
+        if "tables" in figures and check_truth:
+            figures["matches_truth"] = figures["rows"] == expected_rows
+    ours_rates = {k: v["rows_per_s"] for k, v in results.items() if k.startswith("ours")}
+    best = max(ours_rates, key=ours_rates.get) if ours_rates else None
+    targets = {}
+    if best and dlt_rate:
+        targets["ours_at_least_2x_dlt"] = results[best]["rows_per_s"] >= 2 * dlt_rate
+    if best and limit:
+        targets["ours_at_least_half_of_limit"] = results[best]["rows_per_s"] >= 0.5 * limit
+    return {
+        "size": {"orders_requested": orders, "days": days, "expected_rows": expected, "expected_total": expected_rows},
+        "results": results,
+        "limit_rows_per_s": limit,
+        "best_ours": best,
+        "targets": targets,
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    """The benchmark's table."""
+    rows = []
+    for name, f in result["results"].items():
+        rows.append([name, f["rows"], f["seconds"], f["rows_per_s"], _ratio(f.get("vs_dlt")), _ratio(f.get("vs_limit")),
+                     {True: "yes", False: "NO"}.get(f.get("matches_truth"), "-")])
+    size = result["size"]
+    title = (f"Ingestion: orders + line items, 1 account, {size['expected_rows']['ebay_orders']:,} orders over "
+             f"{size['days']} days (limit = {result['limit_rows_per_s'] or 0:,.0f} rows/s)")
+    return table(title, ["contender", "rows", "seconds", "rows/s", "ours/dlt", "ours/limit", "= truth"], rows)
+
+
+def _ratio(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2f}x"

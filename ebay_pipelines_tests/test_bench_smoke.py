@@ -1,0 +1,87 @@
+"""A tiny run of every benchmark, so ``python -m bench`` never rots (figures are not checked, behaviour is)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import __main__ as bench_main  # noqa: E402
+from bench import api_calls, dagster_overhead, ingestion, memory, report, resync  # noqa: E402
+
+
+@pytest.fixture
+def bench_server(monkeypatch: pytest.MonkeyPatch, pg_server_url: str) -> str:
+    """Benchmarks create their databases on the test session's PostgreSQL server."""
+    monkeypatch.setenv("EBAY_PIPELINES_TEST_DATABASE_URL", pg_server_url)
+    return pg_server_url
+
+
+def test_ingestion_lands_the_simulators_orders_for_every_contender(bench_server: str, tmp_path: Path) -> None:
+    result = ingestion.run(40, days=2, contenders=("limit_fetch", "limit_copy", "ours_sync_layer",
+                                                   "ours_dagster_in_process", "dlt"))
+    figures = result["results"]
+    assert set(figures) == {"limit_fetch", "limit_copy", "ours_sync_layer", "ours_dagster_in_process", "dlt"}
+    expected = result["size"]["expected_rows"]
+    assert expected["ebay_orders"] > 0 and expected["order_line_items"] >= expected["ebay_orders"]
+    for name in ("ours_sync_layer", "ours_dagster_in_process"):
+        assert figures[name]["tables"] == expected, name
+        assert figures[name]["matches_truth"] and figures[name]["vs_dlt"] > 0 and figures[name]["vs_limit"] > 0
+    assert figures["dlt"]["tables"] == {"orders": expected["ebay_orders"], "orders__line_items": expected["order_line_items"]}
+    assert figures["limit_copy"]["rows"] == result["size"]["expected_total"]
+    assert figures["limit_fetch"]["rows"] >= result["size"]["expected_total"]  # day windows overlap by an hour
+    assert result["limit_rows_per_s"] == min(figures["limit_fetch"]["rows_per_s"], figures["limit_copy"]["rows_per_s"])
+    path = report.write("ingestion", result, tmp_path)
+    saved = json.loads(path.read_text())
+    assert {"results", "limit_rows_per_s", "targets", "machine", "size"} <= set(saved)
+    assert saved["machine"]["cores"] >= 1
+    assert "ours_sync_layer" in ingestion.render(result)
+
+
+def test_api_calls_meet_the_per_window_minimum_and_unchanged_refreshes_skip_details(bench_server: str) -> None:
+    result = api_calls.run(4, days=3)
+    families = result["families"]
+    for name, figures in families.items():
+        assert figures["spent"] >= figures["min_per_window"] >= figures["min_global"] >= 1, name
+    assert result["total"]["spent"] <= 1.1 * result["total"]["min_per_window"]
+    refresh = result["refresh"]["calls_by_family"]
+    # One search call per window family; refunds has two sources (REFUND transactions, returns).
+    assert refresh == {name: 2 if name == "refunds" else 1 for name in refresh}
+    assert result["token_calls"] == 1
+    assert "unchanged refresh" in api_calls.render(result)
+
+
+def test_dagster_overhead_and_fleet_figures(bench_server: str) -> None:
+    result = dagster_overhead.run(runs=1, queued_runs=0, accounts=5)
+    assert 0 < result["in_process"]["sync_layer_s"] < result["in_process"]["dagster_in_process_s"]
+    fleet = result["fleet"]
+    assert fleet["accounts"] == 6 and fleet["schedule_run_requests"] == 6
+    assert fleet["sensor_first_s"] > 0 and fleet["schedule_tick_s"] > 0
+    assert "schedule tick" in dagster_overhead.render(result)
+
+
+def test_memory_child_reports_its_own_peak(bench_server: str) -> None:
+    result = memory.run(listings=50, skus=5)
+    for family, figures in result["results"].items():
+        assert figures["success"] and figures["rows"] == figures["expected_rows"] > 0, family
+        assert figures["peak_rss_mb"] >= figures["rss_before_run_mb"] > 0
+    assert "peak RSS" in memory.render(result)
+
+
+def test_resync_writes_only_the_changed_orders(bench_server: str) -> None:
+    result = resync.run(orders=120, fraction=0.1, days=2)
+    assert result["changed_orders"] > 0
+    assert result["resync"]["written"] == result["changed_orders"] == result["changed_orders_stored"]
+    assert result["resync"]["inserted"] == 0 and result["resync"]["unchanged"] > 0
+    assert result["targets"]["resync_writes_only_changed_rows"]
+
+
+def test_command_line_rejects_unknown_benchmarks() -> None:
+    with pytest.raises(SystemExit, match="unknown benchmark"):
+        bench_main.main(["nope"])
