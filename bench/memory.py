@@ -2,8 +2,9 @@
 
 Each materialization runs in a fresh child process (``python -m bench.memory <family>``) that
 imports the project, runs the family's job with ``execute_in_process`` and reports its own peak
-RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) and its RSS right before the run, so the harness and
-the simulator never pollute the figure.
+RSS (``VmHWM`` of ``/proc/self/status``) and its RSS right before the run, so the harness and the
+simulator never pollute the figure. (``getrusage(..).ru_maxrss`` would not do: Linux carries the
+parent's high-water mark at fork time across ``exec`` into it.)
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ TABLE_OF = {"active_inventory": "ebay_active_inventory", "offers": "ebay_offers"
 LIMIT_MB = 300
 
 
+def _vm_hwm_mb() -> float:
+    """This process's own peak resident set size in MiB (Linux ``VmHWM``; ru_maxrss elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(family: str, home: str) -> dict[str, Any]:
     """In the child: materialize ``family`` for the benchmark account; report RSS figures in MiB."""
     from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
@@ -49,7 +61,7 @@ def child(family: str, home: str) -> dict[str, Any]:
         job = dagster_support.sync_job(family)
         before = psutil.Process().memory_info().rss / 2**20
         result = job.execute_in_process(instance=instance, partition_key=ACCOUNT, run_config=dagster_support.QUIET)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _vm_hwm_mb()
     return {"success": result.success, "rss_before_run_mb": before, "peak_rss_mb": peak}
 
 

@@ -116,8 +116,9 @@ class _Tick:
 
 
 def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, postgres: PostgresResource, when: datetime):
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when, resources={"postgres": postgres})
-    return _Tick(schedule(context))
+    # Exit the context: its instance (opened from a ref) otherwise stays Dagster's current one after it is gone.
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when, resources={"postgres": postgres}) as context:
+        return _Tick(schedule(context))
 
 
 def test_schedules_request_the_latest_window_per_enabled_account(
