@@ -168,7 +168,7 @@ def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date]
 def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[float, int]:
     """COPY the parsed rows of ``pages`` into empty tables; only the COPY is timed."""
     from ebay_pipelines.ebay import fulfillment
-    from ebay_pipelines.store.upsert import _copy_text, _dedupe
+    from ebay_pipelines.store.upsert import COPY_OPTIONS, _dedupe, copy_text
     from ebay_pipelines.store.tables import natural_key
 
     rendered: list[tuple[str, list[str], io.StringIO, int]] = []
@@ -178,7 +178,7 @@ def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[floa
         rows = _dedupe([r for page in pages for o in page for r in build(o)], natural_key(table))
         columns = sorted(rows[0].keys())
         json_columns = frozenset(c.name for c in table.columns if c.type.__class__.__name__ == "JSONB")
-        rendered.append((name, columns, _copy_text(rows, columns, json_columns), len(rows)))
+        rendered.append((name, columns, copy_text(rows, columns, json_columns), len(rows)))
         del rows
     total = 0
     raw = engine.raw_connection()
@@ -187,7 +187,7 @@ def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[floa
             cursor = raw.cursor()
             for name, columns, buffer, count in rendered:
                 cols = ", ".join(f'"{c}"' for c in columns)
-                cursor.copy_expert(f'COPY "{name}" ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')', buffer)
+                cursor.copy_expert(f'COPY "{name}" ({cols}) FROM STDIN {COPY_OPTIONS}', buffer)
                 total += count
             raw.commit()
     finally:

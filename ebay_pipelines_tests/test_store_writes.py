@@ -188,3 +188,37 @@ def test_switches(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         allowed, reason = mirrors.sync_allowed(conn, "acct-1", "orders")
     assert not allowed and "disabled globally" in reason
+
+
+AWKWARD_TEXTS = ["tab\there", "line\nbreak", "carriage\rreturn", "back\\slash", "\\N", "", "\\", "quote \" and ' both",
+                 "ends with backslash\\", "unicode ✓ café", "comma, semicolon; pipe |"]
+
+
+def _message(message_id: str, body: str, modified: datetime, **flags) -> dict:
+    return {"ebay_account_id": "acct-1", "message_id": message_id, "subject": body, "body": body,
+            "is_read": flags.get("is_read"), "flagged": flags.get("flagged", False), "receive_date": modified,
+            "raw": {"Text": body, "nested": {"list": [body, None, 1.5, True]}}, "source_updated_at": modified}
+
+
+def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engine: sa.Engine) -> None:
+    from ebay_pipelines.store.tables import ebay_messages
+
+    def read() -> dict[str, tuple]:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(ebay_messages.c.message_id, ebay_messages.c.body, ebay_messages.c.subject,
+                                          ebay_messages.c.is_read, ebay_messages.c.flagged, ebay_messages.c.raw)).all()
+        return {r.message_id: tuple(r[1:]) for r in rows}
+
+    # New keys are copied straight into the table.
+    first = [_message(f"m{i}", text, T0, is_read=True) for i, text in enumerate(AWKWARD_TEXTS)]
+    with engine.begin() as conn:
+        assert upsert_rows(conn, ebay_messages, first).inserted == len(AWKWARD_TEXTS)
+    assert read() == {r["message_id"]: (r["body"], r["body"], True, False, r["raw"]) for r in first}
+
+    # Stored keys go through the staging table and the guarded merge.
+    later = T0 + timedelta(hours=1)
+    second = [_message(f"m{i}", text + "\t\\N\n", later, is_read=None, flagged=True) for i, text in enumerate(AWKWARD_TEXTS)]
+    with engine.begin() as conn:
+        counts = upsert_rows(conn, ebay_messages, second)
+    assert (counts.inserted, counts.updated) == (0, len(AWKWARD_TEXTS))
+    assert read() == {r["message_id"]: (r["body"], r["body"], None, True, r["raw"]) for r in second}

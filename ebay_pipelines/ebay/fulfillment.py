@@ -90,7 +90,17 @@ def order_row(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
     ``refunded_amount`` sums ``paymentSummary.refunds`` except FAILED ones (0 when the list is
     empty); ``ship_to_country`` comes from the first fulfillment instruction's ship-to address.
     """
-    rec = _order_record(order, account_id)
+    return _order_row(_order_record(order, account_id))[0]
+
+
+def order_and_line_item_rows(account_id: str, order: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return the ``ebay_orders`` row and the ``order_line_items`` rows of one Order, reading it once."""
+    row, line_items = _order_row(_order_record(order, account_id))
+    return row, _line_item_rows(account_id, row["order_id"], line_items, row["creation_date"], row["source_updated_at"])
+
+
+def _order_row(rec: Record) -> tuple[dict[str, Any], list[Any]]:
+    account_id, order = rec.account_id, rec.data
     pricing = rec.child("pricingSummary")
     subtotal, subtotal_cur = pricing.amount("priceSubtotal")
     total, total_cur = pricing.amount("total")
@@ -104,7 +114,7 @@ def order_row(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
     last_modified = rec.timestamp("lastModifiedDate")
     created = rec.timestamp("creationDate")
     line_items = rec.items("lineItems")
-    return {
+    row = {
         "ebay_account_id": account_id,
         "order_id": rec.key("orderId"),
         "creation_date": created,
@@ -130,6 +140,7 @@ def order_row(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
         "raw": order,
         "source_updated_at": last_modified or created,
     }
+    return row, line_items
 
 
 def line_item_rows(account_id: str, order: dict[str, Any]) -> list[dict[str, Any]]:
@@ -140,11 +151,15 @@ def line_item_rows(account_id: str, order: dict[str, Any]) -> list[dict[str, Any
     shipping and handling costs; ``raw`` is the line item object itself.
     """
     order_rec = _order_record(order, account_id)
-    order_id = order_rec.key("orderId")
     created = order_rec.timestamp("creationDate")
-    updated = order_rec.timestamp("lastModifiedDate") or created
+    return _line_item_rows(account_id, order_rec.key("orderId"), order_rec.items("lineItems"), created,
+                           order_rec.timestamp("lastModifiedDate") or created)
+
+
+def _line_item_rows(account_id: str, order_id: str, items: list[Any], created: datetime | None,
+                    updated: datetime | None) -> list[dict[str, Any]]:
     rows = []
-    for item in order_rec.items("lineItems"):
+    for item in items:
         rec = Record(item, call_name=GET_ORDERS, account_id=account_id, id_field="lineItemId")
         if rec.record_id is None:
             rec.record_id = order_id

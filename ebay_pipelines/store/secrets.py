@@ -8,6 +8,7 @@ once in the Dagster home folder (``secret.key``, mode 0600) so a fresh machine w
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from pathlib import Path
 
@@ -56,7 +57,13 @@ def key_from_secret(secret: str) -> bytes:
         pass
     if len(secret) < 16:
         raise SecretKeyError(f"{settings.SECRET_KEY_ENV} must be a Fernet key or a passphrase of at least 16 characters")
-    derived = Scrypt(salt=_SALT, length=32, n=2**14, r=8, p=1).derive(secret.encode("utf-8"))
+    return _stretch(secret)
+
+
+@functools.lru_cache(maxsize=4)
+def _stretch(passphrase: str) -> bytes:
+    # scrypt is deliberately slow (~50 ms); a process stretches each passphrase once, not once per run.
+    derived = Scrypt(salt=_SALT, length=32, n=2**14, r=8, p=1).derive(passphrase.encode("utf-8"))
     return base64.urlsafe_b64encode(derived)
 
 

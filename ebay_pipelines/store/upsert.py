@@ -14,11 +14,12 @@ returns only the inserted/updated counts. (A run holds its account and family ex
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -84,21 +85,6 @@ def _dedupe(rows: Sequence[dict], key: list[str]) -> list[dict]:
     return list(chosen.values())
 
 
-class _Null:
-    """CSV field for SQL NULL: written unquoted as ``\\N`` (strings are always quoted)."""
-
-    __slots__ = ()
-
-    def __float__(self) -> float:  # makes the csv writer treat it as a number: never quoted
-        return 0.0
-
-    def __str__(self) -> str:
-        return "\\N"
-
-
-NULL = _Null()
-
-
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
@@ -110,24 +96,46 @@ def json_text(value: object) -> str:
     return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _copy_text(rows: Sequence[dict], columns: list[str], json_columns: frozenset[str]) -> io.StringIO:
-    """Render rows as CSV for ``COPY .. (FORMAT csv, NULL '\\N')``; JSON columns are serialized."""
+#: COPY's text format: tab-separated, ``\\N`` for NULL, backslash escapes.
+COPY_OPTIONS = "WITH (FORMAT text)"
+
+
+def _escape(text: str) -> str:
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _field(value: Any) -> str:
+    kind = value.__class__
+    if kind is str:
+        return _escape(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is datetime or kind is Decimal or kind is int:
+        return str(value)  # digits, signs, dots, colons: nothing to escape
+    return _escape(str(value))
+
+
+def _json_field(value: Any) -> str:
+    return json_text(value).replace("\\", "\\\\")  # JSON text holds no raw tab or line break
+
+
+def copy_text(rows: Sequence[dict], columns: list[str], json_columns: frozenset[str]) -> io.StringIO:
+    """Render rows for ``COPY .. FROM STDIN`` with :data:`COPY_OPTIONS`; JSON columns are serialized.
+
+    The text format needs only backslashes and line breaks escaped (CSV would double every quote
+    of every JSON document, the largest share of a row).
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    json_flags = [c in json_columns for c in columns]
+    write = buffer.write
+    converters = [_json_field if c in json_columns else _field for c in columns]
+    pick = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     for row in rows:
-        values: list[Any] = []
-        for column, is_json in zip(columns, json_flags):
-            value = row[column]
-            if value is None:
-                values.append(NULL)
-            elif is_json:
-                values.append(json_text(value))
-            elif isinstance(value, bool):
-                values.append("true" if value else "false")
-            else:
-                values.append(value)
-        writer.writerow(values)
+        write("\t".join(["\\N" if v is None else convert(v) for convert, v in zip(converters, pick(row))]))
+        write("\n")
     buffer.seek(0)
     return buffer
 
@@ -207,11 +215,10 @@ def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen
     cols = ", ".join(_quote(c) for c in columns)
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
-    copy_options = "WITH (FORMAT csv, NULL '\\N')"
     with dbapi.cursor() as cursor:
         if not _any_stored(cursor, table, key, batch):
-            cursor.copy_expert(f"COPY {_quote(table.name)} ({cols}) FROM STDIN {copy_options}",
-                               _copy_text(batch, columns, json_columns))
+            cursor.copy_expert(f"COPY {_quote(table.name)} ({cols}) FROM STDIN {COPY_OPTIONS}",
+                               copy_text(batch, columns, json_columns))
             if seen_table is not None:
                 keys, params = _unnest_keys(table, key, batch)
                 texts = ", ".join(f"keys.k{i}::text" for i in range(len(key)))
@@ -223,8 +230,8 @@ def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen
             f"CREATE TEMP TABLE IF NOT EXISTS {_quote(stage)} AS "
             f"SELECT {cols} FROM {_quote(table.name)} WITH NO DATA; TRUNCATE {_quote(stage)}"
         )
-        cursor.copy_expert(f"COPY {_quote(stage)} ({cols}) FROM STDIN {copy_options}",
-                           _copy_text(batch, columns, json_columns))
+        cursor.copy_expert(f"COPY {_quote(stage)} ({cols}) FROM STDIN {COPY_OPTIONS}",
+                           copy_text(batch, columns, json_columns))
         if seen_table is not None:
             keys = ", ".join(f"{_quote(c)}::text" for c in key)
             cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {keys} FROM {_quote(stage)}")

@@ -84,13 +84,12 @@ class FamilySpec:
 def _orders(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
     for page in fulfillment.iter_orders(ctx.rest, ctx.since, ctx.until):
-        yield RowPage(
-            rows={
-                "ebay_orders": [fulfillment.order_row(a, o) for o in page],
-                "order_line_items": [row for o in page for row in fulfillment.line_item_rows(a, o)],
-            },
-            fetched=len(page),
-        )
+        orders, line_items = [], []
+        for order in page:
+            row, items = fulfillment.order_and_line_item_rows(a, order)
+            orders.append(row)
+            line_items.extend(items)
+        yield RowPage(rows={"ebay_orders": orders, "order_line_items": line_items}, fetched=len(page))
 
 
 def _transactions(ctx: FetchContext) -> Iterator[RowPage]:

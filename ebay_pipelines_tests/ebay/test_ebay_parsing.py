@@ -21,7 +21,7 @@ from ebay_pipelines.ebay.errors import (
     TransportError,
     is_transient,
 )
-from ebay_pipelines.ebay.parsing import Record, date_windows, format_timestamp, parse_timestamp
+from ebay_pipelines.ebay.parsing import Record, date_windows, format_timestamp, parse_json, parse_timestamp
 from ebay_pipelines.ebay.xmlconv import element_to_dict, parse_xml
 from ebay_pipelines.store import tables
 
@@ -216,3 +216,12 @@ def test_row_shapes_on_minimal_objects() -> None:
     assert set(messages.message_row("a", {"MessageID": "1"})) == columns(tables.ebay_messages)
     assert set(selling.active_listing_row("a", {"ItemID": "1"})) == columns(tables.ebay_active_inventory)
     assert set(buying.purchase_row("a", {"TransactionID": "1", "Item": {"ItemID": "5"}})) == columns(tables.ebay_buyer)
+
+
+def test_parse_json_is_strict_and_keeps_long_integers_exact() -> None:
+    assert parse_json(b'{"total": {"value": "12.50"}, "n": 3, "f": 1.25}') == {"total": {"value": "12.50"}, "n": 3, "f": 1.25}
+    assert parse_json(b'{"id": 123456789012345678901234567890}') == {"id": 123456789012345678901234567890}
+    assert parse_json('{"text": "lone \\ud800 escape"}') == {"text": "lone \ud800 escape"}
+    for bad in (b'{"a": NaN}', b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000, b'{"a": 1,}', b""):
+        with pytest.raises(ValueError):
+            parse_json(bad)

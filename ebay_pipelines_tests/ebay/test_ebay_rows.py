@@ -61,6 +61,9 @@ def test_order_and_line_item_rows(wired: Wired) -> None:
     assert refunded and all(isinstance(r["refunded_amount_value"], Decimal) for r in refunded)
     assert all(line["legacy_transaction_id"] == line["line_item_id"] for line in lines)
     assert all(line["legacy_item_id"] for line in lines)
+    # The one-pass reader the orders family uses gives exactly the same rows.
+    together = [fulfillment.order_and_line_item_rows(ACCOUNT, o) for o in orders]
+    assert [r for r, _ in together] == rows and [li for _, items in together for li in items] == lines
 
 
 def test_dispute_rows(wired: Wired) -> None:
