@@ -2,14 +2,15 @@
 
 Contenders, each into a fresh database on the same PostgreSQL, from the same simulator process:
 
-- ``ours_dagster_in_process``: the 30 day partitions of ``sync_orders_job`` materialized one after
-  the other with ``execute_in_process`` (a PostgreSQL-backed Dagster instance);
-- ``ours_dagster_multiprocess``: the same partitions through ``execute_job`` with Dagster's
-  multiprocess executor (each run's step in a child process), one run after the other;
-- ``ours_sync_layer``: the same partitions through the sync layer alone (no Dagster), to show
-  what Dagster adds;
+- ``ours_dagster_in_process``: the 30 day partitions of ``sync_orders_job`` materialized by one
+  range run (as the project's backfill policy and accounts sensor launch them) with
+  ``execute_in_process`` on a PostgreSQL-backed Dagster instance;
+- ``ours_dagster_multiprocess``: the same range run through ``execute_job`` with Dagster's
+  multiprocess executor (the step in a child process);
+- ``ours_sync_layer``: the same 30 days through the sync layer alone (no Dagster), to show what
+  Dagster adds;
 - ``dlt``: dlt's ``rest_api`` source on the same endpoint and time range, ``merge`` on ``orderId``;
-- ``limit_fetch``: every page of the 30 windows fetched and decoded, no database work;
+- ``limit_fetch``: every page of the same window fetched and decoded, no database work;
 - ``limit_copy``: ``COPY`` of the already-parsed, already-rendered rows into the two tables, no HTTP.
 
 Rows are orders + line items landed (distinct); rows/s = rows / wall time. The limit is the
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from bench.env import (
 from bench.report import Stopwatch, table
 from ebay_pipelines.store.database import make_engine
 from ebay_pipelines.store.tables import metadata
-from ebay_pipelines.sync.windows import day_window
+from ebay_pipelines.sync.windows import days_window
 
 NAME = "ingestion"
 DAYS = 30
@@ -59,10 +58,10 @@ def partition_days(now: datetime, days: int = DAYS) -> list[date]:
 
 
 def covered_range(now: datetime, days: list[date]) -> tuple[datetime, datetime]:
-    """The time range the day windows cover together (first window's start to now)."""
+    """The time range the 30 days' window covers (the first day's start less the overlap, to now)."""
     from ebay_pipelines.sync.families import family
 
-    return day_window(days[0], family("orders").overlap, now).start, now
+    return days_window(days[0], days[-1], family("orders").overlap, now).start, now
 
 
 def _rows(engine: sa.Engine) -> dict[str, int]:
@@ -85,67 +84,51 @@ class Contender:
 
 
 def run_sync_layer(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> None:
-    """Materialize the orders partitions through the sync layer alone."""
+    """Sync the days' orders through the sync layer alone (one window, as a range run does)."""
     from ebay_pipelines.sync import partition_sync
     from ebay_pipelines.sync.families import family
 
     spec = family("orders")
     with patched_environ(env):
-        for day in days:
-            began = partition_sync.begin(engine, spec, ACCOUNT, day, partition_key=f"{ACCOUNT}|{day}", now=now)
-            assert isinstance(began, partition_sync.PartitionSync), began
-            began.write(engine)
+        began = partition_sync.begin(engine, spec, ACCOUNT, days[0], last_day=days[-1],
+                                     partition_key=f"{ACCOUNT}|{days[0]}..{days[-1]}", now=now)
+        assert isinstance(began, partition_sync.PartitionSync), began
+        began.write(engine)
+
+
+def range_tags(days: list[date]) -> dict[str, str]:
+    """The tags of one run materializing the day partitions ``days[0]..days[-1]`` of the account."""
+    from ebay_pipelines.defs.partitions import window_key
+
+    return {"dagster/asset_partition_range_start": str(window_key(ACCOUNT, days[0])),
+            "dagster/asset_partition_range_end": str(window_key(ACCOUNT, days[-1]))}
 
 
 def run_dagster_in_process(env: dict[str, str], home: Path, days: list[date]) -> None:
-    """Materialize each day partition with ``execute_in_process`` (in-process executor)."""
-    from ebay_pipelines.defs.partitions import window_key
-
+    """Materialize the day partitions in one range run with ``execute_in_process`` (in-process executor)."""
     with patched_environ(env), dagster_support.instance_at(home) as instance:
         instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
         job = dagster_support.sync_job("orders")
-        for day in days:
-            result = job.execute_in_process(instance=instance, partition_key=str(window_key(ACCOUNT, day)),
-                                            run_config=dagster_support.QUIET)
-            assert result.success
+        result = job.execute_in_process(instance=instance, tags=range_tags(days), run_config=dagster_support.QUIET)
+        assert result.success
+        materialized = {e.partition for e in result.get_asset_materialization_events()}
+        assert len(materialized) == len(days), f"{len(materialized)} of {len(days)} partitions materialized"
 
 
-def run_dagster_multiprocess(env: dict[str, str], home: Path, days: list[date], parallel: int) -> None:
-    """Materialize the day partitions with the multiprocess executor, ``parallel`` runs at a time."""
+def run_dagster_multiprocess(env: dict[str, str], home: Path, days: list[date]) -> None:
+    """Materialize the day partitions in one range run with the multiprocess executor (the step in a child process)."""
     import dagster as dg
 
-    from ebay_pipelines.defs.partitions import window_key
-
     job = dg.reconstructable(dagster_support.sync_orders_job_multiprocess)
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def one(day: date) -> None:
-        with dagster_support.instance_at(home) as instance:
-            key = window_key(ACCOUNT, day)
-            tags = {"dagster/partition": str(key), **{f"dagster/partition/{dim}": value
-                                                      for dim, value in key.keys_by_dimension.items()}}
-            result = dg.execute_job(job, instance=instance, tags=tags,
-                                    run_config={**dagster_support.QUIET,
-                                                "execution": {"config": {"max_concurrent": 1}}})
-            if not result.success:
-                with lock:
-                    failures.append(f"{day}: run {result.run_id} failed")
-
-    with patched_environ(env):
-        with dagster_support.instance_at(home) as instance:
-            instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
-        if parallel <= 1:
-            for day in days:
-                one(day)
-        else:
-            with ThreadPoolExecutor(max_workers=parallel) as pool:
-                list(pool.map(one, days))
-    assert not failures, failures
+    with patched_environ(env), dagster_support.instance_at(home) as instance:
+        instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+        result = dg.execute_job(job, instance=instance, tags=range_tags(days),
+                                run_config={**dagster_support.QUIET, "execution": {"config": {"max_concurrent": 1}}})
+        assert result.success, f"run {result.run_id} failed"
 
 
 def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> tuple[float, int, list]:
-    """Fetch and decode every page of the day windows (no database work); return time, rows, pages."""
+    """Fetch and decode every page of the days' window (no database work); return time, rows, pages."""
     from ebay_pipelines.ebay import fulfillment
     from ebay_pipelines.sync import partition_sync
     from ebay_pipelines.sync.families import family
@@ -156,12 +139,11 @@ def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date]
     with patched_environ(env):
         clients = partition_sync.build_clients(engine, ACCOUNT)
         clients.rest.tokens.get()  # the token grant is not part of fetching pages
+        window = days_window(days[0], days[-1], spec.overlap, now)
         with Stopwatch() as sw:
-            for day in days:
-                window = day_window(day, spec.overlap, now)
-                for page in fulfillment.iter_orders(clients.rest, window.start, window.end):
-                    rows += len(page) + sum(len(o.get("lineItems") or ()) for o in page)
-                    pages.append(page)
+            for page in fulfillment.iter_orders(clients.rest, window.start, window.end):
+                rows += len(page) + sum(len(o.get("lineItems") or ()) for o in page)
+                pages.append(page)
     return sw.seconds, rows, pages
 
 
@@ -195,7 +177,7 @@ def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[floa
     return sw.seconds, total
 
 
-def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str, ...] | None = None, parallel: int = 1,
+def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str, ...] | None = None,
         check_truth: bool = True) -> dict[str, Any]:
     """Run the ingestion benchmark for about ``orders`` orders over ``days`` days; return the result dict."""
     n_days = days
@@ -239,7 +221,7 @@ def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str,
             if "ours_dagster_in_process" in wanted:
                 ours("ours_dagster_in_process", lambda env, _e: run_dagster_in_process(env, home, days))
             if "ours_dagster_multiprocess" in wanted:
-                ours("ours_dagster_multiprocess", lambda env, _e: run_dagster_multiprocess(env, home, days, parallel))
+                ours("ours_dagster_multiprocess", lambda env, _e: run_dagster_multiprocess(env, home, days))
             if "ours_sync_layer" in wanted:
                 ours("ours_sync_layer", lambda env, engine: run_sync_layer(env, engine, days, now))
             if "dlt" in wanted:

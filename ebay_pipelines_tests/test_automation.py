@@ -83,7 +83,10 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
         account = request.tags[ACCOUNT_TAG]
         family = request.tags[ACCOUNT_FAMILY_TAG].split(".", 1)[1]
         assert request.job_name == f"sync_{family}_job"
-        seen[(account, family)].add(request.partition_key)
+        keys_of_request = _requested_keys(request)
+        assert len(keys_of_request) <= sensors.BACKFILL_DAYS_PER_RUN
+        assert not keys_of_request & seen[(account, family)], "a day was requested twice"
+        seen[(account, family)] |= keys_of_request
     for account in ("shop-a", "shop-b"):
         for spec in WINDOW_FAMILIES:
             expected = {f"{account}|{(today - timedelta(days=d)).isoformat()}" for d in range(spec.first_backfill_days)}
@@ -91,9 +94,15 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
         for spec in SNAPSHOT_FAMILIES:
             assert seen[(account, spec.name)] == {account}
     assert not any(account == "shop-off" for account, _ in seen)
-    # The newest day of every family is requested before any older day.
-    first_batch = {(r.tags[ACCOUNT_FAMILY_TAG], r.partition_key) for r in requested[:2 * len(FAMILIES)]}
-    assert ("shop-a.orders", f"shop-a|{today.isoformat()}") in first_batch
+    # Each window family's 90 days come in a few range runs (one eBay window each), not 90 runs.
+    per_account_family = defaultdict(int)
+    for request in requested:
+        per_account_family[request.tags[ACCOUNT_FAMILY_TAG]] += 1
+    for spec in WINDOW_FAMILIES:
+        assert per_account_family[f"shop-a.{spec.name}"] == -(-spec.first_backfill_days // sensors.BACKFILL_DAYS_PER_RUN)
+    # The newest days of every family are requested before any older day.
+    first_batch = [r for r in requested[:2 * len(FAMILIES)] if r.tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"]
+    assert first_batch and f"shop-a|{today.isoformat()}" in _requested_keys(first_batch[0])
 
     # A deleted account's partition is removed on the next tick; nothing is requested for it.
     with engine.begin() as conn:
@@ -101,6 +110,22 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     result = _tick(dagster_instance, postgres, cursor)
     assert "shop-b" not in set(dagster_instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
     assert not result.run_requests
+
+
+def _requested_keys(request: dg.RunRequest) -> set[str]:
+    """The partition keys a run request names: its key, or every day of its range."""
+    if request.partition_key is not None:
+        return {request.partition_key}
+    key_range = request.partition_key_range
+    assert key_range is not None, request
+    account, first = key_range.start.split("|")
+    account_end, last = key_range.end.split("|")
+    assert account == account_end, key_range
+    day, days = date.fromisoformat(first), set()
+    while day <= date.fromisoformat(last):
+        days.add(f"{account}|{day.isoformat()}")
+        day += timedelta(days=1)
+    return days
 
 
 def _schedule(name: str) -> dg.ScheduleDefinition:
@@ -264,3 +289,30 @@ def test_asset_checks_pass_on_synced_data_and_fail_on_corruption(
     assert not _run_check("ebay_refunds", "refunds_point_at_stored_orders", postgres).passed
     fresh = _run_check("ebay_orders", "accounts_fresh", postgres)
     assert not fresh.passed and fresh.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_ui_backfills_of_a_window_family_run_each_account_in_ranges_of_days(
+    database_url: str, project_env, dagster_instance: dg.DagsterInstance
+) -> None:
+    # The run requests Dagster's asset-backfill daemon builds from the assets' backfill policy.
+    from dagster._core.definitions.automation_tick_evaluation_context import build_run_requests_with_backfill_policies
+    from dagster._core.definitions.events import AssetKeyPartitionKey
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    graph = fast_definitions(database_url).resolve_asset_graph()
+    dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, ["shop-a", "shop-b"])
+    days = [date(2026, 8, 1) + timedelta(days=i) for i in range(40)]
+    selected = [AssetKeyPartitionKey(dg.AssetKey(table), f"{account}|{day.isoformat()}")
+                for table in ("ebay_orders", "order_line_items") for account in ("shop-a", "shop-b") for day in days]
+    with partition_loading_context(dynamic_partitions_store=dagster_instance):
+        requests = build_run_requests_with_backfill_policies(selected, graph, dagster_instance)
+
+    covered: dict[str, set[str]] = defaultdict(set)
+    for request in requests:
+        keys = _requested_keys(request)
+        assert len(keys) <= sensors.BACKFILL_DAYS_PER_RUN
+        assert set(request.asset_selection or ()) == {dg.AssetKey("ebay_orders"), dg.AssetKey("order_line_items")}
+        covered[next(iter(keys)).split("|")[0]] |= keys
+    # 40 days of 2 accounts in 4 runs (31 + 9 days each), instead of 80.
+    assert len(requests) == 2 * -(-len(days) // sensors.BACKFILL_DAYS_PER_RUN)
+    assert covered == {a: {f"{a}|{d.isoformat()}" for d in days} for a in ("shop-a", "shop-b")}

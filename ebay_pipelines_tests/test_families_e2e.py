@@ -11,12 +11,13 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import dagster as dg
 import pytest
 import sqlalchemy as sa
 
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME
-from ebay_pipelines.sync.windows import day_window
-from tests_support import fast_definitions, materialization_metadata, register_account, run_family
+from ebay_pipelines.sync.windows import day_window, days_window
+from tests_support import fast_definitions, materialization_metadata, register_account, run_family, run_family_range
 
 ACCOUNT = "acct-1"
 DAY = date(2026, 10, 30)
@@ -320,6 +321,97 @@ def test_kill_switches_make_no_api_call(setup, sim, engine: sa.Engine) -> None:
     assert data == 0
 
 
+def _merge(parts: list[Expected]) -> Expected:
+    merged: Expected = {}
+    for part in parts:
+        for table, rows in part.items():
+            merged.setdefault(table, {}).update(rows)
+    return merged
+
+
+WINDOW_FAMILIES = [name for name in EXPECTED if FAMILIES_BY_NAME[name].windowed]
+
+
+@pytest.mark.parametrize("family", WINDOW_FAMILIES)
+def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, sim, engine: sa.Engine) -> None:
+    defs, instance = setup
+    spec = FAMILIES_BY_NAME[family]
+    last = _day_with_data(sim, family)
+    first = last - timedelta(days=6)
+    days = [first + timedelta(days=i) for i in range(7)]
+    # Every record of the 7 days (each day's window holds its own day plus the overlap before it).
+    expected = _merge([EXPECTED[family](sim, day) for day in days])
+    assert sum(len(rows) for rows in expected.values()), f"the simulator produced no {family} data in 7 days"
+
+    sim.reset_calls()
+    result = run_family_range(defs, instance, family, f"{ACCOUNT}|{first}", f"{ACCOUNT}|{last}")
+    assert result.success, result.all_events
+    assert_matches(engine, expected)
+
+    # Dagster records every day partition as materialized, from one run and one eBay window.
+    materialized: dict[str, set[str]] = {}
+    for event in result.get_asset_materialization_events():
+        materialized.setdefault(event.asset_key.to_user_string(), set()).add(event.partition)
+    assert materialized == {table: {f"{ACCOUNT}|{day.isoformat()}" for day in days} for table in spec.tables}
+    for table in spec.tables:
+        assert materialized[table] <= instance.get_materialized_partitions(dg.AssetKey(table))
+    w = days_window(first, last, spec.overlap, sim.now)
+    with engine.connect() as conn:
+        run = conn.execute(sa.text("select * from ebay_worker_run where api_family = :f"), {"f": family}).one()
+        cursor = conn.execute(sa.text("select cursor_value from ebay_sync_state where api_family = :f"), {"f": family}).scalar()
+    assert run.status == "completed" and run.partition_key == f"{ACCOUNT}|{first}..{last}"
+    assert run.summary_json["window_from"] == w.start.isoformat() and run.summary_json["window_to"] == w.end.isoformat()
+    assert cursor == w.end.isoformat()
+    # One search per endpoint for a week this small, where a run per day would spend 7.
+    searches = {name: n for (_, name), n in sim.calls.items() if name in SEARCH_CALLS[family]}
+    if family == "messages":  # one header search, then the bodies ten per GetMyMessages call
+        assert searches == {"GetMyMessages": 1 + -(-len(expected["ebay_messages"]) // 10)}
+    else:
+        assert searches and all(n == 1 for n in searches.values()), searches
+
+
+# The search (listing) calls of each window family, as the simulator counts them.
+SEARCH_CALLS = {
+    "orders": {"getOrders"}, "transactions": {"getTransactions"}, "finances": {"getTransactions"},
+    "refunds": {"getTransactions", "searchReturns"}, "disputes": {"getPaymentDisputeSummaries"},
+    "messages": {"GetMyMessages"}, "inquiries": {"searchInquiries"}, "cases": {"searchCases"},
+}
+
+
+def test_a_range_run_over_two_accounts_syncs_each_in_its_own_window(setup, sim, engine: sa.Engine) -> None:
+    defs, instance = setup
+    register_account(engine, sim, "acct-2", instance)
+    result = run_family_range(defs, instance, "orders", f"{ACCOUNT}|{DAY - timedelta(days=1)}", f"acct-2|{DAY}")
+    assert result.success, result.all_events
+    with engine.connect() as conn:
+        runs = conn.execute(sa.text("select ebay_account_id, partition_key, status from ebay_worker_run order by 1")).all()
+        stored = dict(conn.execute(sa.text("select ebay_account_id, count(*) from ebay_orders group by 1")).all())
+    label = f"{DAY - timedelta(days=1)}..{DAY}"
+    assert [tuple(r) for r in runs] == [(ACCOUNT, f"{ACCOUNT}|{label}", "completed"), ("acct-2", f"acct-2|{label}", "completed")]
+    w = days_window(DAY - timedelta(days=1), DAY, FAMILIES_BY_NAME["orders"].overlap, sim.now)
+    for account in (ACCOUNT, "acct-2"):
+        assert stored.get(account, 0) == len(sim.truth.orders(account, w.start, w.end)) > 0
+
+
+def test_refunds_reuse_the_refund_transactions_the_finances_family_stored(setup, sim, engine: sa.Engine) -> None:
+    defs, instance = setup
+    day = next(DAY - timedelta(days=back) for back in range(60)
+               if any(k.startswith("FIN-") for k in expected_refunds(sim, DAY - timedelta(days=back))["ebay_refunds"]))
+    earlier = day - timedelta(days=1)
+    # Without a finances run covering the window, refunds asks Finances for REFUND transactions itself.
+    sim.reset_calls()
+    assert run_family(defs, instance, "refunds", ACCOUNT, earlier).success
+    assert sim.calls[(ACCOUNT, "getTransactions")] >= 1
+    assert_matches(engine, expected_refunds(sim, earlier))
+
+    # Once the finances family synced the window, refunds reads them from ebay_finances_transactions.
+    assert run_family(defs, instance, "finances", ACCOUNT, day).success
+    sim.reset_calls()
+    assert run_family(defs, instance, "refunds", ACCOUNT, day).success
+    assert sim.calls[(ACCOUNT, "getTransactions")] == 0 and sim.calls[(ACCOUNT, "searchReturns")] == 1
+    assert_matches(engine, _merge([expected_refunds(sim, earlier), expected_refunds(sim, day)]))
+
+
 def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     import dagster as dg
 
@@ -328,8 +420,7 @@ def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     defs, instance = setup
     days = [date(2026, 10, 18) + timedelta(days=i) for i in range(14)]
     for family in ("orders", "refunds", "disputes", "inquiries", "cases"):
-        for day in days:
-            assert run_family(defs, instance, family, ACCOUNT, day).success
+        assert run_family_range(defs, instance, family, f"{ACCOUNT}|{days[0]}", f"{ACCOUNT}|{days[-1]}").success
     job = dg.define_asset_job("po", selection=[problem_orders], partitions_def=problem_orders.partitions_def)
     local = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources)
     result = local.get_job_def("po").execute_in_process(instance=instance, partition_key=ACCOUNT)

@@ -54,3 +54,12 @@ def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dic
         mat = event.step_materialization_data.materialization
         out[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
     return out
+
+
+def run_family_range(defs: dg.Definitions, instance: dg.DagsterInstance, family: str, first: str,
+                     last: str) -> dg.ExecuteInProcessResult:
+    """Materialize the partitions ``first..last`` (``ACCOUNT|DAY`` keys) of a window family in one run."""
+    return defs.resolve_job_def(f"sync_{family}_job").execute_in_process(
+        instance=instance, raise_on_error=False,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+    )

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 import dagster as dg
 
 from ebay_pipelines.defs.failures import retry_only_transient
-from ebay_pipelines.defs.partitions import account_partitions, parse_partition_key, window_partitions
+from ebay_pipelines.defs.partitions import (
+    BACKFILL_DAYS_PER_RUN,
+    account_partitions,
+    group_partition_keys,
+    window_partitions,
+)
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 from ebay_pipelines.store.tables import metadata as table_metadata
 from ebay_pipelines.sync import partition_sync
@@ -72,12 +77,18 @@ def step_retry_policy() -> dg.RetryPolicy:
 
 
 def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
-    """Build the multi-asset that syncs ``spec`` for one partition per run (default: :func:`step_retry_policy`)."""
+    """Build the multi-asset that syncs ``spec`` (default retries: :func:`step_retry_policy`).
+
+    A run syncs one partition, or, for a range run of a window family, each account's consecutive
+    days in one window; backfills of window families are split into runs of up to
+    ``BACKFILL_DAYS_PER_RUN`` partitions.
+    """
 
     @dg.multi_asset(
         name=f"sync_{spec.name}",
         outs={table: _out(spec, table) for table in spec.tables},
         partitions_def=window_partitions if spec.windowed else account_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(BACKFILL_DAYS_PER_RUN) if spec.windowed else None,
         deps=[dg.AssetKey(t) for t in spec.upstream],
         can_subset=False,
         pool=ACCOUNT_POOL,
@@ -85,26 +96,34 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
         retry_policy=retry_policy or step_retry_policy(),
     )
     def _sync(context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource) -> Iterator[dg.Output]:
-        with retry_only_transient(f"family {spec.name} partition {context.partition_key}"):
-            target = parse_partition_key(context.partition_key)
-            engine = postgres.get_engine()
-            began = partition_sync.begin(
-                engine,
-                spec,
-                target.account_id,
-                target.day,
-                partition_key=target.key,
-                dagster_run_id=context.run_id,
-                clients_factory=lambda: ebay.clients_for(engine, target.account_id),
-                retry_number=context.retry_number,
-            )
-        if isinstance(began, partition_sync.Skipped):
-            context.log.warning(f"account {target.account_id} family {spec.name} {target.key}: skipped: {began.reason}")
+        engine = postgres.get_engine()
+        syncs: list[partition_sync.PartitionSync] = []
+        with retry_only_transient(f"family {spec.name} run {context.run_id}"):
+            groups = group_partition_keys(context.partition_keys)
+        for group in groups:
+            with retry_only_transient(f"family {spec.name} partition {group.label}"):
+                began = partition_sync.begin(
+                    engine,
+                    spec,
+                    group.account_id,
+                    group.first_day,
+                    last_day=group.last_day,
+                    partition_key=group.label,
+                    dagster_run_id=context.run_id,
+                    clients_factory=lambda account_id=group.account_id: ebay.clients_for(engine, account_id),
+                    retry_number=context.retry_number,
+                )
+            if isinstance(began, partition_sync.Skipped):
+                context.log.warning(f"account {group.account_id} family {spec.name} {group.label}: skipped: {began.reason}")
+                continue
+            window = f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
+            context.log.info(f"account {group.account_id} family {spec.name} {group.label}: syncing {window}")
+            syncs.append(began)
+        if not syncs:
             return
-        window = f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
-        context.log.info(f"account {target.account_id} family {spec.name} {target.key}: syncing {window}")
+        batch = syncs[0] if len(syncs) == 1 else tuple(syncs)
         for table in spec.tables:
-            yield dg.Output(began, output_name=table)
+            yield dg.Output(batch, output_name=table)
 
     return _sync
 

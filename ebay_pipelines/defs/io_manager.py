@@ -1,10 +1,10 @@
 """A partition-aware IO manager that upserts into PostgreSQL and reads partitions back.
 
-``handle_output`` receives either a :class:`PartitionSync` (a family partition whose pages are
-fetched and written now, in one transaction with the compatibility mirrors) or a DataFrame (a
-derived, per-account snapshot such as ``problem_orders``). A family with several tables yields
-the same sync for each table's output: the first output writes everything, later outputs only
-report their table's counts. ``load_input`` reads a partition (or a range) back as a DataFrame.
+``handle_output`` receives either :class:`PartitionSync` objects (a family partition, or one
+account's range of days, whose pages are fetched and written now, each in one transaction with the
+compatibility mirrors) or a DataFrame (a derived, per-account snapshot such as ``problem_orders``).
+A family with several tables yields the same syncs for each table's output: the first output
+writes everything, later outputs only report their table's counts. ``load_input`` reads a partition (or a range) back as a DataFrame.
 """
 
 
@@ -55,32 +55,41 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
         engine = self.postgres.get_engine()
         table = _table_name(context)
         if isinstance(obj, PartitionSync):
-            with retry_only_transient(f"account {obj.account_id} family {obj.spec.name} partition {obj.partition_key}"):
-                result = obj.write(engine, self.batch_rows)
-            counts = result.counts.for_table(table)
-            summary = result.summary
-            context.add_output_metadata(
-                {
-                    "account": obj.account_id,
-                    "window_from": summary["window_from"],
-                    "window_to": summary["window_to"],
-                    "rows_fetched": dg.MetadataValue.int(result.fetched),
-                    "rows_upserted": dg.MetadataValue.int(counts.written),
-                    "rows_inserted": dg.MetadataValue.int(counts.inserted),
-                    "rows_updated": dg.MetadataValue.int(counts.updated),
-                    "rows_unchanged": dg.MetadataValue.int(counts.unchanged),
-                    "rows_deleted": dg.MetadataValue.int(result.deleted.get(table, 0)),
-                    "api_calls": dg.MetadataValue.int(summary.get("api_calls") or 0),
-                    "pages": dg.MetadataValue.int(result.pages),
-                    "duration_s": dg.MetadataValue.float(round(result.seconds, 3)),
-                    "worker_run_id": obj.run.run_id,
-                }
-            )
+            obj = (obj,)
+        if isinstance(obj, tuple) and obj and all(isinstance(s, PartitionSync) for s in obj):
+            self._write_syncs(context, engine, table, obj)
             return
         if isinstance(obj, pd.DataFrame):
             self._write_account_snapshot(context, engine, table, obj)
             return
         raise TypeError(f"{table}: cannot store a {type(obj).__name__}")
+
+    def _write_syncs(self, context: dg.OutputContext, engine: sa.Engine, table: str,
+                     syncs: tuple[PartitionSync, ...]) -> None:
+        """Write each sync of the run (one per account and day range) and report the table's counts."""
+        results = []
+        for sync in syncs:
+            with retry_only_transient(f"account {sync.account_id} family {sync.spec.name} partition {sync.partition_key}"):
+                results.append(sync.write(engine, self.batch_rows))
+        counts = [r.counts.for_table(table) for r in results]
+        summaries = [r.summary for r in results]
+        context.add_output_metadata(
+            {
+                "account": ", ".join(dict.fromkeys(s.account_id for s in syncs)),
+                "window_from": min(s["window_from"] for s in summaries),
+                "window_to": max(s["window_to"] for s in summaries),
+                "rows_fetched": dg.MetadataValue.int(sum(r.fetched for r in results)),
+                "rows_upserted": dg.MetadataValue.int(sum(c.written for c in counts)),
+                "rows_inserted": dg.MetadataValue.int(sum(c.inserted for c in counts)),
+                "rows_updated": dg.MetadataValue.int(sum(c.updated for c in counts)),
+                "rows_unchanged": dg.MetadataValue.int(sum(c.unchanged for c in counts)),
+                "rows_deleted": dg.MetadataValue.int(sum(r.deleted.get(table, 0) for r in results)),
+                "api_calls": dg.MetadataValue.int(sum(s.get("api_calls") or 0 for s in summaries)),
+                "pages": dg.MetadataValue.int(sum(r.pages for r in results)),
+                "duration_s": dg.MetadataValue.float(round(sum(r.seconds for r in results), 3)),
+                "worker_run_id": syncs[0].run.run_id if len(syncs) == 1 else ", ".join(str(s.run.run_id) for s in syncs),
+            }
+        )
 
     def _write_account_snapshot(self, context: dg.OutputContext, engine: sa.Engine, table: str, frame: pd.DataFrame) -> None:
         account_id = parse_partition_key(context.partition_key).account_id

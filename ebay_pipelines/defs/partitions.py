@@ -9,8 +9,9 @@ days can still be synced by a one-off run, they just are not partitions).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -20,6 +21,10 @@ from ebay_pipelines.sync.windows import parse_day
 ACCOUNTS_PARTITION = "ebay_accounts"
 ACCOUNT_DIM, DATE_DIM = "account", "date"
 START_DATE = os.environ.get("EBAY_PIPELINES_START_DATE", "2025-06-01")
+# A backfill of a window family (the accounts sensor's, or one launched in the UI) syncs up to this
+# many consecutive days of one account in one run and one eBay window: far fewer API calls and runs
+# than a run per day. Schedules still run one day each.
+BACKFILL_DAYS_PER_RUN = int(os.environ.get("EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN", "31"))
 
 account_partitions = dg.DynamicPartitionsDefinition(name=ACCOUNTS_PARTITION)
 # end_offset=1 makes today's (still growing) day a partition, so schedules can refresh it.
@@ -75,3 +80,39 @@ def parse_partition_key(partition_key: str | dg.MultiPartitionKey) -> PartitionT
 def window_key(account_id: str, day: date) -> dg.MultiPartitionKey:
     """Return the multi-partition key of an account's day."""
     return dg.MultiPartitionKey({ACCOUNT_DIM: validate_account_id(account_id), DATE_DIM: day.isoformat()})
+
+
+@dataclass(frozen=True)
+class PartitionGroup:
+    """Consecutive partitions of one account that a run syncs together: one window, one run row."""
+
+    account_id: str
+    first_day: date | None
+    last_day: date | None
+    keys: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The group's partition key, or ``ACCOUNT|FIRST..LAST`` for several days."""
+        if len(self.keys) == 1 or self.first_day is None or self.last_day is None:
+            return self.keys[0]
+        return f"{self.account_id}|{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+
+
+def group_partition_keys(partition_keys: Iterable[str | dg.MultiPartitionKey]) -> list[PartitionGroup]:
+    """Validate a run's partition keys and group them by account into runs of consecutive days.
+
+    A single-partition run gives one group; a range run (``BackfillPolicy`` or a range request)
+    gives one group per account, split where a day is missing. Snapshot keys give one group each.
+    """
+    targets = sorted({t.key: t for t in map(parse_partition_key, partition_keys)}.values(),
+                     key=lambda t: (t.account_id, t.day or date.min))
+    groups: list[PartitionGroup] = []
+    for target in targets:
+        last = groups[-1] if groups else None
+        if (last is not None and target.day is not None and last.last_day is not None
+                and last.account_id == target.account_id and target.day == last.last_day + timedelta(days=1)):
+            groups[-1] = PartitionGroup(last.account_id, last.first_day, target.day, (*last.keys, target.key))
+        else:
+            groups.append(PartitionGroup(target.account_id, target.day, target.day, (target.key,)))
+    return groups

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import dagster as dg
 
 from ebay_pipelines.defs.jobs import FAMILY_JOBS
-from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, START_DATE, account_partitions
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, BACKFILL_DAYS_PER_RUN, START_DATE, account_partitions
 from ebay_pipelines.defs.requests import family_run_request
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.store import mirrors
@@ -19,26 +19,42 @@ MAX_RUNS_PER_TICK = int(os.environ.get("EBAY_PIPELINES_BACKFILL_RUNS_PER_TICK", 
 STALE_RUN_TIMEOUT = timedelta(minutes=int(os.environ.get("EBAY_PIPELINES_STALE_RUN_MINUTES", "30")))
 
 
-def backfill_tasks(start: date, first_day: date | None = None) -> list[tuple[str, date | None]]:
-    """The initial backfill of one account, newest first and round-robin across families.
+BackfillTask = tuple[str, date | None, date | None]
 
-    Snapshot families come first (one run each), then each window family's days from ``start``
-    going back its ``first_backfill_days``, interleaved so every family lands its latest day early.
+
+def backfill_tasks(start: date, first_day: date | None = None,
+                   days_per_run: int = BACKFILL_DAYS_PER_RUN) -> list[BackfillTask]:
+    """The initial backfill of one account as (family, first day, last day) runs, newest first.
+
+    Snapshot families come first (one run each), then each window family's ``first_backfill_days``
+    back from ``start`` in ranges of up to ``days_per_run`` days (one eBay window each),
+    interleaved across families so every family lands its latest days early.
     """
     first_day = first_day or date.fromisoformat(START_DATE)
-    tasks: list[tuple[str, date | None]] = [(s.name, None) for s in FAMILIES if not s.windowed]
-    longest = max(s.first_backfill_days for s in FAMILIES if s.windowed)
-    for offset in range(longest):
-        day = start - timedelta(days=offset)
-        if day < first_day:
-            break
-        tasks.extend((s.name, day) for s in FAMILIES if s.windowed and offset < s.first_backfill_days)
+    tasks: list[BackfillTask] = [(s.name, None, None) for s in FAMILIES if not s.windowed]
+    chunks: dict[str, list[tuple[date, date]]] = {}
+    for spec in FAMILIES:
+        if not spec.windowed:
+            continue
+        oldest = max(start - timedelta(days=spec.first_backfill_days - 1), first_day)
+        ranges, last = [], start
+        while last >= oldest:
+            first = max(last - timedelta(days=days_per_run - 1), oldest)
+            ranges.append((first, last))
+            last = first - timedelta(days=1)
+        chunks[spec.name] = ranges
+    for index in range(max((len(r) for r in chunks.values()), default=0)):
+        tasks.extend((name, *ranges[index]) for name, ranges in chunks.items() if index < len(ranges))
     return tasks
 
 
 @dataclass
 class BackfillQueue:
-    """Sensor cursor: for each account still backfilling, its start day and next task index."""
+    """Sensor cursor: for each account still backfilling, its start day and next task index.
+
+    The tasks are :func:`backfill_tasks` of the start day, so the cursor stays small however long
+    the backfill.
+    """
 
     pending: dict[str, dict[str, str | int]] = field(default_factory=dict)
 
@@ -59,9 +75,9 @@ class BackfillQueue:
         """Forget an account (deleted or disabled)."""
         self.pending.pop(account_id, None)
 
-    def take(self, limit: int) -> list[tuple[str, str, date | None]]:
-        """Return up to ``limit`` (account, family, day) tasks, round-robin across accounts."""
-        taken: list[tuple[str, str, date | None]] = []
+    def take(self, limit: int) -> list[tuple[str, BackfillTask]]:
+        """Return up to ``limit`` (account, task) pairs, round-robin across accounts."""
+        taken: list[tuple[str, BackfillTask]] = []
         progress = True
         while len(taken) < limit and self.pending and progress:
             progress = False
@@ -74,8 +90,7 @@ class BackfillQueue:
                 if index >= len(tasks):
                     del self.pending[account_id]
                     continue
-                family_name, day = tasks[index]
-                taken.append((account_id, family_name, day))
+                taken.append((account_id, tasks[index]))
                 state["next"] = index + 1
                 progress = True
                 if index + 1 >= len(tasks):
@@ -110,8 +125,9 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
         if account_id not in enabled:
             queue.drop(account_id)
     requests = [
-        family_run_request(family(name), account_id, day, f"backfill:{account_id}:{name}:{day or 'snapshot'}", "initial backfill")
-        for account_id, name, day in queue.take(MAX_RUNS_PER_TICK)
+        family_run_request(family(name), account_id, first, f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
+                           "initial backfill", last_day=last)
+        for account_id, (name, first, last) in queue.take(MAX_RUNS_PER_TICK)
     ]
     partition_requests = []
     if to_add:

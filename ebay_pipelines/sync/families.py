@@ -19,6 +19,8 @@ from ebay_pipelines.sync.windows import Window
 
 
 StoredLookup = Callable[[str, str, list[str]], Mapping[str, dict]]
+#: ``(family, table, time column, {column: value}, start, end, covered_until) -> raws or None``.
+CoveredLookup = Callable[[str, str, str, Mapping[str, str], datetime, datetime, datetime], list[dict] | None]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class FetchContext:
     fetched_at: datetime
     #: ``(table, key column, ids) -> {id: stored raw}``: what earlier syncs stored (None: nothing known).
     stored: StoredLookup | None = None
+    #: Records another family stored for this window, when one of its completed runs covered it.
+    covered: CoveredLookup | None = None
 
     def known(self, table: str, key_column: str, prefix: str = "") -> Callable[[list[str]], Mapping[str, dict]] | None:
         """A lookup of stored records of ``table`` by eBay id (stored key = ``prefix`` + id), or None."""
@@ -112,8 +116,19 @@ def _finances(ctx: FetchContext) -> Iterator[RowPage]:
 
 def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
-    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND"):
-        yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in page]}, fetched=len(page))
+    # REFUND transactions: what the finances family stored, when one of its runs covered this
+    # window up to its last overlap (a later one is read by the next window, which overlaps it);
+    # otherwise a getTransactions call of their own.
+    stored = None if ctx.covered is None else ctx.covered(
+        "finances", "ebay_finances_transactions", "transaction_date", {"transaction_type": "REFUND"},
+        ctx.since, ctx.until, ctx.until - REFUNDS_OVERLAP)
+    if stored is not None:
+        yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in stored]},
+                      fetched=len(stored))
+    else:
+        for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND"):
+            yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in page]},
+                          fetched=len(page))
     for page in postorder.iter_returns(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_refunds", "refund_id", "RET-")):
         yield RowPage(rows={"ebay_refunds": [postorder.return_refund_row(a, r) for r in page]}, fetched=len(page))
 
@@ -187,6 +202,7 @@ def _cases(ctx: FetchContext) -> Iterator[RowPage]:
 
 
 SIX_HOURS = "0 */6 * * *"
+REFUNDS_OVERLAP = timedelta(minutes=60)
 
 FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
@@ -222,11 +238,13 @@ FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
         name="refunds",
         tables=("ebay_refunds",),
-        description="Refunds from REFUND finance transactions and from Post-Order returns.",
+        description="Refunds from REFUND finance transactions (read from ebay_finances_transactions when the "
+        "finances family already synced the window) and from Post-Order returns.",
         ebay_calls=("getTransactions", "searchReturns", "getReturn"),
         fetch=_refunds,
         window_filter="transactionDate / return creation date",
         window_columns={"ebay_refunds": "refund_date"},
+        overlap=REFUNDS_OVERLAP,
         upstream=("ebay_finances_transactions",),
     ),
     FamilySpec(

@@ -29,11 +29,11 @@ from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import get_account
 from ebay_pipelines.store.partition_writer import PartitionResult, RowPage, SnapshotScope, write_partition
 from ebay_pipelines.store.secrets import load_cipher
-from ebay_pipelines.store.stored import stored_raw
+from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
 from ebay_pipelines.store.values import find_unstorable
 from ebay_pipelines.sync.families import FAMILIES, FamilySpec, FetchContext
-from ebay_pipelines.sync.windows import Window, day_window
+from ebay_pipelines.sync.windows import Window, days_window
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,8 @@ class PartitionSync:
         """
         if self.result is None:
             context = FetchContext(self.account_id, self.window, self.clients.rest, self.clients.trading, self.fetched_at,
-                                   stored=functools.partial(stored_raw, engine, account_id=self.account_id))
+                                   stored=functools.partial(stored_raw, engine, account_id=self.account_id),
+                                   covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id))
             snapshot = SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None
             pages = _PageTap(self.spec.fetch(context))
             try:
@@ -197,8 +198,12 @@ def begin(
     now: datetime | None = None,
     clients_factory: Callable[[], EbayClients] | None = None,
     retry_number: int = 0,
+    last_day: date | None = None,
 ) -> PartitionSync | Skipped:
     """Check the switches, open the run row and return the (lazy) sync of one partition.
+
+    With ``last_day``, the sync covers the consecutive days ``day..last_day`` in one window (one
+    run row, one transaction, one cursor move), as a range run of day partitions does.
 
     ``retry_number`` > 0 marks a step retry within the same Dagster run: it may close the row
     the previous attempt left running (see ``mirrors.start_run``).
@@ -207,7 +212,7 @@ def begin(
     now = now or datetime.now(timezone.utc)
     if spec.windowed and day is None:
         raise ValueError(f"family {spec.name} is windowed: a day is required")
-    window = day_window(day, spec.overlap, now) if spec.windowed and day is not None else None
+    window = days_window(day, last_day or day, spec.overlap, now) if spec.windowed and day is not None else None
     with engine.begin() as conn:
         get_account(conn, account_id)
         mirrors.ensure_sync_state(conn, account_id, spec.name)

@@ -32,10 +32,20 @@ def day_window(day: date, overlap: timedelta, now: datetime) -> Window:
 
     Today's partition ends at ``now``, so it can be materialized (and refreshed) during the day.
     """
-    start = day_start(day)
+    return days_window(day, day, overlap, now)
+
+
+def days_window(first_day: date, last_day: date, overlap: timedelta, now: datetime) -> Window:
+    """Return the one window a run of consecutive day partitions fetches: ``[first - overlap, min(last + 1, now))``.
+
+    One window over many days costs eBay's calls for the records it holds, not one search per day.
+    """
+    if last_day < first_day:
+        raise ValueError(f"day range {first_day.isoformat()}..{last_day.isoformat()} ends before it starts")
+    start = day_start(first_day)
     if start > now:
-        raise WindowInFuture(f"partition {day.isoformat()} has not begun yet (now is {now.isoformat()})")
-    return Window(start=start - overlap, end=min(start + timedelta(days=1), now))
+        raise WindowInFuture(f"partition {first_day.isoformat()} has not begun yet (now is {now.isoformat()})")
+    return Window(start=start - overlap, end=min(day_start(last_day) + timedelta(days=1), now))
 
 
 def parse_day(value: str) -> date:
