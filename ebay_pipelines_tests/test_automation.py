@@ -316,3 +316,18 @@ def test_ui_backfills_of_a_window_family_run_each_account_in_ranges_of_days(
     # 40 days of 2 accounts in 4 runs (31 + 9 days each), instead of 80.
     assert len(requests) == 2 * -(-len(days) // sensors.BACKFILL_DAYS_PER_RUN)
     assert covered == {a: {f"{a}|{d.isoformat()}" for d in days} for a in ("shop-a", "shop-b")}
+
+
+def test_account_sensor_ignores_ids_that_cannot_be_partition_keys(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    add_account(engine, load_cipher(), "shop-valid", "refresh-token")
+    bad_ids = ("bad shop", "a|b", "x" * 65)
+    with engine.begin() as conn:  # around the CLI, which refuses such ids
+        for bad in bad_ids:
+            conn.execute(sa.text("insert into ebay_accounts (ebay_account_id) values (:a)"), {"a": bad})
+
+    result = _tick(dagster_instance, postgres, None)
+    partitions = set(dagster_instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+    assert "shop-valid" in partitions and not partitions & set(bad_ids)
+    assert result.run_requests and {r.tags[ACCOUNT_TAG] for r in result.run_requests} == {"shop-valid"}
