@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
+from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
 from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TransportError
 from .parsing import parse_json
@@ -28,18 +28,6 @@ logger = logging.getLogger("ebay_pipelines.ebay")
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-
-
-class TokenSource(Protocol):
-    """Anything that hands out an access token and can discard a rejected one."""
-
-    def get(self) -> str:
-        """Return a currently valid access token."""
-        ...
-
-    def invalidate(self) -> None:
-        """Discard the current token so the next ``get()`` refreshes it."""
-        ...
 
 
 class _Unauthorized(EbayApiError):
@@ -77,7 +65,7 @@ def error_details(body: object) -> tuple[list[int | str], str]:
     return ids, next((m for m in messages if m), "")
 
 
-class EbayRestClient:
+class EbayRestClient(AccountClient):
     """Authenticated, retrying JSON client for one eBay account.
 
     ``api`` arguments name an API family of :class:`EbaySettings` (``fulfillment``, ``disputes``,
@@ -95,32 +83,12 @@ class EbayRestClient:
         signing: RequestSigner | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.account_id = account_id
-        self.settings = settings
-        self.tokens = tokens
+        super().__init__(account_id, settings, tokens, retry, session)
         self.marketplace_id = marketplace_id
-        self.retry = retry
         self.signing = signing
-        self._owns_session = session is None
-        self.session = session or requests.Session()
-        #: HTTP attempts by (account_id, call_name), retries and refresh retries included.
-        self.calls: Counter[tuple[str, str]] = Counter()
-        #: Pages received by (account_id, call_name).
-        self.pages: Counter[tuple[str, str]] = Counter()
 
     def __repr__(self) -> str:
         return f"EbayRestClient(account_id={self.account_id!r}, marketplace_id={self.marketplace_id!r})"
-
-    def __enter__(self) -> EbayRestClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
 
     def url(self, api: str, path: str) -> str:
         """Return the absolute URL of ``path`` in ``api`` (absolute URLs pass through unchanged)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +18,8 @@ from lxml import etree
 
 from .config import EbaySettings
 from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TradingError, TransportError
-from .rest import RETRYABLE_STATUSES, TokenSource
+from .account_client import AccountClient, TokenSource
+from .rest import RETRYABLE_STATUSES
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .xmlconv import NS, element_to_dict, find, findall, findtext, parse_xml, q
 
@@ -71,7 +71,7 @@ class _TokenRejected(TradingError):
     """Ack=Failure with a token error code (handled by one refresh and one retry)."""
 
 
-class TradingClient:
+class TradingClient(AccountClient):
     """Authenticated, retrying Trading API client for one eBay account."""
 
     def __init__(
@@ -84,32 +84,12 @@ class TradingClient:
         retry: RetryPolicy = RetryPolicy(),
         session: requests.Session | None = None,
     ) -> None:
-        self.account_id = account_id
-        self.settings = settings
-        self.tokens = tokens
+        super().__init__(account_id, settings, tokens, retry, session)
         self.site_id = site_id
         self.compatibility_level = compatibility_level
-        self.retry = retry
-        self._owns_session = session is None
-        self.session = session or requests.Session()
-        #: HTTP attempts by (account_id, call_name), retries included.
-        self.calls: Counter[tuple[str, str]] = Counter()
-        #: Pages received by (account_id, call_name).
-        self.pages: Counter[tuple[str, str]] = Counter()
 
     def __repr__(self) -> str:
         return f"TradingClient(account_id={self.account_id!r}, site_id={self.site_id})"
-
-    def __enter__(self) -> TradingClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._owns_session:
-            self.session.close()
 
     def execute(self, call_name: str, request: etree._Element) -> etree._Element:
         """Send one Trading call and return the parsed response root.
