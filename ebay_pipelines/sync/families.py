@@ -7,9 +7,11 @@ knows Dagster; nothing here writes to the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messages, postorder, selling
 from ebay_pipelines.ebay.rest import EbayRestClient
@@ -96,10 +98,15 @@ def _orders(ctx: FetchContext) -> Iterator[RowPage]:
         yield RowPage(rows={"ebay_orders": orders, "order_line_items": line_items}, fetched=len(page))
 
 
+def _rows_of(table: str, pages: Iterable[list[dict]], row: Callable[[dict], dict]) -> Iterator[RowPage]:
+    """Turn each page of eBay records into a row page of one table, one row per record."""
+    for page in pages:
+        yield RowPage(rows={table: [row(record) for record in page]}, fetched=len(page))
+
+
 def _transactions(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until):
-        yield RowPage(rows={"ebay_transactions": [finances.legacy_transaction_row(a, t) for t in page]}, fetched=len(page))
+    yield from _rows_of("ebay_transactions", finances.iter_transactions(ctx.rest, ctx.since, ctx.until),
+                        lambda t: finances.legacy_transaction_row(ctx.account_id, t))
 
 
 def _finances(ctx: FetchContext) -> Iterator[RowPage]:
@@ -116,6 +123,7 @@ def _finances(ctx: FetchContext) -> Iterator[RowPage]:
 
 def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
+    refund_row = functools.partial(finances.refund_row_from_transaction, a)
     # REFUND transactions: what the finances family stored, when one of its runs covered this
     # window up to its last overlap (a later one is read by the next window, which overlaps it);
     # otherwise a getTransactions call of their own.
@@ -123,85 +131,62 @@ def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
         "finances", "ebay_finances_transactions", "transaction_date", {"transaction_type": "REFUND"},
         ctx.since, ctx.until, ctx.until - REFUNDS_OVERLAP)
     if stored is not None:
-        yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in stored]},
-                      fetched=len(stored))
+        yield from _rows_of("ebay_refunds", [stored], refund_row)
     else:
-        for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND"):
-            yield RowPage(rows={"ebay_refunds": [finances.refund_row_from_transaction(a, t) for t in page]},
-                          fetched=len(page))
-    for page in postorder.iter_returns(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_refunds", "refund_id", "RET-")):
-        yield RowPage(rows={"ebay_refunds": [postorder.return_refund_row(a, r) for r in page]}, fetched=len(page))
+        fetched = finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND")
+        yield from _rows_of("ebay_refunds", fetched, refund_row)
+    returns = postorder.iter_returns(ctx.rest, ctx.since, ctx.until,
+                                     known=ctx.known("ebay_refunds", "refund_id", "RET-"))
+    yield from _rows_of("ebay_refunds", returns, functools.partial(postorder.return_refund_row, a))
 
 
 def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_disputes", "payment_dispute_id")):
-        yield RowPage(
-            rows={"ebay_disputes": [fulfillment.dispute_row(a, d, fetched_at=ctx.fetched_at) for d in page]},
-            fetched=len(page),
-        )
+    disputes = fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until,
+                                         known=ctx.known("ebay_disputes", "payment_dispute_id"))
+    yield from _rows_of("ebay_disputes", disputes,
+                        lambda d: fulfillment.dispute_row(ctx.account_id, d, fetched_at=ctx.fetched_at))
 
 
 def _offers(ctx: FetchContext) -> Iterator[RowPage]:
     a = ctx.account_id
     for items in inventory.iter_inventory_items(ctx.rest):
-        skus = inventory.skus_of(items, a)
-        for page in inventory.iter_offers_for_skus(ctx.rest, skus):
-            yield RowPage(
-                rows={"ebay_offers": [inventory.offer_row(a, o, fetched_at=ctx.fetched_at) for o in page]},
-                fetched=len(page),
-            )
+        offers = inventory.iter_offers_for_skus(ctx.rest, inventory.skus_of(items, a))
+        yield from _rows_of("ebay_offers", offers, lambda o: inventory.offer_row(a, o, fetched_at=ctx.fetched_at))
 
 
 def _inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in inventory.iter_inventory_items(ctx.rest):
-        yield RowPage(
-            rows={"ebay_inventory": [inventory.inventory_row(a, i, fetched_at=ctx.fetched_at) for i in page]},
-            fetched=len(page),
-        )
+    yield from _rows_of("ebay_inventory", inventory.iter_inventory_items(ctx.rest),
+                        lambda i: inventory.inventory_row(ctx.account_id, i, fetched_at=ctx.fetched_at))
 
 
 def _active_inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in selling.iter_active_listings(ctx.trading):
-        yield RowPage(
-            rows={"ebay_active_inventory": [selling.active_listing_row(a, i, fetched_at=ctx.fetched_at) for i in page]},
-            fetched=len(page),
-        )
+    yield from _rows_of("ebay_active_inventory", selling.iter_active_listings(ctx.trading),
+                        lambda i: selling.active_listing_row(ctx.account_id, i, fetched_at=ctx.fetched_at))
 
 
 def _messages(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in messages.iter_messages(ctx.trading, ctx.since, ctx.until, known=ctx.known("ebay_messages", "message_id")):
-        yield RowPage(
-            rows={"ebay_messages": [messages.message_row(a, m, fetched_at=ctx.fetched_at) for m in page]},
-            fetched=len(page),
-        )
+    found = messages.iter_messages(ctx.trading, ctx.since, ctx.until, known=ctx.known("ebay_messages", "message_id"))
+    yield from _rows_of("ebay_messages", found,
+                        lambda m: messages.message_row(ctx.account_id, m, fetched_at=ctx.fetched_at))
 
 
 def _buyer(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in buying.iter_purchases(ctx.trading):
-        yield RowPage(
-            rows={"ebay_buyer": [buying.purchase_row(a, t, fetched_at=ctx.fetched_at) for t in page]},
-            fetched=len(page),
-        )
+    yield from _rows_of("ebay_buyer", buying.iter_purchases(ctx.trading),
+                        lambda t: buying.purchase_row(ctx.account_id, t, fetched_at=ctx.fetched_at))
 
 
 def _inquiries(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_inquiries", "inquiry_id")):
-        yield RowPage(rows={"ebay_inquiries": [postorder.inquiry_row(a, i) for i in page]}, fetched=len(page))
+    found = postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_inquiries", "inquiry_id"))
+    yield from _rows_of("ebay_inquiries", found, functools.partial(postorder.inquiry_row, ctx.account_id))
 
 
 def _cases(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in postorder.iter_cases(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_cases", "case_id")):
-        yield RowPage(rows={"ebay_cases": [postorder.case_row(a, c) for c in page]}, fetched=len(page))
+    found = postorder.iter_cases(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_cases", "case_id"))
+    yield from _rows_of("ebay_cases", found, functools.partial(postorder.case_row, ctx.account_id))
 
 
-SIX_HOURS = "0 */6 * * *"
+#: Snapshot families: no window, refreshed every six hours, stale after thirteen.
+SNAPSHOT_CADENCE: dict[str, Any] = {"windowed": False, "cron": "0 */6 * * *", "max_lag": timedelta(hours=13)}
 REFUNDS_OVERLAP = timedelta(minutes=60)
 
 FAMILIES: tuple[FamilySpec, ...] = (
@@ -262,9 +247,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         description="Snapshot of every offer, found by walking inventory items and asking for each SKU's offers.",
         ebay_calls=("getInventoryItems", "getOffers"),
         fetch=_offers,
-        windowed=False,
-        cron=SIX_HOURS,
-        max_lag=timedelta(hours=13),
+        **SNAPSHOT_CADENCE,
         prune_missing=True,
     ),
     FamilySpec(
@@ -273,9 +256,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         description="Snapshot of every inventory item (SKU) from the Inventory API.",
         ebay_calls=("getInventoryItems",),
         fetch=_inventory,
-        windowed=False,
-        cron=SIX_HOURS,
-        max_lag=timedelta(hours=13),
+        **SNAPSHOT_CADENCE,
         prune_missing=True,
     ),
     FamilySpec(
@@ -284,9 +265,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         description="Snapshot of active listings from Trading GetMyeBaySelling (ActiveList).",
         ebay_calls=("GetMyeBaySelling",),
         fetch=_active_inventory,
-        windowed=False,
-        cron=SIX_HOURS,
-        max_lag=timedelta(hours=13),
+        **SNAPSHOT_CADENCE,
         prune_missing=True,
     ),
     FamilySpec(
@@ -306,10 +285,8 @@ FAMILIES: tuple[FamilySpec, ...] = (
         description="Purchases (won items of the last 60 days) from Trading GetMyeBayBuying.",
         ebay_calls=("GetMyeBayBuying",),
         fetch=_buyer,
-        windowed=False,
         first_backfill_days=30,
-        cron=SIX_HOURS,
-        max_lag=timedelta(hours=13),
+        **SNAPSHOT_CADENCE,
     ),
     FamilySpec(
         name="inquiries",
