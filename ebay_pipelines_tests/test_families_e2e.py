@@ -6,7 +6,6 @@ storage) and its table is compared with what the simulator says a correct sync c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -18,11 +17,10 @@ import sqlalchemy as sa
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 from ebay_pipelines.sync.windows import day_window, days_window
 from tests_support import fast_definitions, materialization_metadata, register_account, run_family, run_family_range
+from truth import SNAPSHOT_TRUTH, WINDOW_TRUTH, Expected, compare, merge
 
 ACCOUNT = "acct-1"
 DAY = date(2026, 10, 30)
-
-Expected = dict[str, dict[str, Any]]  # table -> {key: value compared}
 
 
 def _window(sim, family: str, day: date = DAY):
@@ -33,134 +31,34 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def expected(sim, family: str, day: date | None = DAY) -> Expected:
+    """What the account's partition of ``family`` on ``day`` (or its snapshot) must hold."""
+    if not FAMILIES_BY_NAME[family].windowed:
+        return SNAPSHOT_TRUTH[family](sim, ACCOUNT)
+    return WINDOW_TRUTH[family](sim, ACCOUNT, _window(sim, family, day or DAY))
+
+
 def expected_orders(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "orders", day)
-    orders = sim.truth.orders(ACCOUNT, w.start, w.end)
-    return {
-        "ebay_orders": {o["orderId"]: _dec(o["pricingSummary"]["total"]["value"]) for o in orders},
-        "order_line_items": {li["lineItemId"]: _dec(li["lineItemCost"]["value"]) for o in orders for li in o["lineItems"]},
-    }
-
-
-def _transactions(sim, family: str, day: date, transaction_type: str | None = None) -> list[dict]:
-    w = _window(sim, family, day)
-    return sim.truth.finance_transactions(ACCOUNT, w.start, w.end, transaction_type=transaction_type)
-
-
-def expected_transactions(sim, day: date = DAY) -> Expected:
-    return {"ebay_transactions": {f"{t['transactionId']}/{t['transactionType']}": _dec(t["amount"]["value"])
-                                  for t in _transactions(sim, "transactions", day)}}
-
-
-def expected_finances(sim, day: date = DAY) -> Expected:
-    txs = _transactions(sim, "finances", day)
-    fees: dict[str, Any] = {}
-    for t in txs:
-        for line in t.get("orderLineItems") or []:
-            for seq, fee in enumerate(line.get("marketplaceFees") or []):
-                fees[f"{t['transactionId']}/{line['lineItemId']}/{seq}"] = _dec(fee["amount"]["value"])
-        if t.get("feeType"):
-            fees[f"{t['transactionId']}//0"] = _dec(t["amount"]["value"])
-    return {
-        "ebay_finances_transactions": {f"{t['transactionId']}/{t['transactionType']}": _dec(t["amount"]["value"]) for t in txs},
-        "ebay_finances_fees": fees,
-    }
+    return expected(sim, "orders", day)
 
 
 def expected_refunds(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "refunds", day)
-    refunds = {f"FIN-{t['transactionId']}": _dec(t["amount"]["value"]) for t in _transactions(sim, "refunds", day, "REFUND")}
-    returns = {f"RET-{r['returnId']}": None for r in sim.truth.returns(ACCOUNT, w.start, w.end)}
-    return {"ebay_refunds": {**refunds, **returns}}
+    return expected(sim, "refunds", day)
 
 
-def expected_disputes(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "disputes", day)
-    return {"ebay_disputes": {d["paymentDisputeId"]: _dec(d["amount"]["value"]) for d in sim.truth.disputes(ACCOUNT, w.start, w.end)}}
+FAMILY_NAMES = list(FAMILIES_BY_NAME)
 
 
-def expected_offers(sim, day: date | None = None) -> Expected:
-    return {"ebay_offers": {o["offerId"]: _dec(o["pricingSummary"]["price"]["value"]) for o in sim.truth.offers(ACCOUNT)}}
-
-
-def expected_inventory(sim, day: date | None = None) -> Expected:
-    return {"ebay_inventory": {i["sku"]: i["availability"]["shipToLocationAvailability"]["quantity"]
-                               for i in sim.truth.inventory_items(ACCOUNT)}}
-
-
-def expected_active_inventory(sim, day: date | None = None) -> Expected:
-    return {"ebay_active_inventory": {str(i["ItemID"]): _dec(i["CurrentPrice"]) for i in sim.truth.active_listings(ACCOUNT)}}
-
-
-def expected_messages(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "messages", day)
-    return {"ebay_messages": {str(m["MessageID"]): m["Text"] for m in sim.truth.messages(ACCOUNT, w.start, w.end)}}
-
-
-def expected_buyer(sim, day: date | None = None) -> Expected:
-    return {"ebay_buyer": {str(p["OrderLineItemID"]): _dec(p["TransactionPrice"]) for p in sim.truth.purchases(ACCOUNT)}}
-
-
-def expected_inquiries(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "inquiries", day)
-    return {"ebay_inquiries": {i["inquiryId"]: _dec(i["claimAmount"]["value"]) for i in sim.truth.inquiries(ACCOUNT, w.start, w.end)}}
-
-
-def expected_cases(sim, day: date = DAY) -> Expected:
-    w = _window(sim, "cases", day)
-    return {"ebay_cases": {c["caseId"]: _dec(c["claimAmount"]["value"]) for c in sim.truth.cases(ACCOUNT, w.start, w.end)}}
-
-
-# table -> (SQL expression of the key as compared above, column compared)
-STORED: dict[str, tuple[str, str | None]] = {
-    "ebay_orders": ("order_id", "total_value"),
-    "order_line_items": ("line_item_id", "line_item_cost_value"),
-    "ebay_transactions": ("transaction_id || '/' || transaction_type", "amount_value"),
-    "ebay_finances_transactions": ("transaction_id || '/' || transaction_type", "amount_value"),
-    "ebay_finances_fees": ("transaction_id || '/' || line_item_id || '/' || fee_seq", "amount_value"),
-    "ebay_refunds": ("refund_id", "refund_amount_value"),
-    "ebay_disputes": ("payment_dispute_id", "amount_value"),
-    "ebay_offers": ("offer_id", "price_value"),
-    "ebay_inventory": ("sku", "available_quantity"),
-    "ebay_active_inventory": ("item_id", "current_price_value"),
-    "ebay_messages": ("message_id", "body"),
-    "ebay_buyer": ("order_line_item_id", "transaction_price_value"),
-    "ebay_inquiries": ("inquiry_id", "claim_amount_value"),
-    "ebay_cases": ("case_id", "claim_amount_value"),
-}
-
-EXPECTED: dict[str, Callable[[Any], Expected]] = {
-    "orders": expected_orders, "transactions": expected_transactions, "finances": expected_finances,
-    "refunds": expected_refunds, "disputes": expected_disputes, "offers": expected_offers,
-    "inventory": expected_inventory, "active_inventory": expected_active_inventory, "messages": expected_messages,
-    "buyer": expected_buyer, "inquiries": expected_inquiries, "cases": expected_cases,
-}
-
-
-def stored_rows(engine: sa.Engine, table: str) -> dict[str, Any]:
-    key, column = STORED[table]
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"select {key} as k, {column} as v from {table} where ebay_account_id = :a"),
-                            {"a": ACCOUNT}).all()
-    keys = [r.k for r in rows]
-    assert len(keys) == len(set(keys)), f"{table} holds duplicate keys"
-    return {r.k: r.v for r in rows}
-
-
-def assert_matches(engine: sa.Engine, expected: Expected) -> None:
-    for table, want in expected.items():
-        got = stored_rows(engine, table)
-        assert set(got) == set(want), f"{table}: missing {set(want) - set(got)}, unexpected {set(got) - set(want)}"
-        for key, value in want.items():
-            if value is not None:
-                assert got[key] == value, f"{table} {key}: stored {got[key]!r}, eBay says {value!r}"
+def assert_matches(engine: sa.Engine, want: Expected) -> None:
+    mismatches = compare(engine, ACCOUNT, want)
+    assert not mismatches, mismatches[:10]
 
 
 def _day_with_data(sim, family: str) -> date:
     """The latest day before DAY (inclusive) for which the simulator has records of ``family``."""
     for back in range(60):
         day = DAY - timedelta(days=back)
-        if sum(len(v) for v in EXPECTED[family](sim, day).values()):
+        if sum(len(v) for v in expected(sim, family, day).values()):
             return day
     raise AssertionError(f"the simulator produced no {family} data in 60 days")
 
@@ -176,23 +74,23 @@ def counts(engine: sa.Engine, tables: tuple[str, ...]) -> dict[str, int]:
         return {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in tables}
 
 
-@pytest.mark.parametrize("family", list(EXPECTED))
+@pytest.mark.parametrize("family", FAMILY_NAMES)
 def test_family_matches_the_simulator_and_reruns_cleanly(family: str, setup, sim, engine: sa.Engine) -> None:
     defs, instance = setup
     spec = FAMILIES_BY_NAME[family]
     day = _day_with_data(sim, family) if spec.windowed else None
-    expected = EXPECTED[family](sim, day)
+    want = expected(sim, family, day)
 
     first = run_family(defs, instance, family, ACCOUNT, day)
     assert first.success, first.all_events
-    assert_matches(engine, expected)
+    assert_matches(engine, want)
 
     metadata = materialization_metadata(first)
     assert set(metadata) == set(spec.tables)
     for table in spec.tables:
         md = metadata[table]
-        assert md["rows_upserted"] == len(expected[table])
-        assert md["rows_inserted"] == len(expected[table]) and md["rows_updated"] == 0
+        assert md["rows_upserted"] == len(want[table])
+        assert md["rows_inserted"] == len(want[table]) and md["rows_updated"] == 0
         assert md["api_calls"] >= 1 and md["pages"] >= 1 and md["duration_s"] >= 0
         assert md["account"] == ACCOUNT
         if spec.windowed:
@@ -206,8 +104,8 @@ def test_family_matches_the_simulator_and_reruns_cleanly(family: str, setup, sim
     for table in spec.tables:
         md = materialization_metadata(second)[table]
         assert md["rows_inserted"] == 0 and md["rows_updated"] == 0
-        assert md["rows_unchanged"] == len(expected[table])
-    assert_matches(engine, expected)
+        assert md["rows_unchanged"] == len(want[table])
+    assert_matches(engine, want)
 
 
 def _order_state(engine: sa.Engine) -> dict[str, tuple]:
@@ -321,15 +219,7 @@ def test_kill_switches_make_no_api_call(setup, sim, engine: sa.Engine) -> None:
     assert data == 0
 
 
-def _merge(parts: list[Expected]) -> Expected:
-    merged: Expected = {}
-    for part in parts:
-        for table, rows in part.items():
-            merged.setdefault(table, {}).update(rows)
-    return merged
-
-
-WINDOW_FAMILIES = [name for name in EXPECTED if FAMILIES_BY_NAME[name].windowed]
+WINDOW_FAMILIES = [name for name in FAMILY_NAMES if FAMILIES_BY_NAME[name].windowed]
 
 
 @pytest.mark.parametrize("family", WINDOW_FAMILIES)
@@ -340,13 +230,13 @@ def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, si
     first = last - timedelta(days=6)
     days = [first + timedelta(days=i) for i in range(7)]
     # Every record of the 7 days (each day's window holds its own day plus the overlap before it).
-    expected = _merge([EXPECTED[family](sim, day) for day in days])
-    assert sum(len(rows) for rows in expected.values()), f"the simulator produced no {family} data in 7 days"
+    want = merge([expected(sim, family, day) for day in days])
+    assert sum(len(rows) for rows in want.values()), f"the simulator produced no {family} data in 7 days"
 
     sim.reset_calls()
     result = run_family_range(defs, instance, family, f"{ACCOUNT}|{first}", f"{ACCOUNT}|{last}")
     assert result.success, result.all_events
-    assert_matches(engine, expected)
+    assert_matches(engine, want)
 
     # Dagster records every day partition as materialized, from one run and one eBay window.
     materialized: dict[str, set[str]] = {}
@@ -365,7 +255,7 @@ def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, si
     # One search per endpoint for a week this small, where a run per day would spend 7.
     searches = {name: n for (_, name), n in sim.calls.items() if name in SEARCH_CALLS[family]}
     if family == "messages":  # one header search, then the bodies ten per GetMyMessages call
-        assert searches == {"GetMyMessages": 1 + -(-len(expected["ebay_messages"]) // 10)}
+        assert searches == {"GetMyMessages": 1 + -(-len(want["ebay_messages"]) // 10)}
     else:
         assert searches and all(n == 1 for n in searches.values()), searches
 
@@ -409,7 +299,7 @@ def test_refunds_reuse_the_refund_transactions_the_finances_family_stored(setup,
     sim.reset_calls()
     assert run_family(defs, instance, "refunds", ACCOUNT, day).success
     assert sim.calls[(ACCOUNT, "getTransactions")] == 0 and sim.calls[(ACCOUNT, "searchReturns")] == 1
-    assert_matches(engine, _merge([expected_refunds(sim, earlier), expected_refunds(sim, day)]))
+    assert_matches(engine, merge([expected_refunds(sim, earlier), expected_refunds(sim, day)]))
 
 
 def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
