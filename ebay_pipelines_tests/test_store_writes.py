@@ -222,3 +222,18 @@ def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engin
         counts = upsert_rows(conn, ebay_messages, second)
     assert (counts.inserted, counts.updated) == (0, len(AWKWARD_TEXTS))
     assert read() == {r["message_id"]: (r["body"], r["body"], None, True, r["raw"]) for r in second}
+
+
+def test_writes_freeze_the_existing_heap_until_the_last_one_ends() -> None:
+    import gc
+
+    from ebay_pipelines.store.gc_scope import existing_objects_frozen
+
+    assert gc.get_freeze_count() == 0
+    with existing_objects_frozen():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with pytest.raises(RuntimeError), existing_objects_frozen():
+            raise RuntimeError("a failing concurrent write")
+        assert gc.get_freeze_count() == frozen  # still frozen: the outer write is running
+    assert gc.get_freeze_count() == 0

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ebay_pipelines.store import mirrors
+from ebay_pipelines.store.gc_scope import existing_objects_frozen
 from ebay_pipelines.store.tables import metadata, natural_key
 from ebay_pipelines.store.upsert import TableCounts, upsert_rows
 
@@ -162,6 +163,23 @@ def write_partition(
     ``ebay_sync_state.last_error``, and the exception propagates. ``prefetch_pages`` 0
     consumes ``pages`` in the calling thread.
     """
+    with existing_objects_frozen():
+        return _write_partition(engine, pages, run=run, summary=summary, cursor_value=cursor_value, snapshot=snapshot,
+                                batch_rows=batch_rows, api_calls=api_calls, prefetch_pages=prefetch_pages)
+
+
+def _write_partition(
+    engine: Engine,
+    pages: Iterable[RowPage],
+    *,
+    run: mirrors.RunHandle | None,
+    summary: dict[str, Any],
+    cursor_value: datetime | None,
+    snapshot: SnapshotScope | None,
+    batch_rows: int,
+    api_calls: Callable[[], int] | None,
+    prefetch_pages: int,
+) -> PartitionResult:
     result = PartitionResult()
     started = time.monotonic()
 
