@@ -228,15 +228,18 @@ def simulator(ctx: click.Context, port: int, seed: int) -> None:
 @click.option("--account", "account_id", required=True, help="Account id to sync.")
 @click.option("--api", "family_name", required=True, help="Api family: " + ", ".join(FAMILY_NAMES) + ".")
 @click.option("--day", default=None, help="Day to sync (YYYY-MM-DD, window families; default: today UTC).")
+@click.option("--to-day", default=None,
+              help="Last day of a range (YYYY-MM-DD): sync --day..--to-day in one run and one eBay window.")
 @click.option("--dagster-url", default="http://127.0.0.1:3000", show_default=True,
               envvar="EBAY_PIPELINES_DAGSTER_URL", help="A running Dagster webserver to launch through.")
 @click.option("--in-process", is_flag=True, help="Run here even when a Dagster webserver is up.")
 @_friendly_errors
-def run_command(account_id: str, family_name: str, day: str | None, dagster_url: str, in_process: bool) -> None:
-    """Sync one account's api family now (what POST /ebay/workers/run did)."""
+def run_command(account_id: str, family_name: str, day: str | None, to_day: str | None, dagster_url: str,
+                in_process: bool) -> None:
+    """Sync one account's api family now (what POST /ebay/workers/run did), or a range of its days."""
     from ebay_pipelines import manual_run
 
-    launched = manual_run.launch(account_id, family_name, day, None if in_process else dagster_url)
+    launched = manual_run.launch(account_id, family_name, day, None if in_process else dagster_url, to_day)
     click.echo(launched.describe())
     if launched.failed:
         sys.exit(1)

@@ -70,29 +70,53 @@ def partition_tags(partition_key: str, account_id: str, day: date | None, family
     return tags
 
 
-def launch(account_id: str, family_name: str, day_text: str | None, dagster_url: str | None) -> LaunchedRun:
-    """Launch one family partition of an account: through Dagster if it is up, else here."""
+def _days(spec, day_text: str | None, to_day_text: str | None) -> tuple[date, date | None]:
+    """The first day and the (optional) last day of a manual run, validated."""
+    today = datetime.now(timezone.utc).date()
+    day = date.fromisoformat(day_text) if day_text else today
+    if to_day_text is None:
+        return day, None
+    if not spec.windowed:
+        raise ValueError(f"{spec.name} is a snapshot family: it has no days, so --to-day does not apply")
+    last = date.fromisoformat(to_day_text)
+    if last < day:
+        raise ValueError(f"--to-day {last.isoformat()} is before --day {day.isoformat()}")
+    if last > today:
+        raise ValueError(f"--to-day {last.isoformat()} is in the future (today is {today.isoformat()} UTC)")
+    return day, (last if last > day else None)
+
+
+def launch(account_id: str, family_name: str, day_text: str | None, dagster_url: str | None,
+           to_day_text: str | None = None) -> LaunchedRun:
+    """Launch one family partition of an account (or the days ``day..to_day`` in one range run).
+
+    Goes through Dagster if it is up, else runs here.
+    """
     validate_account_id(account_id)
     spec = family(family_name)
-    day = date.fromisoformat(day_text) if day_text else datetime.now(timezone.utc).date()
+    day, last_day = _days(spec, day_text, to_day_text)
     target = resolve_target()
     prepare(target)
     migrate.upgrade(target.ebay_url)
     with cached_engine(target.ebay_url).connect() as conn:
         get_account(conn, account_id)
     from ebay_pipelines.defs.jobs import job_name
-    from ebay_pipelines.defs.requests import partition_key_for
+    from ebay_pipelines.defs.requests import family_run_request, partition_key_for
 
-    key = partition_key_for(spec, account_id, day if spec.windowed else None)
-    tags = partition_tags(key, account_id, day if spec.windowed else None, spec.name)
+    if last_day is not None:
+        request = family_run_request(spec, account_id, day, None, "manual", last_day=last_day)
+        key, partition_key, tags = f"{account_id}|{day.isoformat()}..{last_day.isoformat()}", None, dict(request.tags)
+    else:
+        key = partition_key = partition_key_for(spec, account_id, day if spec.windowed else None)
+        tags = partition_tags(key, account_id, day if spec.windowed else None, spec.name)
     client = _webserver_client(dagster_url) if dagster_url else None
     if client is not None:
         run_id = client.submit_job_execution(job_name(spec), repository_location_name=LOCATION_NAME, tags=tags)
         return LaunchedRun(run_id, key, f"Dagster at {dagster_url}", "QUEUED")
-    return _run_here(spec, account_id, key, tags, target)
+    return _run_here(spec, account_id, key, partition_key, tags, target)
 
 
-def _run_here(spec, account_id: str, key: str, tags: dict[str, str], target) -> LaunchedRun:
+def _run_here(spec, account_id: str, key: str, partition_key: str | None, tags: dict[str, str], target) -> LaunchedRun:
     import dagster as dg
     import sqlalchemy as sa
 
@@ -111,9 +135,11 @@ def _run_here(spec, account_id: str, key: str, tags: dict[str, str], target) -> 
     with dg.DagsterInstance.get() as instance:
         if not instance.has_dynamic_partition(ACCOUNTS_PARTITION, account_id):
             instance.add_dynamic_partitions(ACCOUNTS_PARTITION, [account_id])
+        # A single partition goes by partition_key (Dagster adds its own partition tags); a range
+        # keeps its dagster/asset_partition_range_* tags.
+        run_tags = tags if partition_key is None else {k: v for k, v in tags.items() if not k.startswith("dagster/")}
         result = defs.resolve_job_def(job_name(spec)).execute_in_process(
-            instance=instance, partition_key=key, tags={k: v for k, v in tags.items() if not k.startswith("dagster/")},
-            raise_on_error=False,
+            instance=instance, partition_key=partition_key, tags=run_tags, raise_on_error=False,
         )
     with cached_engine(target.ebay_url).connect() as conn:
         row = conn.execute(sa.select(ebay_worker_run.c.status, ebay_worker_run.c.summary_json)

@@ -124,14 +124,20 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
                                           {"a": DEMO_ACCOUNT}).scalar()
                       for spec in FAMILIES for table in spec.tables}
             rows = conn.execute(sa.text(
-                "select ebay_account_id, api_family, status, started_at, finished_at, summary_json, dagster_run_id "
-                "from ebay_worker_run where finished_at is not null")).all()
+                "select ebay_account_id, api_family, status, started_at, finished_at, summary_json, dagster_run_id, "
+                "partition_key from ebay_worker_run where finished_at is not null")).all()
         engine.dispose()
         snapshots = [t for spec in FAMILIES if not spec.windowed for t in spec.tables]
         assert all(counts[t] > 0 for t in snapshots), counts
         assert sum(counts[t] for spec in FAMILIES if spec.windowed for t in spec.tables) > 0, counts
         completed = [r for r in rows if r.status == "completed"]
         assert completed and all(r.dagster_run_id and "window_from" in r.summary_json for r in completed)
+        # The initial backfill went through the queue as range runs: several days in one eBay window.
+        ranges = [r for r in completed if ".." in (r.partition_key or "")]
+        assert ranges, [r.partition_key for r in completed]
+        for r in ranges:
+            first, last = r.partition_key.split("|")[1].split("..")
+            assert r.summary_json["window_from"] < f"{first}T00:00:00" < f"{last}T00:00:00" <= r.summary_json["window_to"]
         # The run queue kept one run per account and family, and at most two per account.
         by_family: dict[tuple[str, str], list] = {}
         by_account: dict[str, list] = {}

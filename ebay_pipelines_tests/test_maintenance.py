@@ -86,6 +86,24 @@ def test_manual_run_in_process(ebay_env: str, sim, engine: sa.Engine, monkeypatc
     truth = sim.truth.orders("shop-a", datetime(2026, 10, 29, 23, tzinfo=timezone.utc), datetime(2026, 10, 31, tzinfo=timezone.utc))
     assert orders == len(truth) > 0
 
+    # A range of days: one run, one eBay window, one run row.
+    ranged = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-27",
+                                       "--to-day", "2026-10-29", "--in-process"], catch_exceptions=False)
+    assert ranged.exit_code == 0, ranged.output
+    assert "(shop-a|2026-10-27..2026-10-29) via this process: completed" in ranged.output
+    with engine.connect() as conn:
+        runs = conn.execute(sa.text("select status, partition_key from ebay_worker_run order by started_at")).all()
+        orders = conn.execute(sa.text("select count(*) from ebay_orders")).scalar()
+    assert [tuple(r) for r in runs] == [("completed", "shop-a|2026-10-30"), ("completed", "shop-a|2026-10-27..2026-10-29")]
+    truth = sim.truth.orders("shop-a", datetime(2026, 10, 26, 23, tzinfo=timezone.utc), datetime(2026, 10, 31, tzinfo=timezone.utc))
+    assert orders == len(truth)
+    backwards = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-29",
+                                          "--to-day", "2026-10-27", "--in-process"])
+    assert backwards.exit_code == 1 and "--to-day 2026-10-27 is before --day 2026-10-29" in backwards.output
+    snapshot = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "inventory", "--day", "2026-10-27",
+                                         "--to-day", "2026-10-29", "--in-process"])
+    assert snapshot.exit_code == 1 and "inventory is a snapshot family" in snapshot.output
+
     unknown = CliRunner().invoke(main, ["run", "--account", "nobody", "--api", "orders", "--in-process"])
     assert unknown.exit_code == 1 and "unknown account 'nobody'" in unknown.output
     bad_family = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "shipping", "--in-process"])
