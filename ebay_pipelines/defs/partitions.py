@@ -2,8 +2,8 @@
 
 Keep accounts × days under ~100,000 per asset (Dagster's recommended ceiling): with the default
 start date the day dimension grows by 365 a year, so a fleet of 100 accounts stays under it for
-about two and a half years; move ``EBAY_PIPELINES_START_DATE`` forward for larger fleets (older
-days can still be synced by a one-off run, they just are not partitions).
+about two and a half years; move ``EBAY_PIPELINES_START_DATE`` forward for larger fleets (days
+before it are not partitions and are not synced; their stored rows stay).
 """
 
 from __future__ import annotations
