@@ -11,7 +11,7 @@ from ebay_pipelines.defs.jobs import FAMILY_JOBS
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, BACKFILL_DAYS_PER_RUN, START_DATE, account_partitions
 from ebay_pipelines.defs.requests import family_run_request
 from ebay_pipelines.defs.resources import PostgresResource
-from ebay_pipelines.ids import ACCOUNT_ID_PATTERN
+from ebay_pipelines.ids import is_valid_account_id
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import list_accounts
 from ebay_pipelines.sync.families import FAMILIES, FamilySpec, family
@@ -112,7 +112,7 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
     engine = postgres.get_engine()
     with engine.connect() as conn:
         accounts = list_accounts(conn)
-    invalid = sorted(a.account_id for a in accounts if not ACCOUNT_ID_PATTERN.fullmatch(a.account_id))
+    invalid = sorted(a.account_id for a in accounts if not is_valid_account_id(a.account_id))
     if invalid:
         # Written around the CLI (raw SQL): such an id would break partition keys, so it never becomes one.
         context.log.warning(f"ignoring accounts with invalid ids {invalid}: use 1-64 characters from "
