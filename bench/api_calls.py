@@ -150,6 +150,7 @@ def _family_calls(calls: Counter, endpoints: tuple[str, ...]) -> int:
 
 def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
     """Run the backfill and the unchanged refresh; return spent and minimum calls per family."""
+    from ebay_pipelines.defs.partitions import range_label
     from ebay_pipelines.defs.sensors import backfill_tasks
     from ebay_pipelines.sync import partition_sync
     from ebay_pipelines.sync.families import FAMILIES, family
@@ -169,7 +170,7 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
 
             def sync(name: str, first: date | None, last: date | None = None) -> None:
                 spec = family(name)
-                key = f"{ACCOUNT}|{first}..{last}" if first else ACCOUNT
+                key = range_label(ACCOUNT, first, last) if first else ACCOUNT
                 began = partition_sync.begin(engine, spec, ACCOUNT, first, last_day=last, partition_key=key, now=now)
                 assert isinstance(began, partition_sync.PartitionSync), began
                 began.write(engine)

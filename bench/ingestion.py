@@ -85,13 +85,14 @@ class Contender:
 
 def run_sync_layer(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> None:
     """Sync the days' orders through the sync layer alone (one window, as a range run does)."""
+    from ebay_pipelines.defs.partitions import range_label
     from ebay_pipelines.sync import partition_sync
     from ebay_pipelines.sync.families import family
 
     spec = family("orders")
     with patched_environ(env):
         began = partition_sync.begin(engine, spec, ACCOUNT, days[0], last_day=days[-1],
-                                     partition_key=f"{ACCOUNT}|{days[0]}..{days[-1]}", now=now)
+                                     partition_key=range_label(ACCOUNT, days[0], days[-1]), now=now)
         assert isinstance(began, partition_sync.PartitionSync), began
         began.write(engine)
 

@@ -101,11 +101,12 @@ def launch(account_id: str, family_name: str, day_text: str | None, dagster_url:
     with cached_engine(target.ebay_url).connect() as conn:
         get_account(conn, account_id)
     from ebay_pipelines.defs.jobs import job_name
+    from ebay_pipelines.defs.partitions import range_label
     from ebay_pipelines.defs.requests import family_run_request, partition_key_for
 
     if last_day is not None:
         request = family_run_request(spec, account_id, day, None, "manual", last_day=last_day)
-        key, partition_key, tags = f"{account_id}|{day.isoformat()}..{last_day.isoformat()}", None, dict(request.tags)
+        key, partition_key, tags = range_label(account_id, day, last_day), None, dict(request.tags)
     else:
         key = partition_key = partition_key_for(spec, account_id, day if spec.windowed else None)
         tags = partition_tags(key, account_id, day if spec.windowed else None, spec.name)

@@ -121,9 +121,8 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
             syncs.append(began)
         if not syncs:
             return
-        batch = syncs[0] if len(syncs) == 1 else tuple(syncs)
         for table in spec.tables:
-            yield dg.Output(batch, output_name=table)
+            yield dg.Output(tuple(syncs), output_name=table)
 
     return _sync
 

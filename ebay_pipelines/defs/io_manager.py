@@ -54,8 +54,6 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
             return
         engine = self.postgres.get_engine()
         table = _table_name(context)
-        if isinstance(obj, PartitionSync):
-            obj = (obj,)
         if isinstance(obj, tuple) and obj and all(isinstance(s, PartitionSync) for s in obj):
             self._write_syncs(context, engine, table, obj)
             return

@@ -82,6 +82,13 @@ def window_key(account_id: str, day: date) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({ACCOUNT_DIM: validate_account_id(account_id), DATE_DIM: day.isoformat()})
 
 
+def range_label(account_id: str, first_day: date, last_day: date | None = None) -> str:
+    """The run-row partition key of an account's days: ``ACCOUNT|DAY``, or ``ACCOUNT|FIRST..LAST``."""
+    if last_day is None or last_day == first_day:
+        return f"{account_id}|{first_day.isoformat()}"
+    return f"{account_id}|{first_day.isoformat()}..{last_day.isoformat()}"
+
+
 @dataclass(frozen=True)
 class PartitionGroup:
     """Consecutive partitions of one account that a run syncs together: one window, one run row."""
@@ -94,9 +101,9 @@ class PartitionGroup:
     @property
     def label(self) -> str:
         """The group's partition key, or ``ACCOUNT|FIRST..LAST`` for several days."""
-        if len(self.keys) == 1 or self.first_day is None or self.last_day is None:
+        if self.first_day is None:
             return self.keys[0]
-        return f"{self.account_id}|{self.first_day.isoformat()}..{self.last_day.isoformat()}"
+        return range_label(self.account_id, self.first_day, self.last_day)
 
 
 def group_partition_keys(partition_keys: Iterable[str | dg.MultiPartitionKey]) -> list[PartitionGroup]:
