@@ -11,15 +11,18 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench import api_calls, dagster_overhead, ingestion, memory, report, resync
 
 BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync")
 
 
-def _runner(name: str, args: argparse.Namespace) -> tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], str]]:
+def _runner(
+    name: str, args: argparse.Namespace
+) -> tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], str]]:
     size = args.size
     if name == "ingestion":
         orders = args.orders or ingestion.SIZES[size]
@@ -48,9 +51,12 @@ def _runner(name: str, args: argparse.Namespace) -> tuple[Callable[[], dict[str,
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
-                        help=f"which to run (default: all): {', '.join(BENCHMARKS)}")
-    parser.add_argument("--size", choices=("full", "small", "tiny"), default="full", help="preset sizes (default: full)")
+    parser.add_argument(
+        "benchmarks", nargs="*", metavar="BENCHMARK", help=f"which to run (default: all): {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument(
+        "--size", choices=("full", "small", "tiny"), default="full", help="preset sizes (default: full)"
+    )
     parser.add_argument("--orders", type=int, help="ingestion/resync: orders over 30 days")
     parser.add_argument("--orders-per-day", type=int, help="api_calls: orders per day")
     parser.add_argument("--days", type=int, help="api_calls: backfill days (at most 90)")
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ({args.size}) ...", flush=True)
         try:
             result = action()
-        except Exception as exc:  # noqa: BLE001 - one failing benchmark does not stop the others
+        except Exception as exc:
             logging.exception("benchmark %s failed", name)
             failed.append(f"{name}: {type(exc).__name__}: {exc}")
             continue

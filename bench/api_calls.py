@@ -43,9 +43,18 @@ from ebay_pipelines.store.database import make_engine
 NAME = "api_calls"
 SIZES = {"full": 40, "small": 12, "tiny": 4}  # orders per day
 
-PAGE = {"getOrders": 200, "getTransactions": 1000, "searchReturns": 200, "getPaymentDisputeSummaries": 200,
-        "searchInquiries": 200, "searchCases": 200, "GetMyMessages": 200, "getInventoryItems": 200,
-        "GetMyeBaySelling": 200, "GetMyeBayBuying": 200}
+PAGE = {
+    "getOrders": 200,
+    "getTransactions": 1000,
+    "searchReturns": 200,
+    "getPaymentDisputeSummaries": 200,
+    "searchInquiries": 200,
+    "searchCases": 200,
+    "GetMyMessages": 200,
+    "getInventoryItems": 200,
+    "GetMyeBaySelling": 200,
+    "GetMyeBayBuying": 200,
+}
 FAMILY_ENDPOINTS = {
     "orders": ("getOrders",),
     "transactions": ("getTransactions",),
@@ -103,14 +112,19 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             note("refunds_fin", refunds, "transactionId")
             note("refunds_ret", returns, "returnId")
             details.setdefault(name, set()).update(
-                r["returnId"] for r in returns if (r.get("sellerTotalRefund") or {}).get("actualRefundAmount"))
+                r["returnId"] for r in returns if (r.get("sellerTotalRefund") or {}).get("actualRefundAmount")
+            )
         elif name == "disputes":
             items = truth.dispute_summaries(ACCOUNT, w.start, w.end)
             per_window[name] += _pages(len(items), PAGE["getPaymentDisputeSummaries"])
             note(name, items, "paymentDisputeId")
             details.setdefault(name, set()).update(i["paymentDisputeId"] for i in items)
         elif name in ("inquiries", "cases"):
-            items = truth.inquiries(ACCOUNT, w.start, w.end) if name == "inquiries" else truth.cases(ACCOUNT, w.start, w.end)
+            items = (
+                truth.inquiries(ACCOUNT, w.start, w.end)
+                if name == "inquiries"
+                else truth.cases(ACCOUNT, w.start, w.end)
+            )
             key = "inquiryId" if name == "inquiries" else "caseId"
             per_window[name] += _pages(len(items), 200)
             note(name, items, key)
@@ -126,8 +140,12 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
     out: dict[str, dict[str, int]] = {}
     for name in FAMILY_ENDPOINTS:
         if name in ("offers", "inventory", "active_inventory", "buyer"):
-            n = {"offers": config.inventory_skus, "inventory": config.inventory_skus,
-                 "active_inventory": config.active_listings, "buyer": len(truth.purchases(ACCOUNT))}[name]
+            n = {
+                "offers": config.inventory_skus,
+                "inventory": config.inventory_skus,
+                "active_inventory": config.active_listings,
+                "buyer": len(truth.purchases(ACCOUNT)),
+            }[name]
             minimum = _pages(n, 200) + (config.inventory_skus if name == "offers" else 0)
             out[name] = {"min_per_window": minimum, "min_global": minimum, "records": n}
             continue
@@ -156,17 +174,26 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
     from ebay_pipelines.sync.families import FAMILIES, family
 
     now = pinned_now()
-    sim = start_simulator(now=now, orders_per_day=orders_per_day, history_days=days + 30, messages_per_day=5,
-                          inventory_skus=40, active_listings=40, purchases=15)
+    sim = start_simulator(
+        now=now,
+        orders_per_day=orders_per_day,
+        history_days=days + 30,
+        messages_per_day=5,
+        inventory_skus=40,
+        active_listings=40,
+        purchases=15,
+    )
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
             url = pg.create_database("api_calls")
             engine = make_engine(url)
             env = project_environment(url, sim, Path(tmp))
             oldest = now.date() - timedelta(days=days - 1)
-            tasks = [(name, first if first is None else max(first, oldest), last)
-                     for name, first, last in backfill_tasks(now.date(), first_day=date(2000, 1, 1))
-                     if last is None or last >= oldest]
+            tasks = [
+                (name, first if first is None else max(first, oldest), last)
+                for name, first, last in backfill_tasks(now.date(), first_day=date(2000, 1, 1))
+                if last is None or last >= oldest
+            ]
 
             def sync(name: str, first: date | None, last: date | None = None) -> None:
                 spec = family(name)
@@ -204,7 +231,9 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
         name: {**wanted[name], "spent": spent[name], "refresh_calls": refresh.get(name)} for name in FAMILY_ENDPOINTS
     }
     for figures in families.values():
-        figures["vs_min_per_window"] = figures["spent"] / figures["min_per_window"] if figures["min_per_window"] else None
+        figures["vs_min_per_window"] = (
+            figures["spent"] / figures["min_per_window"] if figures["min_per_window"] else None
+        )
         figures["vs_min_global"] = figures["spent"] / figures["min_global"] if figures["min_global"] else None
     total_spent = sum(f["spent"] for f in families.values())
     total_min = sum(f["min_per_window"] for f in families.values())
@@ -212,12 +241,21 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
     token_calls = sum(n for (account, endpoint), n in backfill_calls.items() if endpoint == "token")
     windowed = [s.name for s in FAMILIES if s.windowed]
     return {
-        "size": {"orders_per_day": orders_per_day, "days": days, "runs": len(tasks),
-                 "partitions": sum(1 if f is None else (l - f).days + 1 for _, f, l in tasks)},
+        "size": {
+            "orders_per_day": orders_per_day,
+            "days": days,
+            "runs": len(tasks),
+            "partitions": sum(1 if first is None else (last - first).days + 1 for _, first, last in tasks),
+        },
         "families": families,
         "token_calls": token_calls,
-        "total": {"spent": total_spent, "min_per_window": total_min, "min_global": total_global,
-                  "vs_min_per_window": total_spent / total_min, "vs_min_global": total_spent / total_global},
+        "total": {
+            "spent": total_spent,
+            "min_per_window": total_min,
+            "min_global": total_global,
+            "vs_min_per_window": total_spent / total_min,
+            "vs_min_global": total_spent / total_global,
+        },
         "seconds": {"backfill": backfill_time.seconds, "refresh": refresh_time.seconds},
         "refresh": {"calls_by_family": refresh, "window_families": len(windowed), "total": sum(refresh.values())},
         "targets": {
@@ -230,17 +268,51 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
 
 def render(result: dict[str, Any]) -> str:
     """The benchmark's tables."""
-    rows = [[name, f["records"], f["spent"], f["min_per_window"], f["min_global"],
-             _x(f["vs_min_per_window"]), _x(f["vs_min_global"]), f["refresh_calls"]]
-            for name, f in result["families"].items()]
+    rows = [
+        [
+            name,
+            f["records"],
+            f["spent"],
+            f["min_per_window"],
+            f["min_global"],
+            _x(f["vs_min_per_window"]),
+            _x(f["vs_min_global"]),
+            f["refresh_calls"],
+        ]
+        for name, f in result["families"].items()
+    ]
     t = result["total"]
-    rows.append(["total", None, t["spent"], t["min_per_window"], t["min_global"], _x(t["vs_min_per_window"]),
-                 _x(t["vs_min_global"]), result["refresh"]["total"]])
+    rows.append(
+        [
+            "total",
+            None,
+            t["spent"],
+            t["min_per_window"],
+            t["min_global"],
+            _x(t["vs_min_per_window"]),
+            _x(t["vs_min_global"]),
+            result["refresh"]["total"],
+        ]
+    )
     size = result["size"]
-    title = (f"API calls: {size['days']}-day initial backfill of every family, 1 account, {size['orders_per_day']} orders/day "
-             f"({size['partitions']} partitions in {size['runs']} runs; token grants: {result['token_calls']})")
-    return table(title, ["family", "records", "spent", "min/run window", "min global", "spent/min", "spent/global",
-                         "unchanged refresh"], rows)
+    title = (
+        f"API calls: {size['days']}-day initial backfill of every family, 1 account, {size['orders_per_day']} orders/day "
+        f"({size['partitions']} partitions in {size['runs']} runs; token grants: {result['token_calls']})"
+    )
+    return table(
+        title,
+        [
+            "family",
+            "records",
+            "spent",
+            "min/run window",
+            "min global",
+            "spent/min",
+            "spent/global",
+            "unchanged refresh",
+        ],
+        rows,
+    )
 
 
 def _x(value: float | None) -> str | None:

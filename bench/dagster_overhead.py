@@ -38,9 +38,11 @@ from bench.report import Stopwatch, table
 from ebay_pipelines.store.database import make_engine
 
 NAME = "dagster_overhead"
-SIZES = {"full": {"runs": 20, "queued_runs": 10, "accounts": 500},
-         "small": {"runs": 6, "queued_runs": 4, "accounts": 100},
-         "tiny": {"runs": 2, "queued_runs": 0, "accounts": 20}}
+SIZES = {
+    "full": {"runs": 20, "queued_runs": 10, "accounts": 500},
+    "small": {"runs": 6, "queued_runs": 4, "accounts": 100},
+    "tiny": {"runs": 2, "queued_runs": 0, "accounts": 20},
+}
 QUEUE_TIMEOUT_S = 300
 
 
@@ -71,17 +73,22 @@ def measure_in_process(env: dict[str, str], home: Path, engine: Any, days: list[
         with dagster_support.instance_at(home) as instance:
             instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
             job = dagster_support.sync_job("orders")
-            job.execute_in_process(instance=instance, partition_key=str(window_key(ACCOUNT, days[0])),
-                                    run_config=dagster_support.QUIET)  # warm-up
+            job.execute_in_process(
+                instance=instance, partition_key=str(window_key(ACCOUNT, days[0])), run_config=dagster_support.QUIET
+            )  # warm-up
             dagster_times = []
             for day in days:
                 with Stopwatch() as sw:
-                    result = job.execute_in_process(instance=instance, partition_key=str(window_key(ACCOUNT, day)),
-                                                    run_config=dagster_support.QUIET)
+                    result = job.execute_in_process(
+                        instance=instance, partition_key=str(window_key(ACCOUNT, day)), run_config=dagster_support.QUIET
+                    )
                 assert result.success
                 dagster_times.append(sw.seconds)
-    return {"sync_layer_s": statistics.median(sync_times), "dagster_in_process_s": statistics.median(dagster_times),
-            "dagster_added_s": statistics.median(dagster_times) - statistics.median(sync_times)}
+    return {
+        "sync_layer_s": statistics.median(sync_times),
+        "dagster_in_process_s": statistics.median(dagster_times),
+        "dagster_added_s": statistics.median(dagster_times) - statistics.median(sync_times),
+    }
 
 
 def measure_queue(env: dict[str, str], home: Path, dagster_url: str, days: list[date]) -> dict[str, Any]:
@@ -97,8 +104,23 @@ def measure_queue(env: dict[str, str], home: Path, dagster_url: str, days: list[
     port = _free_port()
     run_env = {**os.environ, **env, "DAGSTER_HOME": str(queued_home), "EBAY_PIPELINES_DAGSTER_PG_URL": dagster_url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-w",
+            str(ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=run_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180
@@ -120,8 +142,11 @@ def measure_queue(env: dict[str, str], home: Path, dagster_url: str, days: list[
                 for day in days:
                     key = str(window_key(ACCOUNT, day))
                     tags = partition_tags(key, ACCOUNT, day, "orders")
-                    run_ids.append(client.submit_job_execution("sync_orders_job", repository_location_name="ebay_pipelines",
-                                                               tags=tags))
+                    run_ids.append(
+                        client.submit_job_execution(
+                            "sync_orders_job", repository_location_name="ebay_pipelines", tags=tags
+                        )
+                    )
                 submitted = time.monotonic() - started
                 records: list[Any] = []
                 while time.monotonic() - started < QUEUE_TIMEOUT_S:
@@ -141,8 +166,12 @@ def measure_queue(env: dict[str, str], home: Path, dagster_url: str, days: list[
     waits = [r.start_time - r.create_timestamp.timestamp() for r in ok if r.start_time]
     durations = [r.end_time - r.start_time for r in ok if r.start_time and r.end_time]
     return {
-        "runs": len(run_ids), "succeeded": len(ok), "finished": len(finished), "submit_s": submitted,
-        "wall_s": wall, "wall_per_run_s": wall / len(run_ids) if run_ids else None,
+        "runs": len(run_ids),
+        "succeeded": len(ok),
+        "finished": len(finished),
+        "submit_s": submitted,
+        "wall_s": wall,
+        "wall_per_run_s": wall / len(run_ids) if run_ids else None,
         "median_queue_wait_s": statistics.median(waits) if waits else None,
         "median_run_s": statistics.median(durations) if durations else None,
     }
@@ -175,20 +204,29 @@ def measure_fleet(env: dict[str, str], home: Path, engine: Any, sim: Any, accoun
             context = dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor)
             with Stopwatch() as steady:
                 again = sensor(context)
-            tick = dg.build_schedule_context(instance=instance, resources=resources,
-                                             scheduled_execution_time=pinned_now() + timedelta(minutes=30))
+            tick = dg.build_schedule_context(
+                instance=instance, resources=resources, scheduled_execution_time=pinned_now() + timedelta(minutes=30)
+            )
             with Stopwatch() as tick_time:
                 requests_ = schedule(tick)
     tick_runs = len(requests_) if isinstance(requests_, list) else 0
-    return {"accounts": accounts + 1, "sensor_first_s": first.seconds, "sensor_first_run_requests": first_runs,
-            "sensor_steady_s": steady.seconds, "sensor_steady_run_requests": len(again.run_requests or []),
-            "schedule_tick_s": tick_time.seconds, "schedule_run_requests": tick_runs}
+    return {
+        "accounts": accounts + 1,
+        "sensor_first_s": first.seconds,
+        "sensor_first_run_requests": first_runs,
+        "sensor_steady_s": steady.seconds,
+        "sensor_steady_run_requests": len(again.run_requests or []),
+        "schedule_tick_s": tick_time.seconds,
+        "schedule_run_requests": tick_runs,
+    }
 
 
 def run(runs: int = 20, queued_runs: int = 10, accounts: int = 500) -> dict[str, Any]:
     """Run the three measurements; return their figures."""
     now = pinned_now()
-    sim = start_simulator(now=now, orders_per_day=0, messages_per_day=0, inventory_skus=1, active_listings=0, purchases=0)
+    sim = start_simulator(
+        now=now, orders_per_day=0, messages_per_day=0, inventory_skus=1, active_listings=0, purchases=0
+    )
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
             home = Path(tmp) / "dagster"
@@ -203,7 +241,9 @@ def run(runs: int = 20, queued_runs: int = 10, accounts: int = 500) -> dict[str,
             result: dict[str, Any] = {"size": {"runs": runs, "queued_runs": queued_runs, "accounts": accounts}}
             result["in_process"] = measure_in_process(env, home, engine, days, now)
             if queued_runs:
-                result["queue"] = measure_queue(env, home, dagster_url, _empty_days(now.date() - timedelta(days=runs), queued_runs))
+                result["queue"] = measure_queue(
+                    env, home, dagster_url, _empty_days(now.date() - timedelta(days=runs), queued_runs)
+                )
             result["fleet"] = measure_fleet(env, home, engine, sim, accounts)
             engine.dispose()
     finally:
@@ -218,7 +258,10 @@ def render(result: dict[str, Any]) -> str:
         ["empty partition, sync layer alone (median)", ip["sync_layer_s"]],
         ["empty partition, execute_in_process (median)", ip["dagster_in_process_s"]],
         ["  Dagster's share", ip["dagster_added_s"]],
-        [f"daemon run queue: wall per run ({q.get('succeeded', 0)}/{q.get('runs', 0)} runs ok)", q.get("wall_per_run_s")],
+        [
+            f"daemon run queue: wall per run ({q.get('succeeded', 0)}/{q.get('runs', 0)} runs ok)",
+            q.get("wall_per_run_s"),
+        ],
         ["daemon run queue: median queue wait", q.get("median_queue_wait_s")],
         ["daemon run queue: median run (start to end)", q.get("median_run_s")],
         [f"accounts sensor, first evaluation ({fleet['accounts']} accounts)", fleet["sensor_first_s"]],

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 
 from bench.env import ROOT
-
 
 #: Run config that keeps Dagster's console logger to warnings (benchmark output stays readable).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -26,8 +25,7 @@ def write_instance_config(home: Path, dagster_url: str, queued: bool = False) ->
         shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
         return
     (home / "dagster.yaml").write_text(
-        "storage:\n  postgres:\n    postgres_url: " + _yaml_str(dagster_url) + "\n"
-        "telemetry:\n  enabled: false\n"
+        "storage:\n  postgres:\n    postgres_url: " + _yaml_str(dagster_url) + "\ntelemetry:\n  enabled: false\n"
     )
 
 

@@ -50,25 +50,36 @@ def run(sim: Simulator, database_url: str, account: str, since: datetime, until:
 
     logging.getLogger("dlt").setLevel(logging.WARNING)
     token = access_token(sim, account)
-    source = rest_api_source({
-        "client": {
-            "base_url": f"{sim.base_url}/sell/fulfillment/v1/",
-            "auth": {"type": "bearer", "token": token},
-            "headers": {"X-EBAY-C-MARKETPLACE-ID": "EBAY_US"},
-        },
-        "resources": [{
-            "name": "orders",
-            "primary_key": "orderId",
-            "write_disposition": "merge",
-            "endpoint": {
-                "path": "order",
-                "params": {"filter": f"lastmodifieddate:[{format_timestamp(since)}..{format_timestamp(until)}]"},
-                "data_selector": "orders",
-                "paginator": {"type": "offset", "limit": 200, "offset_param": "offset", "limit_param": "limit",
-                              "total_path": "total"},
+    source = rest_api_source(
+        {
+            "client": {
+                "base_url": f"{sim.base_url}/sell/fulfillment/v1/",
+                "auth": {"type": "bearer", "token": token},
+                "headers": {"X-EBAY-C-MARKETPLACE-ID": "EBAY_US"},
             },
-        }],
-    })
+            "resources": [
+                {
+                    "name": "orders",
+                    "primary_key": "orderId",
+                    "write_disposition": "merge",
+                    "endpoint": {
+                        "path": "order",
+                        "params": {
+                            "filter": f"lastmodifieddate:[{format_timestamp(since)}..{format_timestamp(until)}]"
+                        },
+                        "data_selector": "orders",
+                        "paginator": {
+                            "type": "offset",
+                            "limit": 200,
+                            "offset_param": "offset",
+                            "limit_param": "limit",
+                            "total_path": "total",
+                        },
+                    },
+                }
+            ],
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="dlt-bench-") as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name="ebay_orders_bench",

@@ -15,12 +15,13 @@ import sys
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 import sqlalchemy as sa
@@ -39,7 +40,7 @@ ACCOUNT = "bench-acct"
 
 def pinned_now() -> datetime:
     """The wall clock to the minute: the simulator's fixed now, so 'today' is today for both sides."""
-    return datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 @dataclass
@@ -101,7 +102,9 @@ def start_simulator(**options: Any) -> Simulator:
     wire["now"] = config.now.isoformat() if config.now else None
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.simproc", json.dumps(wire)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -120,8 +123,9 @@ class Postgres:
     data_dir: Path | None = None
 
     def _admin(self) -> sa.Engine:
-        return make_engine(with_database(self.admin_url, "postgres"), poolclass=sa.pool.NullPool,
-                           isolation_level="AUTOCOMMIT")
+        return make_engine(
+            with_database(self.admin_url, "postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
+        )
 
     def create_database(self, prefix: str, migrated: bool = True) -> str:
         """Create a fresh database (migrated to head unless told otherwise) and return its URL."""

@@ -91,8 +91,15 @@ def run_sync_layer(env: dict[str, str], engine: sa.Engine, days: list[date], now
 
     spec = family("orders")
     with patched_environ(env):
-        began = partition_sync.begin(engine, spec, ACCOUNT, days[0], last_day=days[-1],
-                                     partition_key=range_label(ACCOUNT, days[0], days[-1]), now=now)
+        began = partition_sync.begin(
+            engine,
+            spec,
+            ACCOUNT,
+            days[0],
+            last_day=days[-1],
+            partition_key=range_label(ACCOUNT, days[0], days[-1]),
+            now=now,
+        )
         assert isinstance(began, partition_sync.PartitionSync), began
         began.write(engine)
 
@@ -101,8 +108,10 @@ def range_tags(days: list[date]) -> dict[str, str]:
     """The tags of one run materializing the day partitions ``days[0]..days[-1]`` of the account."""
     from ebay_pipelines.defs.partitions import window_key
 
-    return {"dagster/asset_partition_range_start": str(window_key(ACCOUNT, days[0])),
-            "dagster/asset_partition_range_end": str(window_key(ACCOUNT, days[-1]))}
+    return {
+        "dagster/asset_partition_range_start": str(window_key(ACCOUNT, days[0])),
+        "dagster/asset_partition_range_end": str(window_key(ACCOUNT, days[-1])),
+    }
 
 
 def run_dagster_in_process(env: dict[str, str], home: Path, days: list[date]) -> None:
@@ -123,12 +132,18 @@ def run_dagster_multiprocess(env: dict[str, str], home: Path, days: list[date]) 
     job = dg.reconstructable(dagster_support.sync_orders_job_multiprocess)
     with patched_environ(env), dagster_support.instance_at(home) as instance:
         instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
-        result = dg.execute_job(job, instance=instance, tags=range_tags(days),
-                                run_config={**dagster_support.QUIET, "execution": {"config": {"max_concurrent": 1}}})
+        result = dg.execute_job(
+            job,
+            instance=instance,
+            tags=range_tags(days),
+            run_config={**dagster_support.QUIET, "execution": {"config": {"max_concurrent": 1}}},
+        )
         assert result.success, f"run {result.run_id} failed"
 
 
-def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime) -> tuple[float, int, list]:
+def measure_limit_fetch(
+    env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime
+) -> tuple[float, int, list]:
     """Fetch and decode every page of the days' window (no database work); return time, rows, pages."""
     from ebay_pipelines.ebay import fulfillment
     from ebay_pipelines.sync import partition_sync
@@ -151,12 +166,14 @@ def measure_limit_fetch(env: dict[str, str], engine: sa.Engine, days: list[date]
 def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[float, int]:
     """COPY the parsed rows of ``pages`` into empty tables; only the COPY is timed."""
     from ebay_pipelines.ebay import fulfillment
-    from ebay_pipelines.store.upsert import COPY_OPTIONS, _dedupe, copy_text
     from ebay_pipelines.store.tables import natural_key
+    from ebay_pipelines.store.upsert import COPY_OPTIONS, _dedupe, copy_text
 
     rendered: list[tuple[str, list[str], io.StringIO, int]] = []
-    for name, build in (("ebay_orders", lambda o: [fulfillment.order_row(ACCOUNT, o)]),
-                        ("order_line_items", lambda o: fulfillment.line_item_rows(ACCOUNT, o))):
+    for name, build in (
+        ("ebay_orders", lambda o: [fulfillment.order_row(ACCOUNT, o)]),
+        ("order_line_items", lambda o: fulfillment.line_item_rows(ACCOUNT, o)),
+    ):
         table = metadata.tables[name]
         rows = _dedupe([r for page in pages for o in page for r in build(o)], natural_key(table))
         columns = sorted(rows[0].keys())
@@ -178,16 +195,37 @@ def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[floa
     return sw.seconds, total
 
 
-def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str, ...] | None = None,
-        check_truth: bool = True) -> dict[str, Any]:
+def run(
+    orders: int = SIZES["full"],
+    *,
+    days: int = DAYS,
+    contenders: tuple[str, ...] | None = None,
+    check_truth: bool = True,
+) -> dict[str, Any]:
     """Run the ingestion benchmark for about ``orders`` orders over ``days`` days; return the result dict."""
     n_days = days
-    wanted = set(contenders or ("limit_fetch", "limit_copy", "ours_dagster_in_process", "ours_dagster_multiprocess",
-                                "ours_sync_layer", "dlt"))
+    wanted = set(
+        contenders
+        or (
+            "limit_fetch",
+            "limit_copy",
+            "ours_dagster_in_process",
+            "ours_dagster_multiprocess",
+            "ours_sync_layer",
+            "dlt",
+        )
+    )
     now = pinned_now()
     days = partition_days(now, n_days)
-    sim = start_simulator(now=now, orders_per_day=max(1, orders // n_days), history_days=n_days,
-                          messages_per_day=0, purchases=1, inventory_skus=1, active_listings=0)
+    sim = start_simulator(
+        now=now,
+        orders_per_day=max(1, orders // n_days),
+        history_days=n_days,
+        messages_per_day=0,
+        purchases=1,
+        inventory_skus=1,
+        active_listings=0,
+    )
     results: dict[str, dict[str, Any]] = {}
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
@@ -226,8 +264,11 @@ def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str,
                 url = pg.create_database("dlt", migrated=False)
                 with Stopwatch() as sw:
                     landed = dlt_peer.run(sim, url, ACCOUNT, since, until)
-                results["dlt"] = {"seconds": sw.seconds, "rows": landed["orders"] + landed["line_items"],
-                                  "tables": {"orders": landed["orders"], "orders__line_items": landed["line_items"]}}
+                results["dlt"] = {
+                    "seconds": sw.seconds,
+                    "rows": landed["orders"] + landed["line_items"],
+                    "tables": {"orders": landed["orders"], "orders__line_items": landed["line_items"]},
+                }
         # The truth comes last: the simulator's in-process twin caches every order it generates, and
         # a measuring process holding millions of extra objects pays for them in every full GC.
         truth = sim.twin.truth.orders(ACCOUNT, since, until)
@@ -241,8 +282,14 @@ def run(orders: int = SIZES["full"], *, days: int = DAYS, contenders: tuple[str,
     return summarize(results, expected, expected_rows, orders, n_days, check_truth)
 
 
-def summarize(results: dict[str, dict[str, Any]], expected: dict[str, int], expected_rows: int, orders: int,
-              days: int, check_truth: bool) -> dict[str, Any]:
+def summarize(
+    results: dict[str, dict[str, Any]],
+    expected: dict[str, int],
+    expected_rows: int,
+    orders: int,
+    days: int,
+    check_truth: bool,
+) -> dict[str, Any]:
     """Add the ratios (ours/dlt, ours/limit) and the truth check to the raw figures."""
     limits = [results[k]["rows_per_s"] for k in ("limit_fetch", "limit_copy") if k in results]
     limit = min(limits) if limits else None
@@ -273,11 +320,22 @@ def render(result: dict[str, Any]) -> str:
     """The benchmark's table."""
     rows = []
     for name, f in result["results"].items():
-        rows.append([name, f["rows"], f["seconds"], f["rows_per_s"], _ratio(f.get("vs_dlt")), _ratio(f.get("vs_limit")),
-                     {True: "yes", False: "NO"}.get(f.get("matches_truth"), "-")])
+        rows.append(
+            [
+                name,
+                f["rows"],
+                f["seconds"],
+                f["rows_per_s"],
+                _ratio(f.get("vs_dlt")),
+                _ratio(f.get("vs_limit")),
+                {True: "yes", False: "NO"}.get(f.get("matches_truth"), "-"),
+            ]
+        )
     size = result["size"]
-    title = (f"Ingestion: orders + line items, 1 account, {size['expected_rows']['ebay_orders']:,} orders over "
-             f"{size['days']} days (limit = {result['limit_rows_per_s'] or 0:,.0f} rows/s)")
+    title = (
+        f"Ingestion: orders + line items, 1 account, {size['expected_rows']['ebay_orders']:,} orders over "
+        f"{size['days']} days (limit = {result['limit_rows_per_s'] or 0:,.0f} rows/s)"
+    )
     return table(title, ["contender", "rows", "seconds", "rows/s", "ours/dlt", "ours/limit", "= truth"], rows)
 
 

@@ -35,8 +35,11 @@ from bench.report import Stopwatch, table
 from ebay_pipelines.store.database import make_engine
 
 NAME = "memory"
-SIZES = {"full": {"listings": 200_000, "skus": 20_000}, "small": {"listings": 20_000, "skus": 2_000},
-         "tiny": {"listings": 400, "skus": 60}}
+SIZES = {
+    "full": {"listings": 200_000, "skus": 20_000},
+    "small": {"listings": 20_000, "skus": 2_000},
+    "tiny": {"listings": 400, "skus": 60},
+}
 TABLE_OF = {"active_inventory": "ebay_active_inventory", "offers": "ebay_offers"}
 LIMIT_MB = 300
 
@@ -68,8 +71,9 @@ def child(family: str, home: str) -> dict[str, Any]:
 def run(listings: int = 200_000, skus: int = 20_000) -> dict[str, Any]:
     """Materialize the two snapshots in child processes; return their peak RSS and rows."""
     now = pinned_now()
-    sim = start_simulator(now=now, orders_per_day=1, messages_per_day=0, inventory_skus=skus, active_listings=listings,
-                          purchases=1)
+    sim = start_simulator(
+        now=now, orders_per_day=1, messages_per_day=0, inventory_skus=skus, active_listings=listings, purchases=1
+    )
     out: dict[str, Any] = {"size": {"listings": listings, "skus": skus}, "results": {}}
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
@@ -82,14 +86,21 @@ def run(listings: int = 200_000, skus: int = 20_000) -> dict[str, Any]:
                 with patched_environ(env):
                     register_account(engine, sim)
                     with Stopwatch() as sw:
-                        proc = subprocess.run([sys.executable, "-m", "bench.memory", family, str(home)], cwd=ROOT,
-                                              capture_output=True, text=True, timeout=1500)
+                        proc = subprocess.run(
+                            [sys.executable, "-m", "bench.memory", family, str(home)],
+                            cwd=ROOT,
+                            capture_output=True,
+                            text=True,
+                            timeout=1500,
+                        )
                 if proc.returncode != 0:
                     raise RuntimeError(f"memory child for {family} failed: {proc.stderr[-2000:]}")
                 figures = json.loads(proc.stdout.strip().splitlines()[-1])
                 figures["seconds"] = sw.seconds
                 figures["rows"] = table_count(engine, TABLE_OF[family], ACCOUNT)
-                figures["expected_rows"] = listings if family == "active_inventory" else len(sim.twin.truth.offers(ACCOUNT))
+                figures["expected_rows"] = (
+                    listings if family == "active_inventory" else len(sim.twin.truth.offers(ACCOUNT))
+                )
                 out["results"][family] = figures
                 engine.dispose()
     finally:
@@ -101,11 +112,16 @@ def run(listings: int = 200_000, skus: int = 20_000) -> dict[str, Any]:
 
 def render(result: dict[str, Any]) -> str:
     """The benchmark's table."""
-    rows = [[family, f["rows"], f["expected_rows"], f["seconds"], f["rss_before_run_mb"], f["peak_rss_mb"]]
-            for family, f in result["results"].items()]
+    rows = [
+        [family, f["rows"], f["expected_rows"], f["seconds"], f["rss_before_run_mb"], f["peak_rss_mb"]]
+        for family, f in result["results"].items()
+    ]
     size = result["size"]
-    return table(f"Peak RSS (MiB) of the materializing process: {size['listings']:,} listings, {size['skus']:,} SKUs",
-                 ["snapshot", "rows", "expected", "seconds", "RSS before run", "peak RSS"], rows)
+    return table(
+        f"Peak RSS (MiB) of the materializing process: {size['listings']:,} listings, {size['skus']:,} SKUs",
+        ["snapshot", "rows", "expected", "seconds", "RSS before run", "peak RSS"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import os
 import platform
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def write(name: str, result: dict[str, Any], results_dir: Path | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "benchmark": name,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         **result,
     }
@@ -86,7 +86,7 @@ def write(name: str, result: dict[str, Any], results_dir: Path | None = None) ->
 class Stopwatch:
     """``with Stopwatch() as sw: ...`` then ``sw.seconds``."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self.started = time.perf_counter()
         self.seconds = 0.0
         return self

@@ -11,7 +11,7 @@ orders now hold eBay's new payload.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,18 @@ def _materialize(env: dict[str, str], home: Path, days: list, engine: sa.Engine,
     with patched_environ(env), dagster_support.instance_at(home) as instance:
         instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
         job = dagster_support.sync_job("orders")
-        assert job.execute_in_process(instance=instance, tags=range_tags(days), run_config=dagster_support.QUIET).success
+        assert job.execute_in_process(
+            instance=instance, tags=range_tags(days), run_config=dagster_support.QUIET
+        ).success
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "api_calls": 0}
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("select summary_json from ebay_worker_run where api_family = 'orders' "
-                                    "and status = 'completed' and started_at >= :s"), {"s": since}).all()
+        rows = conn.execute(
+            sa.text(
+                "select summary_json from ebay_worker_run where api_family = 'orders' "
+                "and status = 'completed' and started_at >= :s"
+            ),
+            {"s": since},
+        ).all()
     for (summary,) in rows:
         totals["api_calls"] += int(summary.get("api_calls") or 0)
         for counts in (summary.get("tables") or {}).values():
@@ -57,8 +64,15 @@ def run(orders: int = SIZES["full"], fraction: float = 0.01, days: int = DAYS) -
     now = pinned_now()
     n_days = days
     days = partition_days(now, n_days)
-    sim = start_simulator(now=now, orders_per_day=max(1, orders // n_days), history_days=n_days, messages_per_day=0,
-                          inventory_skus=1, active_listings=0, purchases=1)
+    sim = start_simulator(
+        now=now,
+        orders_per_day=max(1, orders // n_days),
+        history_days=n_days,
+        messages_per_day=0,
+        inventory_skus=1,
+        active_listings=0,
+        purchases=1,
+    )
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
             home = Path(tmp) / "dagster"
@@ -73,7 +87,7 @@ def run(orders: int = SIZES["full"], fraction: float = 0.01, days: int = DAYS) -
             with Stopwatch() as first:
                 initial = _materialize(env, home, days, engine, t0)
             changed_at = now - timedelta(minutes=30)
-            since = datetime.combine(days[0], datetime.min.time(), tzinfo=timezone.utc) - timedelta(hours=1)
+            since = datetime.combine(days[0], datetime.min.time(), tzinfo=UTC) - timedelta(hours=1)
             before = {o["orderId"]: o for o in sim.twin.truth.orders(ACCOUNT, since, now)}
             sim.modify_orders(ACCOUNT, fraction, at=changed_at)
             after = {o["orderId"]: o for o in sim.twin.truth.orders(ACCOUNT, since, now)}
@@ -84,8 +98,11 @@ def run(orders: int = SIZES["full"], fraction: float = 0.01, days: int = DAYS) -
             with Stopwatch() as second:
                 again = _materialize(env, home, days, engine, t1)
             with engine.connect() as conn:
-                stored = dict(conn.execute(sa.text("select order_id, raw from ebay_orders where order_id = any(:ids)"),
-                                           {"ids": changed}).all())
+                stored = dict(
+                    conn.execute(
+                        sa.text("select order_id, raw from ebay_orders where order_id = any(:ids)"), {"ids": changed}
+                    ).all()
+                )
             landed = sum(1 for order_id in changed if stored.get(order_id) == after[order_id])
             engine.dispose()
     finally:
@@ -109,7 +126,9 @@ def render(result: dict[str, Any]) -> str:
         ["re-sync after changes", r["seconds"], r["written"], r["unchanged"], r["api_calls"]],
     ]
     size = result["size"]
-    title = (f"Incremental re-sync: {size['orders']:,} orders over {size['days']} days, "
-             f"{result['changed_orders']:,} changed ({size['fraction']:.0%}); changed rows stored: "
-             f"{result['changed_orders_stored']:,}")
+    title = (
+        f"Incremental re-sync: {size['orders']:,} orders over {size['days']} days, "
+        f"{result['changed_orders']:,} changed ({size['fraction']:.0%}); changed rows stored: "
+        f"{result['changed_orders_stored']:,}"
+    )
     return table(title, ["pass", "seconds", "rows written", "rows unchanged", "API calls"], rows)

@@ -9,8 +9,9 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -30,9 +31,28 @@ from ebay_pipelines.store.secrets import SecretKeyError, load_cipher
 from ebay_pipelines.store.urls import InvalidDatabaseUrl
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-FAMILY_NAMES = ("orders", "transactions", "finances", "refunds", "disputes", "offers", "inventory",
-                "active_inventory", "messages", "buyer", "inquiries", "cases")
-EXPECTED_ERRORS = (DatabaseUnavailable, InvalidAccountId, UnknownAccount, InvalidDatabaseUrl, SecretKeyError, ValueError)
+FAMILY_NAMES = (
+    "orders",
+    "transactions",
+    "finances",
+    "refunds",
+    "disputes",
+    "offers",
+    "inventory",
+    "active_inventory",
+    "messages",
+    "buyer",
+    "inquiries",
+    "cases",
+)
+EXPECTED_ERRORS = (
+    DatabaseUnavailable,
+    InvalidAccountId,
+    UnknownAccount,
+    InvalidDatabaseUrl,
+    SecretKeyError,
+    ValueError,
+)
 
 
 def _friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +80,9 @@ def _ready_database() -> DatabaseTarget:
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
 def main(verbose: bool) -> None:
     """Sync eBay seller data into PostgreSQL with Dagster."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @main.command()
@@ -98,8 +120,11 @@ def _demo_wanted(demo: bool | None) -> bool:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the Dagster UI binds to.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port of the Dagster UI.")
-@click.option("--demo/--no-demo", default=None,
-              help="Start the eBay simulator with two demo accounts (default: when no eBay keys are set).")
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="Start the eBay simulator with two demo accounts (default: when no eBay keys are set).",
+)
 @click.option("--simulator-port", default=0, type=int, help="Port of the demo simulator (0: any free port).")
 @_friendly_errors
 def dev(host: str, port: int, demo: bool | None, simulator_port: int) -> None:
@@ -117,13 +142,22 @@ def dev(host: str, port: int, demo: bool | None, simulator_port: int) -> None:
         simulator = demo_setup.start_simulator(simulator_port)
         env.update(demo_setup.simulator_environment(simulator))
         added = demo_setup.register_demo_accounts(cached_engine(target.ebay_url), load_cipher(), simulator)
-        click.echo(f"demo: eBay simulator at {simulator.base_url}; demo accounts {', '.join(demo_setup.DEMO_ACCOUNTS)}"
-                   + (f" (registered {', '.join(added)})" if added else ""))
+        click.echo(
+            f"demo: eBay simulator at {simulator.base_url}; demo accounts {', '.join(demo_setup.DEMO_ACCOUNTS)}"
+            + (f" (registered {', '.join(added)})" if added else "")
+        )
     click.echo(f"Dagster UI: http://{host}:{port}")
     command = [
-        sys.executable, "-m", "dagster", "dev",
-        "-w", str(PROJECT_ROOT / "workspace.yaml"),
-        "-h", host, "-p", str(port),
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        host,
+        "-p",
+        str(port),
     ]
     process = subprocess.Popen(command, cwd=home, env=env)
 
@@ -228,14 +262,23 @@ def simulator(ctx: click.Context, port: int, seed: int) -> None:
 @click.option("--account", "account_id", required=True, help="Account id to sync.")
 @click.option("--api", "family_name", required=True, help="Api family: " + ", ".join(FAMILY_NAMES) + ".")
 @click.option("--day", default=None, help="Day to sync (YYYY-MM-DD, window families; default: today UTC).")
-@click.option("--to-day", default=None,
-              help="Last day of a range (YYYY-MM-DD): sync --day..--to-day in one run and one eBay window.")
-@click.option("--dagster-url", default="http://127.0.0.1:3000", show_default=True,
-              envvar="EBAY_PIPELINES_DAGSTER_URL", help="A running Dagster webserver to launch through.")
+@click.option(
+    "--to-day",
+    default=None,
+    help="Last day of a range (YYYY-MM-DD): sync --day..--to-day in one run and one eBay window.",
+)
+@click.option(
+    "--dagster-url",
+    default="http://127.0.0.1:3000",
+    show_default=True,
+    envvar="EBAY_PIPELINES_DAGSTER_URL",
+    help="A running Dagster webserver to launch through.",
+)
 @click.option("--in-process", is_flag=True, help="Run here even when a Dagster webserver is up.")
 @_friendly_errors
-def run_command(account_id: str, family_name: str, day: str | None, to_day: str | None, dagster_url: str,
-                in_process: bool) -> None:
+def run_command(
+    account_id: str, family_name: str, day: str | None, to_day: str | None, dagster_url: str, in_process: bool
+) -> None:
     """Sync one account's api family now (what POST /ebay/workers/run did), or a range of its days."""
     from ebay_pipelines import manual_run
 

@@ -22,8 +22,11 @@ from ebay_pipelines.defs.sensors import SENSORS
 from ebay_pipelines.sync.families import FAMILIES
 
 
-def build_definitions(postgres: PostgresResource | None = None, ebay: EbayApiResource | None = None,
-                      step_retry_policy: dg.RetryPolicy | None = None) -> dg.Definitions:
+def build_definitions(
+    postgres: PostgresResource | None = None,
+    ebay: EbayApiResource | None = None,
+    step_retry_policy: dg.RetryPolicy | None = None,
+) -> dg.Definitions:
     """Assemble the code location (tests pass their own resources and, optionally, a step retry policy)."""
     postgres = postgres or PostgresResource()
     family_assets = [build_family_asset(s, step_retry_policy) for s in FAMILIES] if step_retry_policy else FAMILY_ASSETS
@@ -31,8 +34,13 @@ def build_definitions(postgres: PostgresResource | None = None, ebay: EbayApiRes
         assets=[*family_assets, problem_orders, ebay_account_health],
         asset_checks=QUALITY_CHECKS,
         jobs=[*FAMILY_JOBS.values(), quality_checks_job, refresh_tokens_job, health_job],
-        schedules=[*FAMILY_SCHEDULES, quality_checks_schedule, refresh_tokens_schedule, ebay_health_schedule,
-                   problem_orders_schedule],
+        schedules=[
+            *FAMILY_SCHEDULES,
+            quality_checks_schedule,
+            refresh_tokens_schedule,
+            ebay_health_schedule,
+            problem_orders_schedule,
+        ],
         sensors=SENSORS,
         resources={
             "postgres": postgres,

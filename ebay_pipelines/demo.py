@@ -32,8 +32,13 @@ def register_demo_accounts(engine: Engine, cipher: TokenCipher, sim: EbaySimulat
     added = []
     for account_id in DEMO_ACCOUNTS:
         if account_id not in known:
-            add_account(engine, cipher, account_id, sim.refresh_token_for(account_id),
-                        ebay_user_id=f"{account_id.replace('-', '_')}_seller")
+            add_account(
+                engine,
+                cipher,
+                account_id,
+                sim.refresh_token_for(account_id),
+                ebay_user_id=f"{account_id.replace('-', '_')}_seller",
+            )
             added.append(account_id)
     return added
 

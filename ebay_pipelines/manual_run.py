@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import urlparse
 
 from ebay_pipelines import settings
 from ebay_pipelines.ids import validate_account_id
+from ebay_pipelines.store import migrate
 from ebay_pipelines.store.accounts import get_account
 from ebay_pipelines.store.database import cached_engine, prepare, resolve_target
-from ebay_pipelines.store import migrate
 from ebay_pipelines.sync.families import family
 
 LOCATION_NAME = "ebay_pipelines"
@@ -40,8 +40,10 @@ class LaunchedRun:
         """One line for the terminal."""
         text = f"run {self.run_id} ({self.partition_key}) via {self.via}: {self.status}"
         if self.summary:
-            text += (f"; fetched {self.summary.get('total_fetched')}, stored {self.summary.get('total_stored')}, "
-                     f"API calls {self.summary.get('api_calls')}")
+            text += (
+                f"; fetched {self.summary.get('total_fetched')}, stored {self.summary.get('total_stored')}, "
+                f"API calls {self.summary.get('api_calls')}"
+            )
         return text
 
 
@@ -62,8 +64,12 @@ def partition_tags(partition_key: str, account_id: str, day: date | None, family
     """Tags a run of one family partition carries (Dagster's partition tags and the queue's limits)."""
     from ebay_pipelines.defs.requests import ACCOUNT_FAMILY_TAG, ACCOUNT_TAG
 
-    tags = {"dagster/partition": partition_key, ACCOUNT_TAG: account_id,
-            ACCOUNT_FAMILY_TAG: f"{account_id}.{family_name}", "ebay/reason": "manual"}
+    tags = {
+        "dagster/partition": partition_key,
+        ACCOUNT_TAG: account_id,
+        ACCOUNT_FAMILY_TAG: f"{account_id}.{family_name}",
+        "ebay/reason": "manual",
+    }
     if day is not None:
         tags["dagster/partition/account"] = account_id
         tags["dagster/partition/date"] = day.isoformat()
@@ -72,7 +78,7 @@ def partition_tags(partition_key: str, account_id: str, day: date | None, family
 
 def _days(spec, day_text: str | None, to_day_text: str | None) -> tuple[date, date | None]:
     """The first day and the (optional) last day of a manual run, validated."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     day = date.fromisoformat(day_text) if day_text else today
     if to_day_text is None:
         return day, None
@@ -86,8 +92,9 @@ def _days(spec, day_text: str | None, to_day_text: str | None) -> tuple[date, da
     return day, (last if last > day else None)
 
 
-def launch(account_id: str, family_name: str, day_text: str | None, dagster_url: str | None,
-           to_day_text: str | None = None) -> LaunchedRun:
+def launch(
+    account_id: str, family_name: str, day_text: str | None, dagster_url: str | None, to_day_text: str | None = None
+) -> LaunchedRun:
     """Launch one family partition of an account (or the days ``day..to_day`` in one range run).
 
     Goes through Dagster if it is up, else runs here.
@@ -140,11 +147,17 @@ def _run_here(spec, account_id: str, key: str, partition_key: str | None, tags: 
         # keeps its dagster/asset_partition_range_* tags.
         run_tags = tags if partition_key is None else {k: v for k, v in tags.items() if not k.startswith("dagster/")}
         result = defs.resolve_job_def(job_name(spec)).execute_in_process(
-            instance=instance, partition_key=partition_key, tags=run_tags, raise_on_error=False,
+            instance=instance,
+            partition_key=partition_key,
+            tags=run_tags,
+            raise_on_error=False,
         )
     with cached_engine(target.ebay_url).connect() as conn:
-        row = conn.execute(sa.select(ebay_worker_run.c.status, ebay_worker_run.c.summary_json)
-                           .where(ebay_worker_run.c.dagster_run_id == result.run_id)).first()
+        row = conn.execute(
+            sa.select(ebay_worker_run.c.status, ebay_worker_run.c.summary_json).where(
+                ebay_worker_run.c.dagster_run_id == result.run_id
+            )
+        ).first()
     status = row.status if row is not None else ("SUCCESS" if result.success else "FAILURE")
     if not result.success:
         status = "FAILURE"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from tests_support import fast_definitions, register_account, run_family
 
 from ebay_pipelines.defs import sensors
 from ebay_pipelines.defs.checks import QUALITY_CHECKS
@@ -19,7 +20,6 @@ from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import add_account, set_account_enabled, set_workers_enabled
 from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME
-from tests_support import fast_definitions, register_account, run_family
 
 WINDOW_FAMILIES = [s for s in FAMILIES if s.windowed]
 SNAPSHOT_FAMILIES = [s for s in FAMILIES if not s.windowed]
@@ -75,7 +75,7 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     assert len(first.run_requests) == sensors.MAX_RUNS_PER_TICK
     assert ticks > 2, "the backfill was not spread over several ticks"
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     seen: dict[tuple[str, str], set] = defaultdict(set)
     keys = [r.run_key for r in requested]
     assert len(keys) == len(set(keys))
@@ -99,9 +99,11 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     for request in requested:
         per_account_family[request.tags[ACCOUNT_FAMILY_TAG]] += 1
     for spec in WINDOW_FAMILIES:
-        assert per_account_family[f"shop-a.{spec.name}"] == -(-spec.first_backfill_days // sensors.BACKFILL_DAYS_PER_RUN)
+        assert per_account_family[f"shop-a.{spec.name}"] == -(
+            -spec.first_backfill_days // sensors.BACKFILL_DAYS_PER_RUN
+        )
     # The newest days of every family are requested before any older day.
-    first_batch = [r for r in requested[:2 * len(FAMILIES)] if r.tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"]
+    first_batch = [r for r in requested[: 2 * len(FAMILIES)] if r.tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"]
     assert first_batch and f"shop-a|{today.isoformat()}" in _requested_keys(first_batch[0])
 
     # A deleted account's partition is removed on the next tick; nothing is requested for it.
@@ -140,9 +142,13 @@ class _Tick:
         self.skip_message = outcome.skip_message if isinstance(outcome, dg.SkipReason) else None
 
 
-def _evaluate(schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, postgres: PostgresResource, when: datetime):
+def _evaluate(
+    schedule: dg.ScheduleDefinition, instance: dg.DagsterInstance, postgres: PostgresResource, when: datetime
+):
     # Exit the context: its instance (opened from a ref) otherwise stays Dagster's current one after it is gone.
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when, resources={"postgres": postgres}) as context:
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources={"postgres": postgres}
+    ) as context:
         return _Tick(schedule(context))
 
 
@@ -156,7 +162,7 @@ def test_schedules_request_the_latest_window_per_enabled_account(
     set_account_enabled(engine, "shop-c", False)
     mirrors.set_family_enabled(engine, "shop-b", "orders", False)
 
-    noon = datetime(2026, 11, 20, 12, 15, tzinfo=timezone.utc)
+    noon = datetime(2026, 11, 20, 12, 15, tzinfo=UTC)
     data = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
     keys = sorted(r.partition_key for r in data.run_requests)
     assert keys == ["shop-a|2026-11-20"]
@@ -165,15 +171,21 @@ def test_schedules_request_the_latest_window_per_enabled_account(
     snapshot = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
     assert sorted(r.partition_key for r in snapshot.run_requests) == ["shop-a", "shop-b"]
 
-    after_midnight = datetime(2026, 11, 21, 0, 0, tzinfo=timezone.utc)
+    after_midnight = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
     late = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight)
     assert sorted(r.partition_key for r in late.run_requests) == [
-        "shop-a|2026-11-20", "shop-a|2026-11-21", "shop-b|2026-11-20", "shop-b|2026-11-21"]
+        "shop-a|2026-11-20",
+        "shop-a|2026-11-21",
+        "shop-b|2026-11-20",
+        "shop-b|2026-11-21",
+    ]
 
     mirrors.set_family_enabled(engine, "shop-a", "orders", False)
     skipped = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
     assert not skipped.run_requests
-    assert "disabled for account shop-a" in skipped.skip_message and "disabled for account shop-b" in skipped.skip_message
+    assert (
+        "disabled for account shop-a" in skipped.skip_message and "disabled for account shop-b" in skipped.skip_message
+    )
 
     set_workers_enabled(engine, False)
     off = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
@@ -205,33 +217,48 @@ def test_failure_sensor_closes_the_rows_of_a_failed_run(
     # What a killed run process leaves behind: its row still says running.
     handle = mirrors.start_run(engine, "shop-a", "orders", run.run_id, "shop-a|2026-11-20", {"window_from": "x"})
     dagster_instance.report_run_failed(run, "run worker process was killed (SIGKILL)")
-    failure = next(r.event_log_entry for r in dagster_instance.get_records_for_run(run.run_id).records
-                   if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type_value == "PIPELINE_FAILURE")
+    failure = next(
+        r.event_log_entry
+        for r in dagster_instance.get_records_for_run(run.run_id).records
+        if r.event_log_entry.dagster_event and r.event_log_entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
+    )
     context = dg.build_run_status_sensor_context(
-        sensor_name="ebay_run_failure_sensor", dagster_instance=dagster_instance,
-        dagster_run=dagster_instance.get_run_by_id(run.run_id), dagster_event=failure.dagster_event,
+        sensor_name="ebay_run_failure_sensor",
+        dagster_instance=dagster_instance,
+        dagster_run=dagster_instance.get_run_by_id(run.run_id),
+        dagster_event=failure.dagster_event,
     ).for_run_failure()
     sensors.ebay_run_failure_sensor(context, postgres=postgres)
     with engine.connect() as conn:
-        row = conn.execute(sa.text("select status, error_message from ebay_worker_run where id = :i"), {"i": handle.run_id}).one()
-        state = conn.execute(sa.text("select last_error, cursor_value from ebay_sync_state where ebay_account_id='shop-a'")).one()
+        row = conn.execute(
+            sa.text("select status, error_message from ebay_worker_run where id = :i"), {"i": handle.run_id}
+        ).one()
+        state = conn.execute(
+            sa.text("select last_error, cursor_value from ebay_sync_state where ebay_account_id='shop-a'")
+        ).one()
     assert row.status == "error" and run.run_id in row.error_message and "killed" in row.error_message
     assert state.last_error == row.error_message and state.cursor_value is None
     # A new run of the same account and family can start again.
     mirrors.start_run(engine, "shop-a", "orders", "next-run", "shop-a|2026-11-20", {})
 
 
-def test_stale_run_sensor_closes_silent_rows(postgres: PostgresResource, engine: sa.Engine,
-                                             dagster_instance: dg.DagsterInstance) -> None:
+def test_stale_run_sensor_closes_silent_rows(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
     handle = mirrors.start_run(engine, "shop-a", "orders", "r1", "k", {})
     with engine.begin() as conn:
-        conn.execute(sa.text("update ebay_worker_run set heartbeat_at = now() - interval '2 hours' where id = :i"),
-                     {"i": handle.run_id})
+        conn.execute(
+            sa.text("update ebay_worker_run set heartbeat_at = now() - interval '2 hours' where id = :i"),
+            {"i": handle.run_id},
+        )
     context = dg.build_sensor_context(instance=dagster_instance, resources={"postgres": postgres})
     result = sensors.ebay_stale_runs_sensor(context)
     assert "closed 1 stale run row" in result.skip_message
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select status from ebay_worker_run where id = :i"), {"i": handle.run_id}).scalar() == "error"
+        assert (
+            conn.execute(sa.text("select status from ebay_worker_run where id = :i"), {"i": handle.run_id}).scalar()
+            == "error"
+        )
 
 
 def _check(asset: str, name: str) -> dg.AssetChecksDefinition:
@@ -250,16 +277,26 @@ def test_asset_checks_pass_on_synced_data_and_fail_on_corruption(
     defs = fast_definitions(ebay_env)
     for family in ("orders", "finances", "refunds", "disputes"):
         for offset in range(14):
-            assert run_family(defs, dagster_instance, family, "acct-1", date(2026, 10, 31) - timedelta(days=offset)).success
+            assert run_family(
+                defs, dagster_instance, family, "acct-1", date(2026, 10, 31) - timedelta(days=offset)
+            ).success
     with engine.connect() as conn:
-        counts = conn.execute(sa.text(
-            "select (select count(*) from ebay_orders), (select count(*) from ebay_finances_fees), "
-            "(select count(*) from ebay_refunds where order_id is not null), (select count(*) from ebay_disputes)")).one()
+        counts = conn.execute(
+            sa.text(
+                "select (select count(*) from ebay_orders), (select count(*) from ebay_finances_fees), "
+                "(select count(*) from ebay_refunds where order_id is not null), (select count(*) from ebay_disputes)"
+            )
+        ).one()
     assert all(c > 0 for c in counts), counts
 
-    checks = [("ebay_orders", "no_duplicate_keys"), ("ebay_orders", "order_totals_match_line_items"),
-              ("ebay_finances_fees", "fees_belong_to_transactions"), ("ebay_refunds", "refunds_point_at_stored_orders"),
-              ("ebay_disputes", "disputes_point_at_stored_orders"), ("ebay_orders", "accounts_fresh")]
+    checks = [
+        ("ebay_orders", "no_duplicate_keys"),
+        ("ebay_orders", "order_totals_match_line_items"),
+        ("ebay_finances_fees", "fees_belong_to_transactions"),
+        ("ebay_refunds", "refunds_point_at_stored_orders"),
+        ("ebay_disputes", "disputes_point_at_stored_orders"),
+        ("ebay_orders", "accounts_fresh"),
+    ]
     for asset, name in checks:
         result = _run_check(asset, name, postgres)
         assert result.passed, (asset, name, result.metadata)
@@ -268,19 +305,33 @@ def test_asset_checks_pass_on_synced_data_and_fail_on_corruption(
 
     with engine.begin() as conn:
         order_id = conn.execute(sa.text("select order_id from ebay_orders limit 1")).scalar()
-        conn.execute(sa.text("update ebay_orders set total_value = total_value + 1 where order_id = :o"), {"o": order_id})
-        conn.execute(sa.text(
-            "insert into ebay_orders (ebay_account_id, order_id, raw) select 'acct-2', order_id, raw from ebay_orders "
-            "where order_id = :o"), {"o": order_id})
-        conn.execute(sa.text(
-            "delete from ebay_finances_transactions where (transaction_id, transaction_type) in "
-            "(select transaction_id, transaction_type from ebay_finances_fees limit 1)"))
-        refunded = conn.execute(sa.text(
-            "select r.order_id from ebay_refunds r join ebay_finances_transactions s on s.order_id = r.order_id "
-            "and s.transaction_type = 'SALE' where r.order_id is not null and s.transaction_date >= '2026-10-18' "
-            "and r.refund_date >= '2026-10-18' and r.refund_date < '2026-11-01' limit 1")).scalar()
+        conn.execute(
+            sa.text("update ebay_orders set total_value = total_value + 1 where order_id = :o"), {"o": order_id}
+        )
+        conn.execute(
+            sa.text(
+                "insert into ebay_orders (ebay_account_id, order_id, raw) select 'acct-2', order_id, raw from ebay_orders "
+                "where order_id = :o"
+            ),
+            {"o": order_id},
+        )
+        conn.execute(
+            sa.text(
+                "delete from ebay_finances_transactions where (transaction_id, transaction_type) in "
+                "(select transaction_id, transaction_type from ebay_finances_fees limit 1)"
+            )
+        )
+        refunded = conn.execute(
+            sa.text(
+                "select r.order_id from ebay_refunds r join ebay_finances_transactions s on s.order_id = r.order_id "
+                "and s.transaction_type = 'SALE' where r.order_id is not null and s.transaction_date >= '2026-10-18' "
+                "and r.refund_date >= '2026-10-18' and r.refund_date < '2026-11-01' limit 1"
+            )
+        ).scalar()
         assert refunded is not None
-        conn.execute(sa.text("delete from ebay_orders where order_id = :o and ebay_account_id = 'acct-1'"), {"o": refunded})
+        conn.execute(
+            sa.text("delete from ebay_orders where order_id = :o and ebay_account_id = 'acct-1'"), {"o": refunded}
+        )
         conn.execute(sa.text("update ebay_sync_state set last_error = 'boom' where api_family = 'orders'"))
     assert not _run_check("ebay_orders", "order_totals_match_line_items", postgres).passed
     duplicate = _run_check("ebay_orders", "no_duplicate_keys", postgres)
@@ -302,8 +353,12 @@ def test_ui_backfills_of_a_window_family_run_each_account_in_ranges_of_days(
     graph = fast_definitions(database_url).resolve_asset_graph()
     dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, ["shop-a", "shop-b"])
     days = [date(2026, 8, 1) + timedelta(days=i) for i in range(40)]
-    selected = [AssetKeyPartitionKey(dg.AssetKey(table), f"{account}|{day.isoformat()}")
-                for table in ("ebay_orders", "order_line_items") for account in ("shop-a", "shop-b") for day in days]
+    selected = [
+        AssetKeyPartitionKey(dg.AssetKey(table), f"{account}|{day.isoformat()}")
+        for table in ("ebay_orders", "order_line_items")
+        for account in ("shop-a", "shop-b")
+        for day in days
+    ]
     with partition_loading_context(dynamic_partitions_store=dagster_instance):
         requests = build_run_requests_with_backfill_policies(selected, graph, dagster_instance)
 

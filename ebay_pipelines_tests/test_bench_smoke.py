@@ -24,8 +24,9 @@ def bench_server(monkeypatch: pytest.MonkeyPatch, pg_server_url: str) -> str:
 
 
 def test_ingestion_lands_the_simulators_orders_for_every_contender(bench_server: str, tmp_path: Path) -> None:
-    result = ingestion.run(40, days=2, contenders=("limit_fetch", "limit_copy", "ours_sync_layer",
-                                                   "ours_dagster_in_process", "dlt"))
+    result = ingestion.run(
+        40, days=2, contenders=("limit_fetch", "limit_copy", "ours_sync_layer", "ours_dagster_in_process", "dlt")
+    )
     figures = result["results"]
     assert set(figures) == {"limit_fetch", "limit_copy", "ours_sync_layer", "ours_dagster_in_process", "dlt"}
     expected = result["size"]["expected_rows"]
@@ -33,7 +34,10 @@ def test_ingestion_lands_the_simulators_orders_for_every_contender(bench_server:
     for name in ("ours_sync_layer", "ours_dagster_in_process"):
         assert figures[name]["tables"] == expected, name
         assert figures[name]["matches_truth"] and figures[name]["vs_dlt"] > 0 and figures[name]["vs_limit"] > 0
-    assert figures["dlt"]["tables"] == {"orders": expected["ebay_orders"], "orders__line_items": expected["order_line_items"]}
+    assert figures["dlt"]["tables"] == {
+        "orders": expected["ebay_orders"],
+        "orders__line_items": expected["order_line_items"],
+    }
     assert figures["limit_copy"]["rows"] == result["size"]["expected_total"]
     assert figures["limit_fetch"]["rows"] == result["size"]["expected_total"]  # one window: no overlap fetched twice
     assert result["limit_rows_per_s"] == min(figures["limit_fetch"]["rows_per_s"], figures["limit_copy"]["rows_per_s"])

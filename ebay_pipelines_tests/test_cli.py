@@ -17,7 +17,7 @@ from ebay_pipelines.store.database import make_engine
 from ebay_pipelines.store.urls import parse_url, with_database
 
 
-def run(*args: str) -> "CliRunner.invoke":
+def run(*args: str) -> CliRunner.invoke:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
@@ -29,8 +29,17 @@ def test_migrate_twice_is_harmless(project_env: Path) -> None:
 
 
 def test_accounts_add_list_disable(project_env: Path, engine: sa.Engine) -> None:
-    result = run("accounts", "add", "shop-1", "--refresh-token", "v^1.1#refresh-SECRET", "--ebay-user-id", "seller_one",
-                 "--marketplace", "EBAY_GB")
+    result = run(
+        "accounts",
+        "add",
+        "shop-1",
+        "--refresh-token",
+        "v^1.1#refresh-SECRET",
+        "--ebay-user-id",
+        "seller_one",
+        "--marketplace",
+        "EBAY_GB",
+    )
     assert result.exit_code == 0, result.output
     assert "SECRET" not in result.output
     listing = run("accounts", "list")
@@ -39,13 +48,17 @@ def test_accounts_add_list_disable(project_env: Path, engine: sa.Engine) -> None
     assert "seller_one" in line and "EBAY_GB" in line and "yes" in line and "stored" in line
 
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("select refresh_token_encrypted from ebay_tokens where ebay_account_id='shop-1'")).scalar()
+        stored = conn.execute(
+            sa.text("select refresh_token_encrypted from ebay_tokens where ebay_account_id='shop-1'")
+        ).scalar()
     assert b"refresh-SECRET" not in bytes(stored)
 
     disabled = run("accounts", "disable", "shop-1")
     assert disabled.exit_code == 0
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select enabled from ebay_accounts where ebay_account_id='shop-1'")).scalar() is False
+        assert (
+            conn.execute(sa.text("select enabled from ebay_accounts where ebay_account_id='shop-1'")).scalar() is False
+        )
 
 
 def test_accounts_list_when_empty(project_env: Path) -> None:
@@ -109,14 +122,18 @@ def test_non_postgres_url_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 @pytest.fixture
 def password_role(pg_server_url: str) -> str:
     """A role that must log in with a password (scram), on the session's server."""
-    engine = make_engine(with_database(pg_server_url, "postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    engine = make_engine(
+        with_database(pg_server_url, "postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         hba_file = Path(conn.execute(sa.text("show hba_file")).scalar())
         conn.execute(sa.text("drop role if exists pw_user"))
         conn.execute(sa.text("create role pw_user login superuser password 'right-password'"))
         rules = hba_file.read_text()
         if "pw_user" not in rules:
-            hba_file.write_text("local all pw_user scram-sha-256\nhost all pw_user 127.0.0.1/32 scram-sha-256\n" + rules)
+            hba_file.write_text(
+                "local all pw_user scram-sha-256\nhost all pw_user 127.0.0.1/32 scram-sha-256\n" + rules
+            )
         conn.execute(sa.text("select pg_reload_conf()"))
     engine.dispose()
     return "pw_user"
@@ -149,8 +166,13 @@ def test_console_script_on_embedded_defaults(tmp_path: Path) -> None:
         out = subprocess.run([str(exe), "migrate"], env=env, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert f"revision {migrate.head_revision()}" in out.stdout and "embedded server" in out.stdout
-    add = subprocess.run([str(exe), "accounts", "add", "demo-1", "--refresh-token", "tok"], env=env, capture_output=True,
-                         text=True, timeout=120)
+    add = subprocess.run(
+        [str(exe), "accounts", "add", "demo-1", "--refresh-token", "tok"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert add.returncode == 0, add.stderr
     listing = subprocess.run([str(exe), "accounts", "list"], env=env, capture_output=True, text=True, timeout=120)
     assert "demo-1" in listing.stdout
@@ -171,8 +193,12 @@ def test_simulator_command_answers_curl(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     exe = Path(sys.executable).with_name("ebay-pipelines")
-    server = subprocess.Popen([str(exe), "simulator", "--port", str(port), "--seed", "3", "--now", "2026-11-01T12:00:00Z"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(exe), "simulator", "--port", str(port), "--seed", "3", "--now", "2026-11-01T12:00:00Z"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     curl = shutil.which("curl")
     assert curl, "curl is needed for this test"
     base = f"http://127.0.0.1:{port}"
@@ -184,17 +210,44 @@ def test_simulator_command_answers_curl(tmp_path: Path) -> None:
             if probe.returncode == 0 and probe.stdout:
                 refresh = json.loads(probe.stdout)["refresh_token"]
                 token_response = subprocess.run(
-                    [curl, "-s", "-u", "SimulatorApp-ebaypipe-PRD-00000003:PRD-sim-00000003-secret",
-                     "-d", "grant_type=refresh_token", "--data-urlencode", f"refresh_token={refresh}",
-                     f"{base}/identity/v1/oauth2/token"], capture_output=True, text=True, check=True)
+                    [
+                        curl,
+                        "-s",
+                        "-u",
+                        "SimulatorApp-ebaypipe-PRD-00000003:PRD-sim-00000003-secret",
+                        "-d",
+                        "grant_type=refresh_token",
+                        "--data-urlencode",
+                        f"refresh_token={refresh}",
+                        f"{base}/identity/v1/oauth2/token",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 break
             time.sleep(0.3)
         assert token_response is not None, "the simulator did not start"
         access = json.loads(token_response.stdout)["access_token"]
         orders = subprocess.run(
-            [curl, "-s", "-G", "-H", f"Authorization: Bearer {access}", "-H", "X-EBAY-C-MARKETPLACE-ID: EBAY_US",
-             "--data-urlencode", "filter=lastmodifieddate:[2026-10-30T00:00:00.000Z..2026-10-31T00:00:00.000Z]",
-             "--data-urlencode", "limit=5", f"{base}/sell/fulfillment/v1/order"], capture_output=True, text=True, check=True)
+            [
+                curl,
+                "-s",
+                "-G",
+                "-H",
+                f"Authorization: Bearer {access}",
+                "-H",
+                "X-EBAY-C-MARKETPLACE-ID: EBAY_US",
+                "--data-urlencode",
+                "filter=lastmodifieddate:[2026-10-30T00:00:00.000Z..2026-10-31T00:00:00.000Z]",
+                "--data-urlencode",
+                "limit=5",
+                f"{base}/sell/fulfillment/v1/order",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         body = json.loads(orders.stdout)
         assert body["limit"] == 5 and body["total"] >= len(body["orders"]) > 0
         assert all(o["orderId"] and o["pricingSummary"]["total"]["currency"] == "USD" for o in body["orders"])

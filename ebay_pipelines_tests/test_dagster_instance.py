@@ -17,7 +17,6 @@ from dagster import DagsterInstance
 
 from ebay_pipelines.cli import PROJECT_ROOT, install_instance_config
 from ebay_pipelines.store.database import make_engine
-from ebay_pipelines.store.urls import with_database
 
 
 def _free_port() -> int:
@@ -73,7 +72,11 @@ def test_definitions_validate(tmp_path: Path, database_url: str, pg_server_url: 
     env["EBAY_PIPELINES_DATABASE_URL"] = database_url
     out = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(PROJECT_ROOT / "workspace.yaml")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "All code locations passed validation" in out.stderr + out.stdout
@@ -88,8 +91,13 @@ def test_dev_serves_the_ui_with_postgres_storage(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("ebay-pipelines")
     log_path = tmp_path / "dev.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([str(exe), "dev", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [str(exe), "dev", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 240
         answer = None
@@ -97,8 +105,10 @@ def test_dev_serves_the_ui_with_postgres_storage(tmp_path: Path) -> None:
             try:
                 response = requests.post(
                     f"http://127.0.0.1:{port}/graphql",
-                    json={"query": "{ version workspaceOrError { __typename ... on Workspace "
-                                   "{ locationEntries { name loadStatus } } } }"},
+                    json={
+                        "query": "{ version workspaceOrError { __typename ... on Workspace "
+                        "{ locationEntries { name loadStatus } } } }"
+                    },
                     timeout=5,
                 )
                 answer = response.json()["data"]

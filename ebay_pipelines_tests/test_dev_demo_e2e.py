@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -32,8 +32,9 @@ def _free_port() -> int:
 
 
 def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    response = requests.post(f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": variables or {}},
-                             timeout=20)
+    response = requests.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": variables or {}}, timeout=20
+    )
     response.raise_for_status()
     body = response.json()
     assert "errors" not in body, body
@@ -42,7 +43,9 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
 
 def _ebay_engine(home: Path) -> sa.Engine:
     lines = (home / "embedded-postgres" / "pgdata" / "postmaster.pid").read_text().splitlines()
-    return make_engine(f"postgresql+psycopg2://postgres:@/ebay_pipelines?host={lines[4].strip()}", poolclass=sa.pool.NullPool)
+    return make_engine(
+        f"postgresql+psycopg2://postgres:@/ebay_pipelines?host={lines[4].strip()}", poolclass=sa.pool.NullPool
+    )
 
 
 def _wait(predicate, seconds: float, what: str, process: subprocess.Popen, log: Path):
@@ -77,31 +80,71 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
     bin_dir = Path(sys.executable).parent
     log = tmp_path / "dev.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(bin_dir / "ebay-pipelines"), "dev", "--port", str(port)], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(bin_dir / "ebay-pipelines"), "dev", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        _wait(lambda: _graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }")
-              ["workspaceOrError"]["locationEntries"][0]["loadStatus"] == "LOADED", 240, "the code location", process, log)
+        _wait(
+            lambda: (
+                _graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }")[
+                    "workspaceOrError"
+                ]["locationEntries"][0]["loadStatus"]
+                == "LOADED"
+            ),
+            240,
+            "the code location",
+            process,
+            log,
+        )
         assert "demo: eBay simulator at http://127.0.0.1:" in log.read_text()
 
         # A manual run through the webserver (what the old POST /ebay/workers/run did).
-        today = datetime.now(timezone.utc).date().isoformat()
+        today = datetime.now(UTC).date().isoformat()
         _wait(lambda: _dynamic_partitions(home), 120, "the demo account partitions", process, log)
-        launched = subprocess.run([str(bin_dir / "ebay-pipelines"), "run", "--account", DEMO_ACCOUNT, "--api", "orders",
-                                   "--dagster-url", f"http://127.0.0.1:{port}"], env=env, capture_output=True, text=True,
-                                  timeout=120)
+        launched = subprocess.run(
+            [
+                str(bin_dir / "ebay-pipelines"),
+                "run",
+                "--account",
+                DEMO_ACCOUNT,
+                "--api",
+                "orders",
+                "--dagster-url",
+                f"http://127.0.0.1:{port}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert launched.returncode == 0, launched.stderr
         assert "via Dagster at" in launched.stdout and "QUEUED" in launched.stdout
         run_id = launched.stdout.split()[1]
         status_query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
-        status = _wait(lambda: (s := _graphql(port, status_query, {"id": run_id})["runOrError"]["status"])
-                       in ("SUCCESS", "FAILURE", "CANCELED") and s, 420, "the manual run", process, log)
+        status = _wait(
+            lambda: (
+                (s := _graphql(port, status_query, {"id": run_id})["runOrError"]["status"])
+                in ("SUCCESS", "FAILURE", "CANCELED")
+                and s
+            ),
+            420,
+            "the manual run",
+            process,
+            log,
+        )
         assert status == "SUCCESS"
-        materializations = _graphql(port, """
+        materializations = _graphql(
+            port,
+            """
             query($partition: String!) { assetOrError(assetKey: {path: ["ebay_orders"]}) { ... on Asset {
               assetMaterializations(partitions: [$partition]) { runId partition
                 metadataEntries { label ... on IntMetadataEntry { intValue } } } } } }""",
-                                    {"partition": f"{DEMO_ACCOUNT}|{today}"})["assetOrError"]["assetMaterializations"]
+            {"partition": f"{DEMO_ACCOUNT}|{today}"},
+        )["assetOrError"]["assetMaterializations"]
         ours = next(m for m in materializations if m["runId"] == run_id)
         entries = {e["label"]: e.get("intValue") for e in ours["metadataEntries"]}
         assert entries["rows_fetched"] >= 0 and entries["api_calls"] >= 1 and entries["pages"] >= 1
@@ -113,19 +156,32 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
 
         def synced_families() -> bool:
             with engine.connect() as conn:
-                done = {r[0] for r in conn.execute(sa.text(
-                    "select distinct api_family from ebay_worker_run where ebay_account_id = :a and status = 'completed'"),
-                    {"a": DEMO_ACCOUNT})}
+                done = {
+                    r[0]
+                    for r in conn.execute(
+                        sa.text(
+                            "select distinct api_family from ebay_worker_run where ebay_account_id = :a and status = 'completed'"
+                        ),
+                        {"a": DEMO_ACCOUNT},
+                    )
+                }
             return families <= done
 
         _wait(synced_families, 600, "every family to complete a run for the demo account", process, log)
         with engine.connect() as conn:
-            counts = {table: conn.execute(sa.text(f"select count(*) from {table} where ebay_account_id = :a"),
-                                          {"a": DEMO_ACCOUNT}).scalar()
-                      for spec in FAMILIES for table in spec.tables}
-            rows = conn.execute(sa.text(
-                "select ebay_account_id, api_family, status, started_at, finished_at, summary_json, dagster_run_id, "
-                "partition_key from ebay_worker_run where finished_at is not null")).all()
+            counts = {
+                table: conn.execute(
+                    sa.text(f"select count(*) from {table} where ebay_account_id = :a"), {"a": DEMO_ACCOUNT}
+                ).scalar()
+                for spec in FAMILIES
+                for table in spec.tables
+            }
+            rows = conn.execute(
+                sa.text(
+                    "select ebay_account_id, api_family, status, started_at, finished_at, summary_json, dagster_run_id, "
+                    "partition_key from ebay_worker_run where finished_at is not null"
+                )
+            ).all()
         engine.dispose()
         snapshots = [t for spec in FAMILIES if not spec.windowed for t in spec.tables]
         assert all(counts[t] > 0 for t in snapshots), counts
@@ -137,7 +193,9 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
         assert ranges, [r.partition_key for r in completed]
         for r in ranges:
             first, last = r.partition_key.split("|")[1].split("..")
-            assert r.summary_json["window_from"] < f"{first}T00:00:00" < f"{last}T00:00:00" <= r.summary_json["window_to"]
+            assert (
+                r.summary_json["window_from"] < f"{first}T00:00:00" < f"{last}T00:00:00" <= r.summary_json["window_to"]
+            )
         # The run queue kept one run per account and family, and at most two per account.
         by_family: dict[tuple[str, str], list] = {}
         by_account: dict[str, list] = {}
@@ -158,11 +216,17 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
 
 def _dynamic_partitions(home: Path) -> bool:
     lines = (home / "embedded-postgres" / "pgdata" / "postmaster.pid").read_text().splitlines()
-    engine = make_engine(f"postgresql+psycopg2://postgres:@/dagster?host={lines[4].strip()}", poolclass=sa.pool.NullPool)
+    engine = make_engine(
+        f"postgresql+psycopg2://postgres:@/dagster?host={lines[4].strip()}", poolclass=sa.pool.NullPool
+    )
     try:
         with engine.connect() as conn:
-            keys = {r[0] for r in conn.execute(sa.text(
-                "select partition from dynamic_partitions where partitions_def_name = 'ebay_accounts'"))}
+            keys = {
+                r[0]
+                for r in conn.execute(
+                    sa.text("select partition from dynamic_partitions where partitions_def_name = 'ebay_accounts'")
+                )
+            }
     finally:
         engine.dispose()
     return DEMO_ACCOUNT in keys

@@ -43,7 +43,9 @@ def test_start_reuse_persist_and_stop(tmp_path: Path) -> None:
     assert again.pid == first.pid
 
     # Another process attaching to the same folder reuses the running server and does not stop it.
-    out = subprocess.run([sys.executable, "-c", ATTACH_SCRIPT, str(data_dir)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", ATTACH_SCRIPT, str(data_dir)], capture_output=True, text=True, check=True
+    )
     assert int(out.stdout.strip().splitlines()[-1]) == first.pid
     assert psutil.pid_exists(first.pid)
 
@@ -68,5 +70,7 @@ def test_start_reuse_persist_and_stop(tmp_path: Path) -> None:
 
 
 def test_url_for_names_the_database(tmp_path: Path) -> None:
-    server = embedded.EmbeddedServer(data_dir=tmp_path, pid=None, admin_url="postgresql://postgres:@/postgres?host=/tmp/s")
+    server = embedded.EmbeddedServer(
+        data_dir=tmp_path, pid=None, admin_url="postgresql://postgres:@/postgres?host=/tmp/s"
+    )
     assert server.url_for("ebay") == "postgresql://postgres:@/ebay?host=/tmp/s"

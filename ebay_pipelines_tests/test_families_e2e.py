@@ -6,18 +6,18 @@ storage) and its table is compared with what the simulator says a correct sync c
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from tests_support import fast_definitions, materialization_metadata, register_account, run_family, run_family_range
+from truth import SNAPSHOT_TRUTH, WINDOW_TRUTH, Expected, compare, merge
 
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 from ebay_pipelines.sync.windows import day_window, days_window
-from tests_support import fast_definitions, materialization_metadata, register_account, run_family, run_family_range
-from truth import SNAPSHOT_TRUTH, WINDOW_TRUTH, Expected, compare, merge
 
 ACCOUNT = "acct-1"
 DAY = date(2026, 10, 30)
@@ -110,8 +110,12 @@ def test_family_matches_the_simulator_and_reruns_cleanly(family: str, setup, sim
 
 def _order_state(engine: sa.Engine) -> dict[str, tuple]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("select order_id, last_modified_date, order_fulfillment_status, total_value, "
-                                    "raw->>'buyerCheckoutNotes' notes from ebay_orders")).all()
+        rows = conn.execute(
+            sa.text(
+                "select order_id, last_modified_date, order_fulfillment_status, total_value, "
+                "raw->>'buyerCheckoutNotes' notes from ebay_orders"
+            )
+        ).all()
     return {r.order_id: tuple(r[1:]) for r in rows}
 
 
@@ -122,7 +126,7 @@ def test_order_changes_land_and_old_windows_never_overwrite_newer_rows(setup, si
     first = _order_state(engine)
 
     # Orders get modified "today": the partition of today picks the changes up.
-    changed_at = datetime(2026, 11, 1, 11, 0, tzinfo=timezone.utc)
+    changed_at = datetime(2026, 11, 1, 11, 0, tzinfo=UTC)
     sim.modify_orders(ACCOUNT, fraction=0.5, at=changed_at)
     today = run_family(defs, instance, "orders", ACCOUNT, date(2026, 11, 1))
     assert today.success
@@ -151,10 +155,16 @@ def test_compat_mirrors_after_a_successful_run(setup, sim, engine: sa.Engine) ->
     w = _window(sim, "orders", DAY)
     with engine.connect() as conn:
         run = conn.execute(sa.text("select * from ebay_worker_run where ebay_account_id = :a"), {"a": ACCOUNT}).one()
-        state = conn.execute(sa.text("select * from ebay_sync_state where ebay_account_id = :a and api_family = 'orders'"),
-                             {"a": ACCOUNT}).one()
-        events = [r.event_type for r in conn.execute(
-            sa.text("select event_type from ebay_api_worker_log where run_id = :r order by id"), {"r": run.id})]
+        state = conn.execute(
+            sa.text("select * from ebay_sync_state where ebay_account_id = :a and api_family = 'orders'"),
+            {"a": ACCOUNT},
+        ).one()
+        events = [
+            r.event_type
+            for r in conn.execute(
+                sa.text("select event_type from ebay_api_worker_log where run_id = :r order by id"), {"r": run.id}
+            )
+        ]
     assert run.status == "completed" and run.api_family == "orders" and run.dagster_run_id == result.run_id
     assert run.finished_at >= run.started_at
     summary = run.summary_json
@@ -172,7 +182,9 @@ def test_a_failing_run_leaves_no_rows_and_keeps_the_cursor(setup, sim, engine: s
     defs, instance = setup
     assert run_family(defs, instance, "orders", ACCOUNT, date(2026, 10, 28)).success
     with engine.connect() as conn:
-        cursor_before = conn.execute(sa.text("select cursor_value from ebay_sync_state where api_family='orders'")).scalar()
+        cursor_before = conn.execute(
+            sa.text("select cursor_value from ebay_sync_state where api_family='orders'")
+        ).scalar()
         rows_before = conn.execute(sa.text("select count(*) from ebay_orders")).scalar()
 
     sim.faults.add(FaultRule(kind="500", endpoint="getOrders"))
@@ -211,8 +223,12 @@ def test_kill_switches_make_no_api_call(setup, sim, engine: sa.Engine) -> None:
     assert result.success and materialization_metadata(result) == {}
     assert sum(sim.calls.values()) == 0
     with engine.connect() as conn:
-        runs = conn.execute(sa.text("select api_family, status, summary_json from ebay_worker_run order by started_at")).all()
-        data = conn.execute(sa.text("select (select count(*) from ebay_orders) + (select count(*) from ebay_finances_transactions)")).scalar()
+        runs = conn.execute(
+            sa.text("select api_family, status, summary_json from ebay_worker_run order by started_at")
+        ).all()
+        data = conn.execute(
+            sa.text("select (select count(*) from ebay_orders) + (select count(*) from ebay_finances_transactions)")
+        ).scalar()
     assert [(r.api_family, r.status) for r in runs] == [("orders", "skipped"), ("finances", "skipped")]
     assert "disabled globally" in runs[0].summary_json["skipped"]
     assert "disabled for account acct-1" in runs[1].summary_json["skipped"]
@@ -248,7 +264,9 @@ def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, si
     w = days_window(first, last, spec.overlap, sim.now)
     with engine.connect() as conn:
         run = conn.execute(sa.text("select * from ebay_worker_run where api_family = :f"), {"f": family}).one()
-        cursor = conn.execute(sa.text("select cursor_value from ebay_sync_state where api_family = :f"), {"f": family}).scalar()
+        cursor = conn.execute(
+            sa.text("select cursor_value from ebay_sync_state where api_family = :f"), {"f": family}
+        ).scalar()
     assert run.status == "completed" and run.partition_key == f"{ACCOUNT}|{first}..{last}"
     assert run.summary_json["window_from"] == w.start.isoformat() and run.summary_json["window_to"] == w.end.isoformat()
     assert cursor == w.end.isoformat()
@@ -262,9 +280,14 @@ def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, si
 
 # The search (listing) calls of each window family, as the simulator counts them.
 SEARCH_CALLS = {
-    "orders": {"getOrders"}, "transactions": {"getTransactions"}, "finances": {"getTransactions"},
-    "refunds": {"getTransactions", "searchReturns"}, "disputes": {"getPaymentDisputeSummaries"},
-    "messages": {"GetMyMessages"}, "inquiries": {"searchInquiries"}, "cases": {"searchCases"},
+    "orders": {"getOrders"},
+    "transactions": {"getTransactions"},
+    "finances": {"getTransactions"},
+    "refunds": {"getTransactions", "searchReturns"},
+    "disputes": {"getPaymentDisputeSummaries"},
+    "messages": {"GetMyMessages"},
+    "inquiries": {"searchInquiries"},
+    "cases": {"searchCases"},
 }
 
 
@@ -274,10 +297,15 @@ def test_a_range_run_over_two_accounts_syncs_each_in_its_own_window(setup, sim, 
     result = run_family_range(defs, instance, "orders", f"{ACCOUNT}|{DAY - timedelta(days=1)}", f"acct-2|{DAY}")
     assert result.success, result.all_events
     with engine.connect() as conn:
-        runs = conn.execute(sa.text("select ebay_account_id, partition_key, status from ebay_worker_run order by 1")).all()
+        runs = conn.execute(
+            sa.text("select ebay_account_id, partition_key, status from ebay_worker_run order by 1")
+        ).all()
         stored = dict(conn.execute(sa.text("select ebay_account_id, count(*) from ebay_orders group by 1")).all())
     label = f"{DAY - timedelta(days=1)}..{DAY}"
-    assert [tuple(r) for r in runs] == [(ACCOUNT, f"{ACCOUNT}|{label}", "completed"), ("acct-2", f"acct-2|{label}", "completed")]
+    assert [tuple(r) for r in runs] == [
+        (ACCOUNT, f"{ACCOUNT}|{label}", "completed"),
+        ("acct-2", f"acct-2|{label}", "completed"),
+    ]
     w = days_window(DAY - timedelta(days=1), DAY, FAMILIES_BY_NAME["orders"].overlap, sim.now)
     for account in (ACCOUNT, "acct-2"):
         assert stored.get(account, 0) == len(sim.truth.orders(account, w.start, w.end)) > 0
@@ -285,8 +313,11 @@ def test_a_range_run_over_two_accounts_syncs_each_in_its_own_window(setup, sim, 
 
 def test_refunds_reuse_the_refund_transactions_the_finances_family_stored(setup, sim, engine: sa.Engine) -> None:
     defs, instance = setup
-    day = next(DAY - timedelta(days=back) for back in range(60)
-               if any(k.startswith("FIN-") for k in expected_refunds(sim, DAY - timedelta(days=back))["ebay_refunds"]))
+    day = next(
+        DAY - timedelta(days=back)
+        for back in range(60)
+        if any(k.startswith("FIN-") for k in expected_refunds(sim, DAY - timedelta(days=back))["ebay_refunds"])
+    )
     earlier = day - timedelta(days=1)
     # Without a finances run covering the window, refunds asks Finances for REFUND transactions itself.
     sim.reset_calls()
@@ -316,8 +347,8 @@ def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     result = local.get_job_def("po").execute_in_process(instance=instance, partition_key=ACCOUNT)
     assert result.success
 
-    since = datetime(2026, 10, 18, tzinfo=timezone.utc) - timedelta(hours=1)
-    until = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    since = datetime(2026, 10, 18, tzinfo=UTC) - timedelta(hours=1)
+    until = datetime(2026, 11, 1, tzinfo=UTC)
     want: dict[str, set[str]] = {}
     for d in sim.truth.disputes(ACCOUNT, since, until):
         want.setdefault(d["orderId"], set()).add("dispute")
@@ -326,7 +357,9 @@ def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     for t in sim.truth.finance_transactions(ACCOUNT, since, until, transaction_type="REFUND"):
         want.setdefault(t["orderId"], set()).add("refund")
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("select order_id, problems, inquiry_ids, case_ids, dispute_ids from problem_orders")).all()
+        rows = conn.execute(
+            sa.text("select order_id, problems, inquiry_ids, case_ids, dispute_ids from problem_orders")
+        ).all()
     got = {r.order_id: set(r.problems.split(",")) for r in rows}
     assert len(rows) == len(got)
     for order_id, kinds in want.items():

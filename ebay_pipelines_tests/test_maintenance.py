@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
 from click.testing import CliRunner
+from tests_support import fast_definitions, register_account
 
 from ebay_pipelines.cli import main
 from ebay_pipelines.simulator import FaultRule
-from ebay_pipelines.store.tokens import DatabaseTokenStore
 from ebay_pipelines.store.secrets import load_cipher
+from ebay_pipelines.store.tokens import DatabaseTokenStore
 from ebay_pipelines.sync.maintenance import refresh_tokens
-from tests_support import fast_definitions, register_account
 
 
-def test_refresh_tokens_renews_expiring_tokens_and_reports_revoked_accounts(ebay_env: str, sim, engine: sa.Engine) -> None:
+def test_refresh_tokens_renews_expiring_tokens_and_reports_revoked_accounts(
+    ebay_env: str, sim, engine: sa.Engine
+) -> None:
     for account in ("shop-a", "shop-b", "shop-c"):
         register_account(engine, sim, account)
     store = DatabaseTokenStore(engine, load_cipher())
     # shop-b holds a token that expires in 10 minutes: inside the 45-minute margin.
-    soon = datetime.now(timezone.utc) + timedelta(minutes=10)
+    soon = datetime.now(UTC) + timedelta(minutes=10)
     store.save_access_token("shop-b", "old-access-token", soon)
     sim.revoke("shop-c")
     sim.reset_calls()
@@ -34,7 +36,9 @@ def test_refresh_tokens_renews_expiring_tokens_and_reports_revoked_accounts(ebay
     assert token_b != "old-access-token" and expires_b > soon + timedelta(minutes=30)
     assert sim.calls[("shop-a", "token")] + sim.calls[("shop-b", "token")] == 2
     with engine.connect() as conn:
-        error = conn.execute(sa.text("select last_refresh_error from ebay_tokens where ebay_account_id='shop-c'")).scalar()
+        error = conn.execute(
+            sa.text("select last_refresh_error from ebay_tokens where ebay_account_id='shop-c'")
+        ).scalar()
     assert "re-authorize" in error
 
     # A second pass finds every valid token fresh enough and calls eBay for none of them.
@@ -54,14 +58,23 @@ def _health(defs: dg.Definitions, instance: dg.DagsterInstance, account: str) ->
     return metadata, check
 
 
-def test_health_asset_probes_every_api(ebay_env: str, sim, engine: sa.Engine, dagster_instance: dg.DagsterInstance) -> None:
+def test_health_asset_probes_every_api(
+    ebay_env: str, sim, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
     register_account(engine, sim, "shop-a", dagster_instance)
     defs = fast_definitions(ebay_env, retry_max_attempts=1)
     metadata, check = _health(defs, dagster_instance, "shop-a")
     assert metadata["healthy"] is True and check.passed
     probes = [k for k in metadata if "." in k]
-    assert {"oauth.token", "fulfillment.getOrders", "finances.getTransactions", "inventory.getInventoryItems",
-            "post-order.searchInquiries", "trading.GetMyMessages", "disputes.getPaymentDisputeSummaries"} <= set(probes)
+    assert {
+        "oauth.token",
+        "fulfillment.getOrders",
+        "finances.getTransactions",
+        "inventory.getInventoryItems",
+        "post-order.searchInquiries",
+        "trading.GetMyMessages",
+        "disputes.getPaymentDisputeSummaries",
+    } <= set(probes)
     assert all(metadata[k].startswith("ok") for k in probes)
 
     sim.faults.add(FaultRule(kind="503", endpoint="getTransactions"))
@@ -75,33 +88,79 @@ def test_manual_run_in_process(ebay_env: str, sim, engine: sa.Engine, monkeypatc
     # The command points this process at the instance's storage; monkeypatch undoes it afterwards.
     monkeypatch.setenv("EBAY_PIPELINES_DAGSTER_PG_URL", "set-by-the-command")
     register_account(engine, sim, "shop-a")
-    result = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-30",
-                                       "--in-process"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-30", "--in-process"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "via this process: completed" in result.output and "fetched" in result.output
     with engine.connect() as conn:
         run = conn.execute(sa.text("select status, partition_key from ebay_worker_run")).one()
         orders = conn.execute(sa.text("select count(*) from ebay_orders")).scalar()
     assert run.status == "completed" and run.partition_key == "shop-a|2026-10-30"
-    truth = sim.truth.orders("shop-a", datetime(2026, 10, 29, 23, tzinfo=timezone.utc), datetime(2026, 10, 31, tzinfo=timezone.utc))
+    truth = sim.truth.orders("shop-a", datetime(2026, 10, 29, 23, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC))
     assert orders == len(truth) > 0
 
     # A range of days: one run, one eBay window, one run row.
-    ranged = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-27",
-                                       "--to-day", "2026-10-29", "--in-process"], catch_exceptions=False)
+    ranged = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--account",
+            "shop-a",
+            "--api",
+            "orders",
+            "--day",
+            "2026-10-27",
+            "--to-day",
+            "2026-10-29",
+            "--in-process",
+        ],
+        catch_exceptions=False,
+    )
     assert ranged.exit_code == 0, ranged.output
     assert "(shop-a|2026-10-27..2026-10-29) via this process: completed" in ranged.output
     with engine.connect() as conn:
         runs = conn.execute(sa.text("select status, partition_key from ebay_worker_run order by started_at")).all()
         orders = conn.execute(sa.text("select count(*) from ebay_orders")).scalar()
-    assert [tuple(r) for r in runs] == [("completed", "shop-a|2026-10-30"), ("completed", "shop-a|2026-10-27..2026-10-29")]
-    truth = sim.truth.orders("shop-a", datetime(2026, 10, 26, 23, tzinfo=timezone.utc), datetime(2026, 10, 31, tzinfo=timezone.utc))
+    assert [tuple(r) for r in runs] == [
+        ("completed", "shop-a|2026-10-30"),
+        ("completed", "shop-a|2026-10-27..2026-10-29"),
+    ]
+    truth = sim.truth.orders("shop-a", datetime(2026, 10, 26, 23, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC))
     assert orders == len(truth)
-    backwards = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "orders", "--day", "2026-10-29",
-                                          "--to-day", "2026-10-27", "--in-process"])
+    backwards = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--account",
+            "shop-a",
+            "--api",
+            "orders",
+            "--day",
+            "2026-10-29",
+            "--to-day",
+            "2026-10-27",
+            "--in-process",
+        ],
+    )
     assert backwards.exit_code == 1 and "--to-day 2026-10-27 is before --day 2026-10-29" in backwards.output
-    snapshot = CliRunner().invoke(main, ["run", "--account", "shop-a", "--api", "inventory", "--day", "2026-10-27",
-                                         "--to-day", "2026-10-29", "--in-process"])
+    snapshot = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--account",
+            "shop-a",
+            "--api",
+            "inventory",
+            "--day",
+            "2026-10-27",
+            "--to-day",
+            "2026-10-29",
+            "--in-process",
+        ],
+    )
     assert snapshot.exit_code == 1 and "inventory is a snapshot family" in snapshot.output
 
     unknown = CliRunner().invoke(main, ["run", "--account", "nobody", "--api", "orders", "--in-process"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from ebay_pipelines.store.partition_writer import RowPage, SnapshotScope, write_
 from ebay_pipelines.store.tables import ebay_inventory, ebay_orders
 from ebay_pipelines.store.upsert import RowShapeError, upsert_rows
 
-T0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
 
 def order(order_id: str, modified: datetime, total: str = "10.00", account: str = "acct-1", **extra) -> dict:
@@ -31,7 +31,9 @@ def order(order_id: str, modified: datetime, total: str = "10.00", account: str 
 
 def stored(engine: sa.Engine) -> dict[str, tuple]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(ebay_orders.c.order_id, ebay_orders.c.total_value, ebay_orders.c.source_updated_at)).all()
+        rows = conn.execute(
+            sa.select(ebay_orders.c.order_id, ebay_orders.c.total_value, ebay_orders.c.source_updated_at)
+        ).all()
     return {r.order_id: (r.total_value, r.source_updated_at) for r in rows}
 
 
@@ -88,22 +90,37 @@ def _run_row(engine: sa.Engine, run: mirrors.RunHandle):
 def _state(engine: sa.Engine, account: str = "acct-1", family: str = "orders"):
     with engine.connect() as conn:
         return conn.execute(
-            sa.text("select * from ebay_sync_state where ebay_account_id = :a and api_family = :f"), {"a": account, "f": family}
+            sa.text("select * from ebay_sync_state where ebay_account_id = :a and api_family = :f"),
+            {"a": account, "f": family},
         ).one()
 
 
 def _events(engine: sa.Engine, run: mirrors.RunHandle) -> list[str]:
     with engine.connect() as conn:
-        return [r.event_type for r in conn.execute(sa.text("select event_type from ebay_api_worker_log where run_id = :id order by id"),
-                                                   {"id": run.run_id})]
+        return [
+            r.event_type
+            for r in conn.execute(
+                sa.text("select event_type from ebay_api_worker_log where run_id = :id order by id"), {"id": run.run_id}
+            )
+        ]
 
 
 def test_partition_write_commits_rows_cursor_and_run_together(engine: sa.Engine) -> None:
     run = _start(engine)
-    pages = [RowPage({"ebay_orders": [order("o1", T0), order("o2", T0)]}, 2), RowPage({"ebay_orders": [order("o3", T0)]}, 1)]
+    pages = [
+        RowPage({"ebay_orders": [order("o1", T0), order("o2", T0)]}, 2),
+        RowPage({"ebay_orders": [order("o3", T0)]}, 1),
+    ]
     cursor = T0 + timedelta(hours=12)
-    result = write_partition(engine, iter(pages), run=run, summary={"window_from": "a", "window_to": "b"},
-                             cursor_value=cursor, batch_rows=2, api_calls=lambda: 3)
+    result = write_partition(
+        engine,
+        iter(pages),
+        run=run,
+        summary={"window_from": "a", "window_to": "b"},
+        cursor_value=cursor,
+        batch_rows=2,
+        api_calls=lambda: 3,
+    )
     assert result.fetched == 3 and result.pages == 2
     assert result.counts.for_table("ebay_orders").inserted == 3
     row = _run_row(engine, run)
@@ -142,7 +159,9 @@ def test_failure_halfway_writes_nothing_and_keeps_the_cursor(engine: sa.Engine) 
 
 def test_second_running_run_is_refused_with_a_clear_error(engine: sa.Engine) -> None:
     first = _start(engine)
-    with pytest.raises(mirrors.RunAlreadyRunning, match=f"account acct-1 family orders: another run \\({first.run_id}\\)"):
+    with pytest.raises(
+        mirrors.RunAlreadyRunning, match=f"account acct-1 family orders: another run \\({first.run_id}\\)"
+    ):
         _start(engine)
     _start(engine, family="finances")  # other families are independent
 
@@ -154,18 +173,25 @@ def test_snapshot_removes_rows_it_did_not_see(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         upsert_rows(conn, ebay_inventory, [item("A"), item("B"), item("C")])
         upsert_rows(conn, ebay_inventory, [{**item("A"), "ebay_account_id": "other"}])
-    result = write_partition(engine, iter([RowPage({"ebay_inventory": [item("A"), item("C")]}, 2)]), run=None, summary={},
-                             snapshot=SnapshotScope("acct-1", ("ebay_inventory",)))
+    result = write_partition(
+        engine,
+        iter([RowPage({"ebay_inventory": [item("A"), item("C")]}, 2)]),
+        run=None,
+        summary={},
+        snapshot=SnapshotScope("acct-1", ("ebay_inventory",)),
+    )
     assert result.deleted == {"ebay_inventory": 1}
     with engine.connect() as conn:
-        left = conn.execute(sa.select(ebay_inventory.c.ebay_account_id, ebay_inventory.c.sku).order_by("ebay_account_id", "sku")).all()
+        left = conn.execute(
+            sa.select(ebay_inventory.c.ebay_account_id, ebay_inventory.c.sku).order_by("ebay_account_id", "sku")
+        ).all()
     assert [tuple(r) for r in left] == [("acct-1", "A"), ("acct-1", "C"), ("other", "A")]
 
 
 def test_stale_running_rows_are_closed(engine: sa.Engine) -> None:
     run = _start(engine)
     assert mirrors.close_stale_runs(engine, timedelta(minutes=30)) == 0
-    closed = mirrors.close_stale_runs(engine, timedelta(minutes=30), now=datetime.now(timezone.utc) + timedelta(hours=1))
+    closed = mirrors.close_stale_runs(engine, timedelta(minutes=30), now=datetime.now(UTC) + timedelta(hours=1))
     assert closed == 1
     row = _run_row(engine, run)
     assert row.status == "error" and "stale-run sweep" in row.error_message
@@ -190,14 +216,33 @@ def test_switches(engine: sa.Engine) -> None:
     assert not allowed and "disabled globally" in reason
 
 
-AWKWARD_TEXTS = ["tab\there", "line\nbreak", "carriage\rreturn", "back\\slash", "\\N", "", "\\", "quote \" and ' both",
-                 "ends with backslash\\", "unicode ✓ café", "comma, semicolon; pipe |"]
+AWKWARD_TEXTS = [
+    "tab\there",
+    "line\nbreak",
+    "carriage\rreturn",
+    "back\\slash",
+    "\\N",
+    "",
+    "\\",
+    "quote \" and ' both",
+    "ends with backslash\\",
+    "unicode ✓ café",
+    "comma, semicolon; pipe |",
+]
 
 
 def _message(message_id: str, body: str, modified: datetime, **flags) -> dict:
-    return {"ebay_account_id": "acct-1", "message_id": message_id, "subject": body, "body": body,
-            "is_read": flags.get("is_read"), "flagged": flags.get("flagged", False), "receive_date": modified,
-            "raw": {"Text": body, "nested": {"list": [body, None, 1.5, True]}}, "source_updated_at": modified}
+    return {
+        "ebay_account_id": "acct-1",
+        "message_id": message_id,
+        "subject": body,
+        "body": body,
+        "is_read": flags.get("is_read"),
+        "flagged": flags.get("flagged", False),
+        "receive_date": modified,
+        "raw": {"Text": body, "nested": {"list": [body, None, 1.5, True]}},
+        "source_updated_at": modified,
+    }
 
 
 def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engine: sa.Engine) -> None:
@@ -205,8 +250,16 @@ def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engin
 
     def read() -> dict[str, tuple]:
         with engine.connect() as conn:
-            rows = conn.execute(sa.select(ebay_messages.c.message_id, ebay_messages.c.body, ebay_messages.c.subject,
-                                          ebay_messages.c.is_read, ebay_messages.c.flagged, ebay_messages.c.raw)).all()
+            rows = conn.execute(
+                sa.select(
+                    ebay_messages.c.message_id,
+                    ebay_messages.c.body,
+                    ebay_messages.c.subject,
+                    ebay_messages.c.is_read,
+                    ebay_messages.c.flagged,
+                    ebay_messages.c.raw,
+                )
+            ).all()
         return {r.message_id: tuple(r[1:]) for r in rows}
 
     # New keys are copied straight into the table.
@@ -217,7 +270,9 @@ def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engin
 
     # Stored keys go through the staging table and the guarded merge.
     later = T0 + timedelta(hours=1)
-    second = [_message(f"m{i}", text + "\t\\N\n", later, is_read=None, flagged=True) for i, text in enumerate(AWKWARD_TEXTS)]
+    second = [
+        _message(f"m{i}", text + "\t\\N\n", later, is_read=None, flagged=True) for i, text in enumerate(AWKWARD_TEXTS)
+    ]
     with engine.begin() as conn:
         counts = upsert_rows(conn, ebay_messages, second)
     assert (counts.inserted, counts.updated) == (0, len(AWKWARD_TEXTS))

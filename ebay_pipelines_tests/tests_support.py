@@ -7,8 +7,8 @@ from typing import Any
 
 import dagster as dg
 import sqlalchemy as sa
-
 from conftest import create_database
+
 from ebay_pipelines.store.urls import database_name
 
 
@@ -22,8 +22,13 @@ def fast_definitions(database_url: str, **ebay_options: Any) -> dg.Definitions:
     from ebay_pipelines.definitions import build_definitions
     from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 
-    options = {"retry_max_attempts": 3, "retry_initial_delay_s": 0.01, "retry_max_total_s": 5.0,
-               "request_timeout_s": 5.0, **ebay_options}
+    options = {
+        "retry_max_attempts": 3,
+        "retry_initial_delay_s": 0.01,
+        "retry_max_total_s": 5.0,
+        "request_timeout_s": 5.0,
+        **ebay_options,
+    }
     return build_definitions(PostgresResource(database_url=database_url), EbayApiResource(**options))
 
 
@@ -37,14 +42,16 @@ def register_account(engine: sa.Engine, sim: Any, account_id: str, instance: dg.
         instance.add_dynamic_partitions("ebay_accounts", [account_id])
 
 
-def run_family(defs: dg.Definitions, instance: dg.DagsterInstance, family: str, account_id: str,
-               day: date | None = None) -> dg.ExecuteInProcessResult:
+def run_family(
+    defs: dg.Definitions, instance: dg.DagsterInstance, family: str, account_id: str, day: date | None = None
+) -> dg.ExecuteInProcessResult:
     """Materialize one family partition in process and return the result (errors not raised)."""
     from ebay_pipelines.defs.partitions import window_key
 
     key = str(window_key(account_id, day)) if day else account_id
-    return defs.resolve_job_def(f"sync_{family}_job").execute_in_process(instance=instance, partition_key=key,
-                                                                     raise_on_error=False)
+    return defs.resolve_job_def(f"sync_{family}_job").execute_in_process(
+        instance=instance, partition_key=key, raise_on_error=False
+    )
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
@@ -56,10 +63,12 @@ def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dic
     return out
 
 
-def run_family_range(defs: dg.Definitions, instance: dg.DagsterInstance, family: str, first: str,
-                     last: str) -> dg.ExecuteInProcessResult:
+def run_family_range(
+    defs: dg.Definitions, instance: dg.DagsterInstance, family: str, first: str, last: str
+) -> dg.ExecuteInProcessResult:
     """Materialize the partitions ``first..last`` (``ACCOUNT|DAY`` keys) of a window family in one run."""
     return defs.resolve_job_def(f"sync_{family}_job").execute_in_process(
-        instance=instance, raise_on_error=False,
+        instance=instance,
+        raise_on_error=False,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )

@@ -54,41 +54,74 @@ def _finances(sim: Any, account: str, w: Window) -> Expected:
                 fees[f"{t['transactionId']}/{line['lineItemId']}/{seq}"] = dec(fee["amount"]["value"])
         if t.get("feeType"):
             fees[f"{t['transactionId']}//0"] = dec(t["amount"]["value"])
-    return {"ebay_finances_transactions": {f"{t['transactionId']}/{t['transactionType']}": dec(t["amount"]["value"]) for t in txs},
-            "ebay_finances_fees": fees}
+    return {
+        "ebay_finances_transactions": {
+            f"{t['transactionId']}/{t['transactionType']}": dec(t["amount"]["value"]) for t in txs
+        },
+        "ebay_finances_fees": fees,
+    }
 
 
 WINDOW_TRUTH: dict[str, Callable[[Any, str, Window], Expected]] = {
     "orders": lambda sim, a, w: {
-        "ebay_orders": {o["orderId"]: dec(o["pricingSummary"]["total"]["value"]) for o in sim.truth.orders(a, w.start, w.end)},
-        "order_line_items": {li["lineItemId"]: dec(li["lineItemCost"]["value"])
-                             for o in sim.truth.orders(a, w.start, w.end) for li in o["lineItems"]},
+        "ebay_orders": {
+            o["orderId"]: dec(o["pricingSummary"]["total"]["value"]) for o in sim.truth.orders(a, w.start, w.end)
+        },
+        "order_line_items": {
+            li["lineItemId"]: dec(li["lineItemCost"]["value"])
+            for o in sim.truth.orders(a, w.start, w.end)
+            for li in o["lineItems"]
+        },
     },
-    "transactions": lambda sim, a, w: {"ebay_transactions": {
-        f"{t['transactionId']}/{t['transactionType']}": dec(t["amount"]["value"])
-        for t in sim.truth.finance_transactions(a, w.start, w.end)}},
+    "transactions": lambda sim, a, w: {
+        "ebay_transactions": {
+            f"{t['transactionId']}/{t['transactionType']}": dec(t["amount"]["value"])
+            for t in sim.truth.finance_transactions(a, w.start, w.end)
+        }
+    },
     "finances": _finances,
-    "refunds": lambda sim, a, w: {"ebay_refunds": {
-        **{f"FIN-{t['transactionId']}": dec(t["amount"]["value"])
-           for t in sim.truth.finance_transactions(a, w.start, w.end, transaction_type="REFUND")},
-        **{f"RET-{r['returnId']}": None for r in sim.truth.returns(a, w.start, w.end)}}},
-    "disputes": lambda sim, a, w: {"ebay_disputes": {
-        d["paymentDisputeId"]: dec(d["amount"]["value"]) for d in sim.truth.disputes(a, w.start, w.end)}},
-    "messages": lambda sim, a, w: {"ebay_messages": {
-        str(m["MessageID"]): m["Text"] for m in sim.truth.messages(a, w.start, w.end)}},
-    "inquiries": lambda sim, a, w: {"ebay_inquiries": {
-        i["inquiryId"]: dec(i["claimAmount"]["value"]) for i in sim.truth.inquiries(a, w.start, w.end)}},
-    "cases": lambda sim, a, w: {"ebay_cases": {
-        c["caseId"]: dec(c["claimAmount"]["value"]) for c in sim.truth.cases(a, w.start, w.end)}},
+    "refunds": lambda sim, a, w: {
+        "ebay_refunds": {
+            **{
+                f"FIN-{t['transactionId']}": dec(t["amount"]["value"])
+                for t in sim.truth.finance_transactions(a, w.start, w.end, transaction_type="REFUND")
+            },
+            **{f"RET-{r['returnId']}": None for r in sim.truth.returns(a, w.start, w.end)},
+        }
+    },
+    "disputes": lambda sim, a, w: {
+        "ebay_disputes": {
+            d["paymentDisputeId"]: dec(d["amount"]["value"]) for d in sim.truth.disputes(a, w.start, w.end)
+        }
+    },
+    "messages": lambda sim, a, w: {
+        "ebay_messages": {str(m["MessageID"]): m["Text"] for m in sim.truth.messages(a, w.start, w.end)}
+    },
+    "inquiries": lambda sim, a, w: {
+        "ebay_inquiries": {
+            i["inquiryId"]: dec(i["claimAmount"]["value"]) for i in sim.truth.inquiries(a, w.start, w.end)
+        }
+    },
+    "cases": lambda sim, a, w: {
+        "ebay_cases": {c["caseId"]: dec(c["claimAmount"]["value"]) for c in sim.truth.cases(a, w.start, w.end)}
+    },
 }
 
 SNAPSHOT_TRUTH: dict[str, Callable[[Any, str], Expected]] = {
-    "offers": lambda sim, a: {"ebay_offers": {o["offerId"]: dec(o["pricingSummary"]["price"]["value"]) for o in sim.truth.offers(a)}},
-    "inventory": lambda sim, a: {"ebay_inventory": {
-        i["sku"]: i["availability"]["shipToLocationAvailability"]["quantity"] for i in sim.truth.inventory_items(a)}},
-    "active_inventory": lambda sim, a: {"ebay_active_inventory": {
-        str(i["ItemID"]): dec(i["CurrentPrice"]) for i in sim.truth.active_listings(a)}},
-    "buyer": lambda sim, a: {"ebay_buyer": {str(p["OrderLineItemID"]): dec(p["TransactionPrice"]) for p in sim.truth.purchases(a)}},
+    "offers": lambda sim, a: {
+        "ebay_offers": {o["offerId"]: dec(o["pricingSummary"]["price"]["value"]) for o in sim.truth.offers(a)}
+    },
+    "inventory": lambda sim, a: {
+        "ebay_inventory": {
+            i["sku"]: i["availability"]["shipToLocationAvailability"]["quantity"] for i in sim.truth.inventory_items(a)
+        }
+    },
+    "active_inventory": lambda sim, a: {
+        "ebay_active_inventory": {str(i["ItemID"]): dec(i["CurrentPrice"]) for i in sim.truth.active_listings(a)}
+    },
+    "buyer": lambda sim, a: {
+        "ebay_buyer": {str(p["OrderLineItemID"]): dec(p["TransactionPrice"]) for p in sim.truth.purchases(a)}
+    },
 }
 
 
@@ -107,8 +140,9 @@ def stored_rows(engine: sa.Engine, table: str, account: str) -> tuple[dict[str, 
     """The stored (key -> compared value) of one account's rows, and keys that occur more than once."""
     key, column = STORED[table]
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"select {key} as k, {column} as v from {table} where ebay_account_id = :a"),
-                            {"a": account}).all()
+        rows = conn.execute(
+            sa.text(f"select {key} as k, {column} as v from {table} where ebay_account_id = :a"), {"a": account}
+        ).all()
     seen: dict[str, Any] = {}
     duplicates = []
     for r in rows:

@@ -24,8 +24,9 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection (``alembic upgrade head --sql``)."""
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      version_table=VERSION_TABLE, compare_type=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, version_table=VERSION_TABLE, compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -45,8 +46,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      version_table=VERSION_TABLE, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, version_table=VERSION_TABLE, compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

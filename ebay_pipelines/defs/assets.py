@@ -5,7 +5,6 @@ output per table; the IO manager then streams eBay's pages into PostgreSQL. A sw
 yields no output (nothing materializes) and its run row says ``skipped`` with the reason.
 """
 
-
 import os
 from collections.abc import Iterator
 
@@ -73,7 +72,9 @@ def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
 
 def step_retry_policy() -> dg.RetryPolicy:
     """The default step retry policy: STEP_RETRIES retries, 30 s apart and growing, for transient failures only."""
-    return dg.RetryPolicy(max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+    return dg.RetryPolicy(
+        max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    )
 
 
 def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
@@ -95,7 +96,9 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
         op_tags={"api_family": spec.name},
         retry_policy=retry_policy or step_retry_policy(),
     )
-    def _sync(context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource) -> Iterator[dg.Output]:
+    def _sync(
+        context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource
+    ) -> Iterator[dg.Output]:
         engine = postgres.get_engine()
         syncs: list[partition_sync.PartitionSync] = []
         with retry_only_transient(f"family {spec.name} run {context.run_id}"):
@@ -114,9 +117,13 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
                     retry_number=context.retry_number,
                 )
             if isinstance(began, partition_sync.Skipped):
-                context.log.warning(f"account {group.account_id} family {spec.name} {group.label}: skipped: {began.reason}")
+                context.log.warning(
+                    f"account {group.account_id} family {spec.name} {group.label}: skipped: {began.reason}"
+                )
                 continue
-            window = f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
+            window = (
+                f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
+            )
             context.log.info(f"account {group.account_id} family {spec.name} {group.label}: syncing {window}")
             syncs.append(began)
         if not syncs:

@@ -1,7 +1,7 @@
 """Asset checks over the stored tables: keys, money, references and per-account freshness."""
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 from sqlalchemy.engine import Connection
@@ -13,7 +13,9 @@ from ebay_pipelines.store.tables import DATA_TABLES
 from ebay_pipelines.sync.families import FAMILIES, FamilySpec
 
 
-def _result(outcome: CheckOutcome, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> dg.AssetCheckResult:
+def _result(
+    outcome: CheckOutcome, severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=outcome.passed,
         severity=severity,
@@ -25,8 +27,13 @@ def _result(outcome: CheckOutcome, severity: dg.AssetCheckSeverity = dg.AssetChe
     )
 
 
-def _check(table: str, name: str, description: str, query: Callable[[Connection], CheckOutcome],
-           severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> dg.AssetChecksDefinition:
+def _check(
+    table: str,
+    name: str,
+    description: str,
+    query: Callable[[Connection], CheckOutcome],
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(table), name=name, description=description, blocking=False)
     def _run(postgres: PostgresResource) -> dg.AssetCheckResult:
         with postgres.get_engine().connect() as conn:
@@ -36,33 +43,50 @@ def _check(table: str, name: str, description: str, query: Callable[[Connection]
 
 
 def _duplicate_check(table: str) -> dg.AssetChecksDefinition:
-    return _check(table, "no_duplicate_keys",
-                  f"No eBay key of {table} is stored under two accounts (that would double-count it).",
-                  lambda conn: quality.duplicate_keys_across_accounts(conn, table))
+    return _check(
+        table,
+        "no_duplicate_keys",
+        f"No eBay key of {table} is stored under two accounts (that would double-count it).",
+        lambda conn: quality.duplicate_keys_across_accounts(conn, table),
+    )
 
 
 def _freshness_check(spec: FamilySpec) -> dg.AssetChecksDefinition:
     return _check(
-        spec.tables[0], "accounts_fresh",
+        spec.tables[0],
+        "accounts_fresh",
         f"Every enabled account completed a {spec.name} sync within {spec.max_lag} and its last run did not fail.",
-        lambda conn: quality.stale_accounts(conn, spec.name, spec.max_lag, datetime.now(timezone.utc)),
+        lambda conn: quality.stale_accounts(conn, spec.name, spec.max_lag, datetime.now(UTC)),
         dg.AssetCheckSeverity.WARN,
     )
 
 
 QUALITY_CHECKS: list[dg.AssetChecksDefinition] = [
     *[_duplicate_check(t) for t in DATA_TABLES],
-    _check("ebay_orders", "order_totals_match_line_items",
-           "Each order's total equals its line items' cost plus delivery and tax, less discounts (eBay's pricingSummary).",
-           quality.order_total_mismatches),
-    _check("ebay_finances_fees", "fees_belong_to_transactions",
-           "Every finance fee belongs to a stored finance transaction.", quality.orphan_fees),
-    _check("ebay_refunds", "refunds_point_at_stored_orders",
-           "Refunds of orders sold inside the synced orders range point at stored orders.",
-           lambda conn: quality.references_without_orders(conn, "refunds")),
-    _check("ebay_disputes", "disputes_point_at_stored_orders",
-           "Disputes of orders sold inside the synced orders range point at stored orders.",
-           lambda conn: quality.references_without_orders(conn, "disputes")),
+    _check(
+        "ebay_orders",
+        "order_totals_match_line_items",
+        "Each order's total equals its line items' cost plus delivery and tax, less discounts (eBay's pricingSummary).",
+        quality.order_total_mismatches,
+    ),
+    _check(
+        "ebay_finances_fees",
+        "fees_belong_to_transactions",
+        "Every finance fee belongs to a stored finance transaction.",
+        quality.orphan_fees,
+    ),
+    _check(
+        "ebay_refunds",
+        "refunds_point_at_stored_orders",
+        "Refunds of orders sold inside the synced orders range point at stored orders.",
+        lambda conn: quality.references_without_orders(conn, "refunds"),
+    ),
+    _check(
+        "ebay_disputes",
+        "disputes_point_at_stored_orders",
+        "Disputes of orders sold inside the synced orders range point at stored orders.",
+        lambda conn: quality.references_without_orders(conn, "disputes"),
+    ),
     *[_freshness_check(spec) for spec in FAMILIES],
 ]
 

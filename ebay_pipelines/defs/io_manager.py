@@ -7,7 +7,6 @@ A family with several tables yields the same syncs for each table's output: the 
 writes everything, later outputs only report their table's counts. ``load_input`` reads a partition (or a range) back as a DataFrame.
 """
 
-
 import math
 from datetime import timedelta
 from typing import Any
@@ -62,12 +61,15 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
             return
         raise TypeError(f"{table}: cannot store a {type(obj).__name__}")
 
-    def _write_syncs(self, context: dg.OutputContext, engine: sa.Engine, table: str,
-                     syncs: tuple[PartitionSync, ...]) -> None:
+    def _write_syncs(
+        self, context: dg.OutputContext, engine: sa.Engine, table: str, syncs: tuple[PartitionSync, ...]
+    ) -> None:
         """Write each sync of the run (one per account and day range) and report the table's counts."""
         results = []
         for sync in syncs:
-            with retry_only_transient(f"account {sync.account_id} family {sync.spec.name} partition {sync.partition_key}"):
+            with retry_only_transient(
+                f"account {sync.account_id} family {sync.spec.name} partition {sync.partition_key}"
+            ):
                 results.append(sync.write(engine, self.batch_rows))
         counts = [r.counts.for_table(table) for r in results]
         summaries = [r.summary for r in results]
@@ -85,17 +87,29 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
                 "api_calls": dg.MetadataValue.int(sum(s.get("api_calls") or 0 for s in summaries)),
                 "pages": dg.MetadataValue.int(sum(r.pages for r in results)),
                 "duration_s": dg.MetadataValue.float(round(sum(r.seconds for r in results), 3)),
-                "worker_run_id": syncs[0].run.run_id if len(syncs) == 1 else ", ".join(str(s.run.run_id) for s in syncs),
+                "worker_run_id": syncs[0].run.run_id
+                if len(syncs) == 1
+                else ", ".join(str(s.run.run_id) for s in syncs),
             }
         )
 
-    def _write_account_snapshot(self, context: dg.OutputContext, engine: sa.Engine, table: str, frame: pd.DataFrame) -> None:
+    def _write_account_snapshot(
+        self, context: dg.OutputContext, engine: sa.Engine, table: str, frame: pd.DataFrame
+    ) -> None:
         account_id = parse_partition_key(context.partition_key).account_id
         records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-        pages = (RowPage(rows={table: records[i : i + self.batch_rows]}, fetched=len(records[i : i + self.batch_rows]))
-                 for i in range(0, max(len(records), 1), self.batch_rows))
-        result = write_partition(engine, pages, run=None, summary={"account": account_id},
-                                 snapshot=SnapshotScope(account_id, (table,)), batch_rows=self.batch_rows)
+        pages = (
+            RowPage(rows={table: records[i : i + self.batch_rows]}, fetched=len(records[i : i + self.batch_rows]))
+            for i in range(0, max(len(records), 1), self.batch_rows)
+        )
+        result = write_partition(
+            engine,
+            pages,
+            run=None,
+            summary={"account": account_id},
+            snapshot=SnapshotScope(account_id, (table,)),
+            batch_rows=self.batch_rows,
+        )
         counts = result.counts.for_table(table)
         context.add_output_metadata(
             {

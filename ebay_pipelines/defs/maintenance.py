@@ -17,16 +17,22 @@ def refresh_access_tokens(context: dg.OpExecutionContext, postgres: PostgresReso
             context.log.info(f"account {result.account_id}: access token valid")
         else:
             context.log.warning(f"account {result.account_id}: {result.error}")
-    context.add_output_metadata({
-        "accounts": dg.MetadataValue.int(len(results)),
-        "refreshed_or_valid": dg.MetadataValue.int(sum(r.ok for r in results)),
-        "must_reauthorize": dg.MetadataValue.text(", ".join(r.account_id for r in results if r.needs_reauthorization) or "none"),
-        "failed": dg.MetadataValue.text(", ".join(r.account_id for r in results if not r.ok) or "none"),
-    })
+    context.add_output_metadata(
+        {
+            "accounts": dg.MetadataValue.int(len(results)),
+            "refreshed_or_valid": dg.MetadataValue.int(sum(r.ok for r in results)),
+            "must_reauthorize": dg.MetadataValue.text(
+                ", ".join(r.account_id for r in results if r.needs_reauthorization) or "none"
+            ),
+            "failed": dg.MetadataValue.text(", ".join(r.account_id for r in results if not r.ok) or "none"),
+        }
+    )
 
 
-@dg.job(description="Refresh eBay access tokens ahead of expiry for every enabled account.",
-        executor_def=dg.in_process_executor)
+@dg.job(
+    description="Refresh eBay access tokens ahead of expiry for every enabled account.",
+    executor_def=dg.in_process_executor,
+)
 def refresh_tokens_job() -> None:
     """One op that refreshes all accounts' tokens."""
     refresh_access_tokens()
@@ -40,8 +46,11 @@ refresh_tokens_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-HEALTH_CHECK = dg.AssetCheckSpec(name="all_apis_answer", asset="ebay_account_health",
-                                 description="The token is valid and every eBay API answered a minimal call.")
+HEALTH_CHECK = dg.AssetCheckSpec(
+    name="all_apis_answer",
+    asset="ebay_account_health",
+    description="The token is valid and every eBay API answered a minimal call.",
+)
 
 
 @dg.asset(
@@ -61,21 +70,31 @@ def ebay_account_health(context: dg.AssetExecutionContext, postgres: PostgresRes
     metadata = {f"{r.api}.{r.call}": ("ok" if r.ok else f"FAILED: {r.error}") + f" ({r.seconds}s)" for r in results}
     yield dg.MaterializeResult(metadata={"account": account_id, "healthy": not failed, **metadata})
     yield dg.AssetCheckResult(
-        check_name=HEALTH_CHECK.name, passed=not failed,
+        check_name=HEALTH_CHECK.name,
+        passed=not failed,
         metadata={"failed_apis": ", ".join(f"{r.api}: {r.error}" for r in failed) or "none"},
     )
 
 
 health_job = dg.define_asset_job(
-    name="ebay_health_job", selection=dg.AssetSelection.assets("ebay_account_health"),
-    partitions_def=account_partitions, executor_def=dg.in_process_executor,
+    name="ebay_health_job",
+    selection=dg.AssetSelection.assets("ebay_account_health"),
+    partitions_def=account_partitions,
+    executor_def=dg.in_process_executor,
 )
 
 
-@dg.schedule(name="ebay_health_schedule", job=health_job, cron_schedule="10 * * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+@dg.schedule(
+    name="ebay_health_schedule",
+    job=health_job,
+    cron_schedule="10 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def ebay_health_schedule(context: dg.ScheduleEvaluationContext):
     """Probe every registered account once an hour."""
     accounts = context.instance.get_dynamic_partitions(account_partitions.name)
-    stamp = (context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now")
-    return [dg.RunRequest(run_key=f"health:{a}:{stamp}", partition_key=a) for a in accounts] or dg.SkipReason("no accounts")
+    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+    return [dg.RunRequest(run_key=f"health:{a}:{stamp}", partition_key=a) for a in accounts] or dg.SkipReason(
+        "no accounts"
+    )

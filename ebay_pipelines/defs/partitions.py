@@ -112,13 +112,20 @@ def group_partition_keys(partition_keys: Iterable[str | dg.MultiPartitionKey]) -
     A single-partition run gives one group; a range run (``BackfillPolicy`` or a range request)
     gives one group per account, split where a day is missing. Snapshot keys give one group each.
     """
-    targets = sorted({t.key: t for t in map(parse_partition_key, partition_keys)}.values(),
-                     key=lambda t: (t.account_id, t.day or date.min))
+    targets = sorted(
+        {t.key: t for t in map(parse_partition_key, partition_keys)}.values(),
+        key=lambda t: (t.account_id, t.day or date.min),
+    )
     groups: list[PartitionGroup] = []
     for target in targets:
         last = groups[-1] if groups else None
-        if (last is not None and target.day is not None and last.last_day is not None
-                and last.account_id == target.account_id and target.day == last.last_day + timedelta(days=1)):
+        if (
+            last is not None
+            and target.day is not None
+            and last.last_day is not None
+            and last.account_id == target.account_id
+            and target.day == last.last_day + timedelta(days=1)
+        ):
             groups[-1] = PartitionGroup(last.account_id, last.first_day, target.day, (*last.keys, target.key))
         else:
             groups.append(PartitionGroup(target.account_id, target.day, target.day, (target.key,)))

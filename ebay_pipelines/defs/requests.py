@@ -23,17 +23,22 @@ def partition_key_for(spec: FamilySpec, account_id: str, day: date | None) -> st
     return validate_account_id(account_id)
 
 
-def family_run_request(spec: FamilySpec, account_id: str, day: date | None, run_key: str | None,
-                       reason: str, last_day: date | None = None) -> dg.RunRequest:
+def family_run_request(
+    spec: FamilySpec, account_id: str, day: date | None, run_key: str | None, reason: str, last_day: date | None = None
+) -> dg.RunRequest:
     """Return a run request syncing one family partition (or the days ``day..last_day``), tagged with its account."""
     tags = {ACCOUNT_TAG: account_id, ACCOUNT_FAMILY_TAG: f"{account_id}.{spec.name}", "ebay/reason": reason}
     if last_day is None or last_day == day:
-        return dg.RunRequest(run_key=run_key, job_name=job_name(spec),
-                             partition_key=partition_key_for(spec, account_id, day), tags=tags)
+        return dg.RunRequest(
+            run_key=run_key, job_name=job_name(spec), partition_key=partition_key_for(spec, account_id, day), tags=tags
+        )
     assert day is not None and last_day > day, f"family {spec.name}: bad day range {day}..{last_day}"
     return dg.RunRequest(
         run_key=run_key,
         job_name=job_name(spec),
-        tags={**tags, ASSET_PARTITION_RANGE_START_TAG: partition_key_for(spec, account_id, day),
-              ASSET_PARTITION_RANGE_END_TAG: partition_key_for(spec, account_id, last_day)},
+        tags={
+            **tags,
+            ASSET_PARTITION_RANGE_START_TAG: partition_key_for(spec, account_id, day),
+            ASSET_PARTITION_RANGE_END_TAG: partition_key_for(spec, account_id, last_day),
+        },
     )

@@ -1,6 +1,5 @@
 """Dagster resources: the PostgreSQL of the eBay tables and the eBay API clients."""
 
-
 import dagster as dg
 from sqlalchemy.engine import Engine
 

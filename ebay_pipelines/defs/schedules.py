@@ -5,7 +5,7 @@ after midnight UTC also refreshes yesterday once more so late changes inside the
 A tick with nothing to do says why (kill switch, disabled families, no accounts).
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -41,11 +41,16 @@ def family_schedule_requests(
     requests = []
     for account_id in wanted:
         if spec.windowed:
-            requests.append(family_run_request(spec, account_id, today, f"{spec.name}:{account_id}:{stamp}", "schedule"))
-            if tick - datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc) < LATE_REFRESH_BEFORE:
+            requests.append(
+                family_run_request(spec, account_id, today, f"{spec.name}:{account_id}:{stamp}", "schedule")
+            )
+            if tick - datetime.combine(today, datetime.min.time(), tzinfo=UTC) < LATE_REFRESH_BEFORE:
                 yesterday = today - timedelta(days=1)
-                requests.append(family_run_request(spec, account_id, yesterday,
-                                                   f"{spec.name}:{account_id}:{stamp}:late", "late-change refresh"))
+                requests.append(
+                    family_run_request(
+                        spec, account_id, yesterday, f"{spec.name}:{account_id}:{stamp}:late", "late-change refresh"
+                    )
+                )
         else:
             requests.append(family_run_request(spec, account_id, None, f"{spec.name}:{account_id}:{stamp}", "schedule"))
     return requests
@@ -63,9 +68,9 @@ def build_family_schedule(spec: FamilySpec) -> dg.ScheduleDefinition:
         description=f"Sync {spec.name} for every enabled account ({spec.cron} UTC).",
     )
     def _schedule(context: dg.ScheduleEvaluationContext, postgres: PostgresResource):
-        tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+        tick = context.scheduled_execution_time or datetime.now(UTC)
         partitions = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
-        return family_schedule_requests(spec, postgres, partitions, tick.astimezone(timezone.utc))
+        return family_schedule_requests(spec, postgres, partitions, tick.astimezone(UTC))
 
     return _schedule
 

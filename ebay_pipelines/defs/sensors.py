@@ -3,7 +3,7 @@
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -14,7 +14,7 @@ from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.ids import is_valid_account_id
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import list_accounts
-from ebay_pipelines.sync.families import FAMILIES, FamilySpec, family
+from ebay_pipelines.sync.families import FAMILIES, family
 
 MAX_RUNS_PER_TICK = int(os.environ.get("EBAY_PIPELINES_BACKFILL_RUNS_PER_TICK", "20"))
 STALE_RUN_TIMEOUT = timedelta(minutes=int(os.environ.get("EBAY_PIPELINES_STALE_RUN_MINUTES", "30")))
@@ -23,8 +23,9 @@ STALE_RUN_TIMEOUT = timedelta(minutes=int(os.environ.get("EBAY_PIPELINES_STALE_R
 BackfillTask = tuple[str, date | None, date | None]
 
 
-def backfill_tasks(start: date, first_day: date | None = None,
-                   days_per_run: int = BACKFILL_DAYS_PER_RUN) -> list[BackfillTask]:
+def backfill_tasks(
+    start: date, first_day: date | None = None, days_per_run: int = BACKFILL_DAYS_PER_RUN
+) -> list[BackfillTask]:
     """The initial backfill of one account as (family, first day, last day) runs, newest first.
 
     Snapshot families come first (one run each), then each window family's ``first_backfill_days``
@@ -115,8 +116,10 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
     invalid = sorted(a.account_id for a in accounts if not is_valid_account_id(a.account_id))
     if invalid:
         # Written around the CLI (raw SQL): such an id would break partition keys, so it never becomes one.
-        context.log.warning(f"ignoring accounts with invalid ids {invalid}: use 1-64 characters from "
-                            "A-Z, a-z, 0-9, '_' and '-' (re-register them with `ebay-pipelines accounts add`)")
+        context.log.warning(
+            f"ignoring accounts with invalid ids {invalid}: use 1-64 characters from "
+            "A-Z, a-z, 0-9, '_' and '-' (re-register them with `ebay-pipelines accounts add`)"
+        )
     registered = {a.account_id for a in accounts}
     enabled = {a.account_id for a in accounts if a.enabled} - set(invalid)
     existing = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
@@ -124,15 +127,21 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
     to_remove = sorted(existing - registered)
 
     queue = BackfillQueue.load(context.cursor)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     for account_id in to_add:
         queue.enqueue(account_id, today)
     for account_id in list(queue.pending):
         if account_id not in enabled:
             queue.drop(account_id)
     requests = [
-        family_run_request(family(name), account_id, first, f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
-                           "initial backfill", last_day=last)
+        family_run_request(
+            family(name),
+            account_id,
+            first,
+            f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
+            "initial backfill",
+            last_day=last,
+        )
         for account_id, (name, first, last) in queue.take(MAX_RUNS_PER_TICK)
     ]
     partition_requests = []
@@ -141,8 +150,10 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
     if to_remove:
         partition_requests.append(account_partitions.build_delete_request(to_remove))
     if to_add or to_remove or requests:
-        context.log.info(f"accounts added {to_add}, removed {to_remove}; {len(requests)} backfill runs requested, "
-                         f"{len(queue.pending)} accounts still backfilling")
+        context.log.info(
+            f"accounts added {to_add}, removed {to_remove}; {len(requests)} backfill runs requested, "
+            f"{len(queue.pending)} accounts still backfilling"
+        )
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=queue.dump())
 
 

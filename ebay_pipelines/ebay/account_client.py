@@ -30,8 +30,14 @@ class AccountClient:
     attempts and pages by ``(account_id, call_name)``.
     """
 
-    def __init__(self, account_id: str, settings: EbaySettings, tokens: TokenSource, retry: RetryPolicy,
-                 session: requests.Session | None) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        settings: EbaySettings,
+        tokens: TokenSource,
+        retry: RetryPolicy,
+        session: requests.Session | None,
+    ) -> None:
         self.account_id = account_id
         self.settings = settings
         self.tokens = tokens

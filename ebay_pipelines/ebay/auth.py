@@ -166,7 +166,9 @@ class OAuthClient:
                 timeout=self.retry.timeout,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            logger.warning("eBay token refresh account=%s request=%d failed: %s", account_id, attempt, type(exc).__name__)
+            logger.warning(
+                "eBay token refresh account=%s request=%d failed: %s", account_id, attempt, type(exc).__name__
+            )
             raise TransportError(f"connection to the token endpoint failed ({type(exc).__name__})", **ctx) from None
         logger.debug("eBay token refresh account=%s request=%d status=%d", account_id, attempt, response.status_code)
         body = _json_or_none(response)
@@ -178,11 +180,15 @@ class OAuthClient:
         if status == 400 and error == "invalid_grant":
             raise ReauthorizationRequired(account_id, description or "the refresh token was rejected", status=status)
         if status == 429:
-            raise RateLimited("token endpoint rate limit reached", retry_after=retry_after_seconds(response), status=status, **ctx)
+            raise RateLimited(
+                "token endpoint rate limit reached", retry_after=retry_after_seconds(response), status=status, **ctx
+            )
         if status >= 500:
             raise ServerError(f"token endpoint answered HTTP {status}", status=status, **ctx)
         if status == 401 and error == "invalid_client":
-            raise EbayApiError("eBay rejected the application credentials (invalid_client)", status=status, error_ids=[error], **ctx)
+            raise EbayApiError(
+                "eBay rejected the application credentials (invalid_client)", status=status, error_ids=[error], **ctx
+            )
         raise EbayApiError(
             f"token refresh failed: {error or 'HTTP ' + str(status)} {description}".strip(),
             status=status,
@@ -276,5 +282,7 @@ class AccessTokenProvider:
         self.store.save_access_token(self.account_id, token.token, token.expires_at)
         self.refresh_count += 1
         self._rejected = None
-        logger.info("eBay access token refreshed account=%s expires_at=%s", self.account_id, token.expires_at.isoformat())
+        logger.info(
+            "eBay access token refreshed account=%s expires_at=%s", self.account_id, token.expires_at.isoformat()
+        )
         return token

@@ -102,7 +102,9 @@ class ReauthorizationRequired(EbayError):
     Never retried: retrying cannot succeed until the seller grants consent again.
     """
 
-    def __init__(self, account_id: str, reason: str, *, call_name: str | None = "token", status: int | None = None) -> None:
+    def __init__(
+        self, account_id: str, reason: str, *, call_name: str | None = "token", status: int | None = None
+    ) -> None:
         super().__init__(
             f"eBay account {account_id} must re-authorize: {reason}",
             call_name=call_name,
@@ -179,6 +181,4 @@ def is_transient(exc: BaseException) -> bool:
         return is_transient(exc.last_error)
     if isinstance(exc, EbayError):
         return bool(exc.transient)
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)):
-        return True
-    return False
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError))

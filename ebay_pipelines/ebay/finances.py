@@ -176,8 +176,12 @@ def refund_row_from_transaction(
     rec = _record(txn, account_id)
     txn_type = rec.text("transactionType")
     if txn_type != "REFUND":
-        raise NotARefund(f"transaction {rec.record_id} is a {txn_type}, not a REFUND", call_name=GET_TRANSACTIONS,
-                         account_id=account_id, record_id=rec.record_id)
+        raise NotARefund(
+            f"transaction {rec.record_id} is a {txn_type}, not a REFUND",
+            call_name=GET_TRANSACTIONS,
+            account_id=account_id,
+            record_id=rec.record_id,
+        )
     transaction_id = rec.key("transactionId")
     line_ids = [
         Record(line, call_name=GET_TRANSACTIONS, account_id=account_id).text("lineItemId")

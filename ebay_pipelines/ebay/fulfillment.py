@@ -152,12 +152,18 @@ def line_item_rows(account_id: str, order: dict[str, Any]) -> list[dict[str, Any
     """
     order_rec = _order_record(order, account_id)
     created = order_rec.timestamp("creationDate")
-    return _line_item_rows(account_id, order_rec.key("orderId"), order_rec.items("lineItems"), created,
-                           order_rec.timestamp("lastModifiedDate") or created)
+    return _line_item_rows(
+        account_id,
+        order_rec.key("orderId"),
+        order_rec.items("lineItems"),
+        created,
+        order_rec.timestamp("lastModifiedDate") or created,
+    )
 
 
-def _line_item_rows(account_id: str, order_id: str, items: list[Any], created: datetime | None,
-                    updated: datetime | None) -> list[dict[str, Any]]:
+def _line_item_rows(
+    account_id: str, order_id: str, items: list[Any], created: datetime | None, updated: datetime | None
+) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         rec = Record(item, call_name=GET_ORDERS, account_id=account_id, id_field="lineItemId")

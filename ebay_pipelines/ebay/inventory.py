@@ -28,14 +28,14 @@ def iter_inventory_items(
     client: EbayRestClient, *, page_size: int = INVENTORY_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of every InventoryItem of the account."""
-    yield from client.paginate(
-        "inventory", "/inventory_item", None, GET_INVENTORY_ITEMS, "inventoryItems", page_size
-    )
+    yield from client.paginate("inventory", "/inventory_item", None, GET_INVENTORY_ITEMS, "inventoryItems", page_size)
 
 
 def skus_of(items: Iterable[Any], account_id: str) -> list[str]:
     """Return the SKUs of a page of InventoryItems; PayloadError for an item without a usable SKU."""
-    return [Record(item, call_name=GET_INVENTORY_ITEMS, account_id=account_id, id_field="sku").key("sku") for item in items]
+    return [
+        Record(item, call_name=GET_INVENTORY_ITEMS, account_id=account_id, id_field="sku").key("sku") for item in items
+    ]
 
 
 def iter_offers_for_skus(

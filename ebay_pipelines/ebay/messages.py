@@ -75,7 +75,11 @@ def iter_messages(
     unchanged is yielded as stored, without a body call.
     """
     for page in client.paginate(
-        CALL, None, _headers_request(since, until, folder_id), item_path="Messages/Message", entries_per_page=entries_per_page
+        CALL,
+        None,
+        _headers_request(since, until, folder_id),
+        item_path="Messages/Message",
+        entries_per_page=entries_per_page,
     ):
         headers = to_dicts(page)
         ids = []
@@ -89,7 +93,8 @@ def iter_messages(
         reused = {
             message_id: dict(previous)
             for message_id, header in zip(ids, headers)
-            if (previous := stored.get(message_id)) is not None and previous.get("Text") is not None
+            if (previous := stored.get(message_id)) is not None
+            and previous.get("Text") is not None
             and all(k in previous and previous[k] == v for k, v in header.items())
         }
         bodies = fetch_bodies(client, [m for m in ids if m not in reused])

@@ -106,7 +106,9 @@ def _split_path(path: str) -> tuple[str, ...]:
 class Record:
     """Typed reader over one wire object; errors name ``call_name``, ``record_id`` and ``account_id``."""
 
-    def __init__(self, data: Any, *, call_name: str, account_id: str, id_field: str | Iterable[str] | None = None) -> None:
+    def __init__(
+        self, data: Any, *, call_name: str, account_id: str, id_field: str | Iterable[str] | None = None
+    ) -> None:
         self.call_name = call_name
         self.account_id = account_id
         self.record_id: str | None = None
@@ -140,7 +142,7 @@ class Record:
             if node is None:
                 return None
             if not isinstance(node, dict):
-                raise self.fail(".".join(parts[: i]), f"should be an object but is a {type(node).__name__}")
+                raise self.fail(".".join(parts[:i]), f"should be an object but is a {type(node).__name__}")
             node = node.get(part)
         return node
 
@@ -269,7 +271,9 @@ class Record:
             return [value]
         raise self.fail(path, f"should be a list but is a {type(value).__name__}")
 
-    def sum_amounts(self, path: str, amount_field: str = "amount", skip: dict[str, Iterable[str]] | None = None) -> tuple[Decimal | None, str | None]:
+    def sum_amounts(
+        self, path: str, amount_field: str = "amount", skip: dict[str, Iterable[str]] | None = None
+    ) -> tuple[Decimal | None, str | None]:
         """Sum ``amount_field`` over the objects of list ``path``; ``(None, None)`` when the list is absent.
 
         ``skip`` maps a field name to values whose entries are left out (e.g. failed refunds).

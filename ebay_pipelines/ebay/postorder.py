@@ -154,38 +154,78 @@ def _range(since: datetime, until: datetime, prefix: str) -> dict[str, str]:
 
 
 def iter_inquiries(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    client: EbayRestClient,
+    since: datetime,
+    until: datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+    details: bool | None = None,
     known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of inquiries created in ``[since, until]`` (summary, merged with detail where needed)."""
-    pages = _search(client, "/inquiry/search", _range(since, until, "inquiry_creation_date_range"), SEARCH_INQUIRIES, page_size)
+    pages = _search(
+        client, "/inquiry/search", _range(since, until, "inquiry_creation_date_range"), SEARCH_INQUIRIES, page_size
+    )
     yield from _with_details(
-        client, pages, id_field="inquiryId", detail_path="/inquiry", detail_call=GET_INQUIRY,
-        search_call=SEARCH_INQUIRIES, needs_detail=inquiry_needs_detail, details=details, known=known,
+        client,
+        pages,
+        id_field="inquiryId",
+        detail_path="/inquiry",
+        detail_call=GET_INQUIRY,
+        search_call=SEARCH_INQUIRIES,
+        needs_detail=inquiry_needs_detail,
+        details=details,
+        known=known,
     )
 
 
 def iter_cases(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    client: EbayRestClient,
+    since: datetime,
+    until: datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+    details: bool | None = None,
     known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of cases created in ``[since, until]`` (summary, merged with detail where needed)."""
-    pages = _search(client, "/casemanagement/search", _range(since, until, "case_creation_date_range"), SEARCH_CASES, page_size)
+    pages = _search(
+        client, "/casemanagement/search", _range(since, until, "case_creation_date_range"), SEARCH_CASES, page_size
+    )
     yield from _with_details(
-        client, pages, id_field="caseId", detail_path="/casemanagement", detail_call=GET_CASE,
-        search_call=SEARCH_CASES, needs_detail=case_needs_detail, details=details, known=known,
+        client,
+        pages,
+        id_field="caseId",
+        detail_path="/casemanagement",
+        detail_call=GET_CASE,
+        search_call=SEARCH_CASES,
+        needs_detail=case_needs_detail,
+        details=details,
+        known=known,
     )
 
 
 def iter_returns(
-    client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = PAGE_SIZE, details: bool | None = None,
+    client: EbayRestClient,
+    since: datetime,
+    until: datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+    details: bool | None = None,
     known: Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of returns created in ``[since, until]`` (summary, merged with detail where needed)."""
     pages = _search(client, "/return/search", _range(since, until, "creation_date_range"), SEARCH_RETURNS, page_size)
     yield from _with_details(
-        client, pages, id_field="returnId", detail_path="/return", detail_call=GET_RETURN,
-        search_call=SEARCH_RETURNS, needs_detail=return_needs_detail, details=details, known=known,
+        client,
+        pages,
+        id_field="returnId",
+        detail_path="/return",
+        detail_call=GET_RETURN,
+        search_call=SEARCH_RETURNS,
+        needs_detail=return_needs_detail,
+        details=details,
+        known=known,
     )
 
 

@@ -127,9 +127,7 @@ class EbayRestClient(AccountClient):
             if items is None:
                 items = []
             if not isinstance(items, list):
-                raise PayloadError(
-                    f"'{items_key}' is not a list", call_name=call_name, account_id=self.account_id
-                )
+                raise PayloadError(f"'{items_key}' is not a list", call_name=call_name, account_id=self.account_id)
             self.pages[(self.account_id, call_name)] += 1
             received += len(items)
             if items:
@@ -182,7 +180,9 @@ class EbayRestClient(AccountClient):
                 if state["refreshed"]:
                     raise self._rejected_after_refresh(rejected) from None
                 state["refreshed"] = True
-                logger.info("eBay call %s account=%s: access token rejected, refreshing once", call_name, self.account_id)
+                logger.info(
+                    "eBay call %s account=%s: access token rejected, refreshing once", call_name, self.account_id
+                )
                 self.tokens.invalidate()
                 try:
                     return self._send(method, url, api, call_name, params, state)
@@ -279,4 +279,3 @@ class EbayRestClient(AccountClient):
             if 200 <= status < 300:
                 raise PayloadError("malformed JSON in the answer", transient=True, **ctx) from None
             return None
-

@@ -96,7 +96,9 @@ class RequestSigner:
         """Return True when calls of ``api`` are signed."""
         return api in self.apis
 
-    def headers(self, method: str, url: str, body: bytes | None = None, *, created: int | None = None) -> dict[str, str]:
+    def headers(
+        self, method: str, url: str, body: bytes | None = None, *, created: int | None = None
+    ) -> dict[str, str]:
         """Return the signature headers for one request (``created`` defaults to now)."""
         created = int(self._clock()) if created is None else int(created)
         headers = {"x-ebay-signature-key": self._jwe}

@@ -16,9 +16,9 @@ from typing import Any
 import requests
 from lxml import etree
 
+from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
 from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TradingError, TransportError
-from .account_client import AccountClient, TokenSource
 from .rest import RETRYABLE_STATUSES
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .xmlconv import NS, element_to_dict, find, findall, findtext, parse_xml, q
@@ -107,7 +107,9 @@ class TradingClient(AccountClient):
                 if state["refreshed"]:
                     raise self._rejected_after_refresh(rejected) from None
                 state["refreshed"] = True
-                logger.info("eBay call %s account=%s: access token rejected, refreshing once", call_name, self.account_id)
+                logger.info(
+                    "eBay call %s account=%s: access token rejected, refreshing once", call_name, self.account_id
+                )
                 self.tokens.invalidate()
                 try:
                     return self._send(call_name, body, state)
@@ -140,11 +142,17 @@ class TradingClient(AccountClient):
         self.calls[(self.account_id, call_name)] += 1
         started = time.monotonic()
         try:
-            response = self.session.post(self.settings.trading_url(), data=body, headers=headers, timeout=self.retry.timeout)
+            response = self.session.post(
+                self.settings.trading_url(), data=body, headers=headers, timeout=self.retry.timeout
+            )
             content = response.content
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             logger.warning(
-                "eBay POST %s account=%s attempt=%d failed: %s", call_name, self.account_id, state["attempt"], type(exc).__name__
+                "eBay POST %s account=%s attempt=%d failed: %s",
+                call_name,
+                self.account_id,
+                state["attempt"],
+                type(exc).__name__,
             )
             raise TransportError(f"connection failed ({type(exc).__name__})", **ctx) from None
         status = response.status_code

@@ -31,9 +31,17 @@ def _window(svc: Services, req: Request, prefix: str, now: int) -> tuple[int, in
     return start, end
 
 
-def _search(svc: Services, req: Request, account: str, now: int, prefix: str,
-            finder: Callable[[str, int, int, int], list[OrderPlan]],
-            render: Callable[[str, OrderPlan, int], dict], total_key: str, extra: dict | None = None) -> Response:
+def _search(
+    svc: Services,
+    req: Request,
+    account: str,
+    now: int,
+    prefix: str,
+    finder: Callable[[str, int, int, int], list[OrderPlan]],
+    render: Callable[[str, OrderPlan, int], dict],
+    total_key: str,
+    extra: dict | None = None,
+) -> Response:
     limit = parse_int(req.q("limit"), 25)
     page = parse_int(req.q("offset"), 1)
     if limit is None or not 1 <= limit <= 200:
@@ -47,7 +55,7 @@ def _search(svc: Services, req: Request, account: str, now: int, prefix: str,
     plans = finder(account, window[0], window[1], now)
     total = len(plans)
     pages = -(-total // limit)
-    members = [render(account, p, now) for p in plans[(page - 1) * limit: page * limit]]
+    members = [render(account, p, now) for p in plans[(page - 1) * limit : page * limit]]
     body: dict = dict(extra or {})
     body["members"] = members
     body["paginationOutput"] = {"limit": limit, "offset": page, "totalEntries": total, "totalPages": pages}
@@ -57,24 +65,57 @@ def _search(svc: Services, req: Request, account: str, now: int, prefix: str,
 
 def search_inquiries(svc: Services, req: Request, account: str, now: int) -> Response:
     """GET /post-order/v2/inquiry/search."""
-    return _search(svc, req, account, now, "inquiry_creation_date_range", svc.world.inquiries,
-                   svc.postorder.inquiry_summary, "totalNumberOfInquiries")
+    return _search(
+        svc,
+        req,
+        account,
+        now,
+        "inquiry_creation_date_range",
+        svc.world.inquiries,
+        svc.postorder.inquiry_summary,
+        "totalNumberOfInquiries",
+    )
 
 
 def search_cases(svc: Services, req: Request, account: str, now: int) -> Response:
     """GET /post-order/v2/casemanagement/search."""
-    return _search(svc, req, account, now, "case_creation_date_range", svc.world.cases,
-                   svc.postorder.case_summary, "totalNumberOfCases")
+    return _search(
+        svc,
+        req,
+        account,
+        now,
+        "case_creation_date_range",
+        svc.world.cases,
+        svc.postorder.case_summary,
+        "totalNumberOfCases",
+    )
 
 
 def search_returns(svc: Services, req: Request, account: str, now: int) -> Response:
     """GET /post-order/v2/return/search."""
-    return _search(svc, req, account, now, "creation_date_range", svc.world.returns,
-                   svc.postorder.return_summary, "total", {"countSummary": []})
+    return _search(
+        svc,
+        req,
+        account,
+        now,
+        "creation_date_range",
+        svc.world.returns,
+        svc.postorder.return_summary,
+        "total",
+        {"countSummary": []},
+    )
 
 
-def _detail(svc: Services, account: str, now: int, prefix: str, value: str, attr: str,
-            render: Callable[[str, OrderPlan, int], dict], what: str) -> Response:
+def _detail(
+    svc: Services,
+    account: str,
+    now: int,
+    prefix: str,
+    value: str,
+    attr: str,
+    render: Callable[[str, OrderPlan, int], dict],
+    what: str,
+) -> Response:
     plan = svc.world.find_by_prefixed_id(account, prefix, value, now)
     when = getattr(plan, attr) if plan is not None else None
     if when is None or when > now:

@@ -86,8 +86,9 @@ def get_orders(svc: Services, req: Request, account: str, now: int) -> Response:
     if order_ids:
         ids = [i.strip() for i in order_ids.split(",") if i.strip()]
         if len(ids) > 50:
-            return rest_error(400, 30900, FULFILLMENT, "REQUEST",
-                              "Exceeded maximum number of order IDs (the current limit is 50)")
+            return rest_error(
+                400, 30900, FULFILLMENT, "REQUEST", "Exceeded maximum number of order IDs (the current limit is 50)"
+            )
         plans = [p for p in (world.find_order(account, i, now) for i in ids) if p is not None]
         orders = [svc.rest.order(account, p, now) for p in plans]
         return json_response({"href": req.url(), "limit": limit, "offset": 0, "total": len(orders), "orders": orders})
@@ -117,7 +118,7 @@ def get_orders(svc: Services, req: Request, account: str, now: int) -> Response:
     if statuses is not None:
         rows = [r for r in rows if svc.rest.fulfillment_status(r[1], now) in statuses]
     total = len(rows)
-    page = [svc.rest.order(account, plan, now) for _, plan in rows[offset:offset + limit]]
+    page = [svc.rest.order(account, plan, now) for _, plan in rows[offset : offset + limit]]
     body = {**page_links(req, offset, limit, total), "limit": limit, "offset": offset, "total": total, "orders": page}
     return json_response(body)
 
@@ -162,8 +163,13 @@ def get_dispute_summaries(svc: Services, req: Request, account: str, now: int) -
     if wanted:
         summaries = [s for s in summaries if s["paymentDisputeStatus"] in wanted]
     total = len(summaries)
-    body = {**page_links(req, offset, limit, total), "limit": limit, "offset": offset, "total": total,
-            "paymentDisputeSummaries": summaries[offset:offset + limit]}
+    body = {
+        **page_links(req, offset, limit, total),
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "paymentDisputeSummaries": summaries[offset : offset + limit],
+    }
     return json_response(body)
 
 
@@ -209,20 +215,33 @@ def get_transactions(svc: Services, req: Request, account: str, now: int) -> Res
         error_id = 135008 if exc.error_id in (30700, 30800) else exc.error_id
         return rest_error(400, error_id, FINANCES, "REQUEST", exc.message)
     if end - start > 3 * 366 * MS_DAY:
-        return rest_error(400, 135016, FINANCES, "REQUEST",
-                          "The supplied date range is invalid, as the date range cannot exceed 36 months.")
+        return rest_error(
+            400,
+            135016,
+            FINANCES,
+            "REQUEST",
+            "The supplied date range is invalid, as the date range cannot exceed 36 months.",
+        )
     refs = svc.world.transactions(account, start, end, now, types)
     if order_id is not None:
-        refs = [r for r in refs if r.plan is not None
-                and svc.world.gen.order_id(account, r.plan.day, r.plan.idx) == order_id]
+        refs = [
+            r
+            for r in refs
+            if r.plan is not None and svc.world.gen.order_id(account, r.plan.day, r.plan.idx) == order_id
+        ]
     if sort == "-transactionDate":
         refs = list(reversed(refs))
     total = len(refs)
     if total == 0:
         return Response(204)
-    page = [svc.rest.transaction(account, r) for r in refs[offset:offset + limit]]
-    body = {**page_links(req, offset, limit, total), "limit": limit, "offset": offset, "total": total,
-            "transactions": page}
+    page = [svc.rest.transaction(account, r) for r in refs[offset : offset + limit]]
+    body = {
+        **page_links(req, offset, limit, total),
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "transactions": page,
+    }
     return json_response(body)
 
 
@@ -243,8 +262,13 @@ def get_inventory_items(svc: Services, req: Request, account: str, now: int) -> 
     limit, offset = paging
     total = svc.config.inventory_skus
     items = [svc.rest.inventory_item(account, i) for i in range(offset, min(total, offset + limit))]
-    body = {**page_links(req, offset, limit, total), "limit": limit, "size": len(items), "total": total,
-            "inventoryItems": items}
+    body = {
+        **page_links(req, offset, limit, total),
+        "limit": limit,
+        "size": len(items),
+        "total": total,
+        "inventoryItems": items,
+    }
     return json_response(body)
 
 
@@ -256,14 +280,19 @@ def get_offers(svc: Services, req: Request, account: str, now: int) -> Response:
     limit, offset = paging
     sku = req.q("sku")
     if not sku:
-        return rest_error(400, 25709, INVENTORY, "REQUEST", "Invalid value for sku.",
-                          parameters=[{"name": "fieldName", "value": "sku"}])
+        return rest_error(
+            400,
+            25709,
+            INVENTORY,
+            "REQUEST",
+            "Invalid value for sku.",
+            parameters=[{"name": "fieldName", "value": "sku"}],
+        )
     index = svc.world.gen.parse_sku(account, sku)
     if index is None:
         return rest_error(404, 25713, INVENTORY, "REQUEST", "This Offer is not available.")
     offers = svc.rest.offers(account, index)
     total = len(offers)
-    page = offers[offset:offset + limit]
-    body = {**page_links(req, offset, limit, total), "limit": limit, "size": len(page), "total": total,
-            "offers": page}
+    page = offers[offset : offset + limit]
+    body = {**page_links(req, offset, limit, total), "limit": limit, "size": len(page), "total": total, "offers": page}
     return json_response(body)

@@ -65,8 +65,7 @@ def _pagination(spec: ET.Element | None, default_entries: int = 25, max_entries:
 
 
 def _pagination_result(total: int, entries: int) -> Node:
-    return el("PaginationResult", [el("TotalNumberOfPages", -(-total // entries)),
-                                   el("TotalNumberOfEntries", total)])
+    return el("PaginationResult", [el("TotalNumberOfPages", -(-total // entries)), el("TotalNumberOfEntries", total)])
 
 
 def failure(call: str, now: int, *errors: dict) -> bytes:
@@ -79,8 +78,15 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
     call = "GetMyMessages"
     levels = [c.text.strip() for c in children(root, "DetailLevel") if c.text]
     if not levels:
-        return failure(call, now, error("21919010", "DetailLevel is required.",
-                                        "A DetailLevel (ReturnHeaders, ReturnMessages or ReturnSummary) is required."))
+        return failure(
+            call,
+            now,
+            error(
+                "21919010",
+                "DetailLevel is required.",
+                "A DetailLevel (ReturnHeaders, ReturnMessages or ReturnSummary) is required.",
+            ),
+        )
     level = levels[0]
     ids = [c.text.strip() for c in children(child(root, "MessageIDs"), "MessageID") if c.text]
     if len(ids) > 10:
@@ -90,13 +96,27 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
         total = world.messages(account, world.gen.hist_start, now + 1, now)
         new = sum(1 for m in total if not m.read)
         flagged = sum(1 for m in total if m.flagged)
-        summary = el("Summary", [
-            el("FolderSummary", [el("FolderID", 0), el("FolderName", "Inbox"), el("NewMessageCount", new),
-                                 el("TotalMessageCount", len(total))]),
-            el("FolderSummary", [el("FolderID", 1), el("FolderName", "Sent"), el("NewMessageCount", 0),
-                                 el("TotalMessageCount", 0)]),
-            el("NewMessageCount", new), el("FlaggedMessageCount", flagged), el("TotalMessageCount", len(total)),
-        ])
+        summary = el(
+            "Summary",
+            [
+                el(
+                    "FolderSummary",
+                    [
+                        el("FolderID", 0),
+                        el("FolderName", "Inbox"),
+                        el("NewMessageCount", new),
+                        el("TotalMessageCount", len(total)),
+                    ],
+                ),
+                el(
+                    "FolderSummary",
+                    [el("FolderID", 1), el("FolderName", "Sent"), el("NewMessageCount", 0), el("TotalMessageCount", 0)],
+                ),
+                el("NewMessageCount", new),
+                el("FlaggedMessageCount", flagged),
+                el("TotalMessageCount", len(total)),
+            ],
+        )
         return document(call, now, [summary])
     if level not in ("ReturnHeaders", "ReturnMessages"):
         return failure(call, now, error("37", "Input data is invalid.", f"Unsupported DetailLevel {level}."))
@@ -104,8 +124,9 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
     if ids:
         found = [m for m in (world.find_message(account, i, now) for i in ids) if m is not None]
     elif with_text:
-        return failure(call, now, error("21919011", "MessageIDs are required.",
-                                        "ReturnMessages needs MessageIDs (at most 10)."))
+        return failure(
+            call, now, error("21919011", "MessageIDs are required.", "ReturnMessages needs MessageIDs (at most 10).")
+        )
     else:
         folder = text(root, "FolderID")
         try:
@@ -115,7 +136,7 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
             return failure(call, now, error("37", "Input data is invalid.", "Invalid StartTime or EndTime."))
         entries, page = _pagination(root, 25, None)
         everything = [] if folder not in (None, "0") else world.messages(account, start, end, now)
-        found = everything[(page - 1) * entries: page * entries]
+        found = everything[(page - 1) * entries : page * entries]
     body: list[Node] = []
     if found:
         body.append(el("Messages", [tr.message_xml(tr.message_dict(account, m), with_text) for m in found]))
@@ -131,8 +152,10 @@ def get_my_ebay_selling(svc: Services, root: ET.Element | None, account: str, no
     entries, page = _pagination(spec)
     total = svc.config.active_listings
     tr, gen = svc.trading, svc.world.gen
-    items = [tr.listing_xml(tr.listing_dict(account, gen.listing(account, k), now))
-             for k in range((page - 1) * entries, min(total, page * entries))]
+    items = [
+        tr.listing_xml(tr.listing_dict(account, gen.listing(account, k), now))
+        for k in range((page - 1) * entries, min(total, page * entries))
+    ]
     active: list[Node] = []
     if items:
         active.append(el("ItemArray", items))
@@ -150,7 +173,9 @@ def get_my_ebay_buying(svc: Services, root: ET.Element | None, account: str, now
     entries, page = _pagination(spec)
     tr = svc.trading
     everything = svc.world.purchases(account, now, duration)
-    rows = [tr.purchase_xml(tr.purchase_dict(account, p, now)) for p in everything[(page - 1) * entries: page * entries]]
+    rows = [
+        tr.purchase_xml(tr.purchase_dict(account, p, now)) for p in everything[(page - 1) * entries : page * entries]
+    ]
     won: list[Node] = []
     if rows:
         won.append(el("OrderTransactionArray", rows))

@@ -7,7 +7,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-FAULT_KINDS = frozenset({"429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"})
+FAULT_KINDS = frozenset(
+    {"429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"}
+)
 
 
 @dataclass

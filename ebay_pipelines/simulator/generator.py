@@ -32,26 +32,112 @@ FVF_RATE = Decimal("0.1325")
 FIXED_FEE = Decimal("0.30")
 ZERO = Decimal("0.00")
 
-FIRST_NAMES = ("Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn",
-               "Harper", "Rowan", "Emerson", "Dakota", "Skyler", "Parker", "Reese", "Logan", "Sam")
-LAST_NAMES = ("Smith", "Johnson", "Lee", "Garcia", "Brown", "Miller", "Davis", "Wilson", "Moore",
-              "Clark", "Lewis", "Walker", "Young", "King", "Wright", "Scott", "Green", "Baker")
-CITIES = (("Austin", "TX", "78701", "0.0825"), ("Denver", "CO", "80202", "0.0881"),
-          ("Portland", "OR", "97201", "0"), ("Chicago", "IL", "60601", "0.1025"),
-          ("Seattle", "WA", "98101", "0.1025"), ("Miami", "FL", "33101", "0.07"),
-          ("Boston", "MA", "02108", "0.0625"), ("Phoenix", "AZ", "85001", "0.086"),
-          ("Columbus", "OH", "43004", "0.075"), ("Wilmington", "DE", "19801", "0"),
-          ("Atlanta", "GA", "30301", "0.089"), ("Nashville", "TN", "37201", "0.0925"))
-FOREIGN = (("London", "", "SW1A 1AA", "GB"), ("Toronto", "ON", "M5H 2N2", "CA"),
-           ("Berlin", "", "10115", "DE"))
+FIRST_NAMES = (
+    "Alex",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Casey",
+    "Riley",
+    "Jamie",
+    "Avery",
+    "Quinn",
+    "Harper",
+    "Rowan",
+    "Emerson",
+    "Dakota",
+    "Skyler",
+    "Parker",
+    "Reese",
+    "Logan",
+    "Sam",
+)
+LAST_NAMES = (
+    "Smith",
+    "Johnson",
+    "Lee",
+    "Garcia",
+    "Brown",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Moore",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+)
+CITIES = (
+    ("Austin", "TX", "78701", "0.0825"),
+    ("Denver", "CO", "80202", "0.0881"),
+    ("Portland", "OR", "97201", "0"),
+    ("Chicago", "IL", "60601", "0.1025"),
+    ("Seattle", "WA", "98101", "0.1025"),
+    ("Miami", "FL", "33101", "0.07"),
+    ("Boston", "MA", "02108", "0.0625"),
+    ("Phoenix", "AZ", "85001", "0.086"),
+    ("Columbus", "OH", "43004", "0.075"),
+    ("Wilmington", "DE", "19801", "0"),
+    ("Atlanta", "GA", "30301", "0.089"),
+    ("Nashville", "TN", "37201", "0.0925"),
+)
+FOREIGN = (("London", "", "SW1A 1AA", "GB"), ("Toronto", "ON", "M5H 2N2", "CA"), ("Berlin", "", "10115", "DE"))
 STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine St", "Elm St", "Lake Rd", "Hill Ct")
-BRANDS = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Soylent", "Stark",
-          "Wayne", "Tyrell", "Cyberdyne", "Aperture", "Wonka", "Gringotts")
-NOUNS = ("Headphones", "Desk Lamp", "Backpack", "Water Bottle", "Keyboard", "Camera Strap",
-         "Phone Case", "Watch Band", "Coffee Grinder", "Knife Set", "Yoga Mat", "Bike Light",
-         "Tool Kit", "Board Game", "Sneakers", "Jacket", "Lego Set", "Vinyl Record")
-ADJECTIVES = ("Vintage", "Wireless", "Compact", "Deluxe", "Classic", "Pro", "Ultra", "Rugged",
-              "Premium", "Portable", "Limited Edition", "Eco")
+BRANDS = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Aperture",
+    "Wonka",
+    "Gringotts",
+)
+NOUNS = (
+    "Headphones",
+    "Desk Lamp",
+    "Backpack",
+    "Water Bottle",
+    "Keyboard",
+    "Camera Strap",
+    "Phone Case",
+    "Watch Band",
+    "Coffee Grinder",
+    "Knife Set",
+    "Yoga Mat",
+    "Bike Light",
+    "Tool Kit",
+    "Board Game",
+    "Sneakers",
+    "Jacket",
+    "Lego Set",
+    "Vinyl Record",
+)
+ADJECTIVES = (
+    "Vintage",
+    "Wireless",
+    "Compact",
+    "Deluxe",
+    "Classic",
+    "Pro",
+    "Ultra",
+    "Rugged",
+    "Premium",
+    "Portable",
+    "Limited Edition",
+    "Eco",
+)
 COLORS = ("Black", "White", "Red", "Blue", "Green", "Silver", "Gray", "Navy")
 CONDITIONS = (("NEW", 0.7), ("USED_EXCELLENT", 0.85), ("USED_VERY_GOOD", 0.93), ("LIKE_NEW", 1.0))
 SHIPPING_COSTS = ("3.99", "4.99", "5.99", "7.49", "8.99", "12.99")
@@ -229,7 +315,7 @@ class PurchasePlan:
     shipped: int
 
 
-def pick(seq, u: float):  # noqa: ANN001, ANN201
+def pick(seq, u: float):
     """The element of ``seq`` selected by uniform ``u``."""
     return seq[int(u * len(seq))]
 
@@ -351,7 +437,7 @@ class Generator:
         """Parse ids built as ``prefix + acode + day(5) + idx(5)`` back to ``(day, idx)``."""
         if not value.isdigit() or len(value) != len(prefix) + 12 or not value.startswith(prefix):
             return None
-        body = value[len(prefix):]
+        body = value[len(prefix) :]
         if int(body[:2]) != self.acode(account):
             return None
         return int(body[2:7]), int(body[7:12])
@@ -421,9 +507,27 @@ class Generator:
                     disp_close = disp_at + 2 * MS_DAY + int(u[14] * 5 * MS_DAY)
             label = u[13] < 0.35
         events = tuple(sorted(e for e in (paid, ship, fulfilled, cancel, refund_at) if e is not None))
-        return OrderPlan(day, idx, created, n_lines, paid, ship, fulfilled, cancel, ret_at, refund_at,
-                         min(int(u[12] * n_lines), n_lines - 1), inq_at, case_at, case_type,
-                         disp_at, disp_close, label, u[14], events)
+        return OrderPlan(
+            day,
+            idx,
+            created,
+            n_lines,
+            paid,
+            ship,
+            fulfilled,
+            cancel,
+            ret_at,
+            refund_at,
+            min(int(u[12] * n_lines), n_lines - 1),
+            inq_at,
+            case_at,
+            case_type,
+            disp_at,
+            disp_close,
+            label,
+            u[14],
+            events,
+        )
 
     def day_plans(self, account: str, day: int) -> tuple[OrderPlan, ...]:
         """All order plans of ``day`` in creation order (cached in a bounded LRU)."""
@@ -448,8 +552,18 @@ class Generator:
         else:
             city, state, postal, rate_s = pick(CITIES, u[6])
             country, rate = "US", Decimal(rate_s)
-        return Buyer(username, f"{first} {last}", f"{username}@example.com",
-                     f"555{randint(1000000, 9999999, u[7])}", street, city, state, postal, country, rate)
+        return Buyer(
+            username,
+            f"{first} {last}",
+            f"{username}@example.com",
+            f"555{randint(1000000, 9999999, u[7])}",
+            street,
+            city,
+            state,
+            postal,
+            country,
+            rate,
+        )
 
     def order_detail(self, account: str, day: int, idx: int, plan: OrderPlan | None = None) -> OrderDetail:
         """Content and amounts of one order (cached)."""
@@ -481,9 +595,26 @@ class Generator:
             tax = money((cost - discount + shipping) * buyer.tax_rate)
             total = cost + shipping + tax - discount
             fvf = money(total * FVF_RATE)
-            lines.append(LineDetail(j, self.line_item_id(account, day, idx, j), k, self.item_id(account, k),
-                                    product.sku, product.title, qty, product.price, cost, shipping, discount,
-                                    promo, tax, total, fvf, FIXED_FEE if j == 0 else ZERO))
+            lines.append(
+                LineDetail(
+                    j,
+                    self.line_item_id(account, day, idx, j),
+                    k,
+                    self.item_id(account, k),
+                    product.sku,
+                    product.title,
+                    qty,
+                    product.price,
+                    cost,
+                    shipping,
+                    discount,
+                    promo,
+                    tax,
+                    total,
+                    fvf,
+                    FIXED_FEE if j == 0 else ZERO,
+                )
+            )
         subtotal = sum((ln.cost for ln in lines), ZERO)
         delivery = sum((ln.shipping for ln in lines), ZERO)
         discount = sum((ln.discount for ln in lines), ZERO)
@@ -492,13 +623,26 @@ class Generator:
         fees = sum((ln.fees for ln in lines), ZERO)
         refund_amount = lines[plan.ret_line].total if plan.refund_at is not None else ZERO
         detail = OrderDetail(
-            order_id=self.order_id(account, day, idx), buyer=buyer, lines=tuple(lines), subtotal=subtotal,
-            delivery=delivery, discount=discount, tax=tax, total=total, fees=fees,
+            order_id=self.order_id(account, day, idx),
+            buyer=buyer,
+            lines=tuple(lines),
+            subtotal=subtotal,
+            delivery=delivery,
+            discount=discount,
+            tax=tax,
+            total=total,
+            fees=fees,
             sales_record=1000 + (day - self.hist_day) * 100_000 + idx if day >= self.hist_day else 1000 + idx,
-            carrier=pick(CARRIERS, head[0]), payment_ref=str(randint(10**15, 10**16 - 1, head[1])),
-            refund_id=self.refund_id(account, day, idx), refund_amount=refund_amount,
-            dispute_reason=pick(("ITEM_NOT_RECEIVED", "SIGNIFICANTLY_NOT_AS_DESCRIBED", "UNAUTHORIZED_PAYMENT"), head[2]),
-            return_reason=pick(("NOT_AS_DESCRIBED", "DEFECTIVE_ITEM", "ORDERED_WRONG_ITEM", "NO_LONGER_NEED_ITEM"), head[3]),
+            carrier=pick(CARRIERS, head[0]),
+            payment_ref=str(randint(10**15, 10**16 - 1, head[1])),
+            refund_id=self.refund_id(account, day, idx),
+            refund_amount=refund_amount,
+            dispute_reason=pick(
+                ("ITEM_NOT_RECEIVED", "SIGNIFICANTLY_NOT_AS_DESCRIBED", "UNAUTHORIZED_PAYMENT"), head[2]
+            ),
+            return_reason=pick(
+                ("NOT_AS_DESCRIBED", "DEFECTIVE_ITEM", "ORDERED_WRONG_ITEM", "NO_LONGER_NEED_ITEM"), head[3]
+            ),
         )
         self._details.put(key, detail, 1)
         return detail
@@ -520,10 +664,18 @@ class Generator:
         title = f"{brand} {adj} {noun} {color} {model}"[:80]
         condition = next(c for c, p in CONDITIONS if u[6] < p)
         return Product(
-            index=i, sku=self.sku(account, i), title=title, brand=brand, color=color,
-            mpn=f"{brand[:3].upper()}-{model}", price=Decimal(randint(499, 29999, u[7])) / 100,
-            quantity=randint(0, 60, u[8]) if u[9] < 0.9 else 0, condition=condition,
-            image_count=randint(1, 4, u[10]), offers=1 + (u[11] < 0.4), category_id=str(randint(100, 180000, u[12])),
+            index=i,
+            sku=self.sku(account, i),
+            title=title,
+            brand=brand,
+            color=color,
+            mpn=f"{brand[:3].upper()}-{model}",
+            price=Decimal(randint(499, 29999, u[7])) / 100,
+            quantity=randint(0, 60, u[8]) if u[9] < 0.9 else 0,
+            condition=condition,
+            image_count=randint(1, 4, u[10]),
+            offers=1 + (u[11] < 0.4),
+            category_id=str(randint(100, 180000, u[12])),
         )
 
     def listing(self, account: str, k: int) -> Listing:
@@ -533,9 +685,14 @@ class Generator:
         sold = randint(0, 40, u[0])
         available = max(1, product.quantity)
         return Listing(
-            index=k, item_id=self.item_id(account, k), product=product, listing_type="FixedPriceItem",
-            quantity_sold=sold, quantity=available + sold,
-            start=self.hist_start - int(u[1] * 60 * MS_DAY), watch_count=randint(0, 25, u[2]),
+            index=k,
+            item_id=self.item_id(account, k),
+            product=product,
+            listing_type="FixedPriceItem",
+            quantity_sold=sold,
+            quantity=available + sold,
+            start=self.hist_start - int(u[1] * 60 * MS_DAY),
+            watch_count=randint(0, 25, u[2]),
         )
 
     # ------------------------------------------------------------------ messages
@@ -573,15 +730,28 @@ class Generator:
             "Payment": "Question about payment",
             "CustomizedSubject": f"Re: {listing.product.title}",
         }[qtype]
-        text = (f"Hi, this is {buyer.full_name}. "
-                f"{r.choice(('Is this still available?', 'Can you combine shipping?', 'What is the exact size?', 'Do you ship to Canada?', 'Could you send more photos?'))} "
-                f"Thanks! <b>&</b> regards")
+        text = (
+            f"Hi, this is {buyer.full_name}. "
+            f"{r.choice(('Is this still available?', 'Can you combine shipping?', 'What is the exact size?', 'Do you ship to Canada?', 'Could you send more photos?'))} "
+            f"Thanks! <b>&</b> regards"
+        )
         return MessagePlan(
-            day=day, j=j, message_id=self.message_id(account, day, j),
-            external_id=f"9{self.acode(account)}{day:05d}{j:05d}", receive=receive, sender=buyer.username,
-            subject=subject, text=text, item_id=listing.item_id, item_title=listing.product.title,
-            item_end=receive + int(r.random() * 30 * MS_DAY), message_type=mtype, question_type=qtype,
-            read=r.random() < 0.6, flagged=r.random() < 0.1, replied=r.random() < 0.4,
+            day=day,
+            j=j,
+            message_id=self.message_id(account, day, j),
+            external_id=f"9{self.acode(account)}{day:05d}{j:05d}",
+            receive=receive,
+            sender=buyer.username,
+            subject=subject,
+            text=text,
+            item_id=listing.item_id,
+            item_title=listing.product.title,
+            item_end=receive + int(r.random() * 30 * MS_DAY),
+            message_type=mtype,
+            question_type=qtype,
+            read=r.random() < 0.6,
+            flagged=r.random() < 0.1,
+            replied=r.random() < 0.4,
             high_priority=r.random() < 0.05,
         )
 
@@ -601,12 +771,18 @@ class Generator:
         item_id = f"2{r.randint(10**10, 10**11 - 1)}"
         txn = f"9{self.acode(account)}{day:05d}{k:04d}"
         return PurchasePlan(
-            day=day, k=k, transaction_id=txn, item_id=item_id,
+            day=day,
+            k=k,
+            transaction_id=txn,
+            item_id=item_id,
             order_id=f"{r.randint(10, 99)}-{r.randint(10000, 99999)}-{r.randint(10000, 99999)}",
             title=f"{r.choice(BRANDS)} {r.choice(ADJECTIVES)} {r.choice(NOUNS)}",
             seller=f"{r.choice(LAST_NAMES).lower()}_{r.choice(('deals', 'outlet', 'shop', 'goods'))}{r.randint(1, 999)}",
-            quantity=1 if r.random() < 0.85 else 2, price=Decimal(r.randint(199, 15999)) / 100,
-            created=created, paid=paid, shipped=paid + MS_DAY + int(r.random() * 2 * MS_DAY),
+            quantity=1 if r.random() < 0.85 else 2,
+            price=Decimal(r.randint(199, 15999)) / 100,
+            created=created,
+            paid=paid,
+            shipped=paid + MS_DAY + int(r.random() * 2 * MS_DAY),
         )
 
     def non_sale_count(self, account: str, day: int) -> int:
@@ -620,6 +796,11 @@ class Generator:
         """``(date, feeType, amount, memo)`` of NON_SALE_CHARGE ``k`` of ``day``."""
         r = rng(self.seed, account, "nsc", day, k)
         date = day * MS_DAY + int((k + r.random()) * MS_DAY / n)
-        fee_type, memo = r.choice((("AD_FEE", "Promoted listings fee"), ("INSERTION_FEE", "Insertion fee"),
-                                   ("INTERNATIONAL_FEE", "International fee")))
+        fee_type, memo = r.choice(
+            (
+                ("AD_FEE", "Promoted listings fee"),
+                ("INSERTION_FEE", "Insertion fee"),
+                ("INTERNATIONAL_FEE", "International fee"),
+            )
+        )
         return date, fee_type, Decimal(r.randint(25, 4999)) / 100, memo

@@ -43,10 +43,21 @@ class TxnRef:
     memo: str = ""
 
 
-TRANSACTION_TYPES = frozenset({
-    "SALE", "REFUND", "CREDIT", "DISPUTE", "SHIPPING_LABEL", "TRANSFER", "NON_SALE_CHARGE",
-    "ADJUSTMENT", "WITHDRAWAL", "LOAN_REPAYMENT", "PURCHASE",
-})
+TRANSACTION_TYPES = frozenset(
+    {
+        "SALE",
+        "REFUND",
+        "CREDIT",
+        "DISPUTE",
+        "SHIPPING_LABEL",
+        "TRANSFER",
+        "NON_SALE_CHARGE",
+        "ADJUSTMENT",
+        "WITHDRAWAL",
+        "LOAN_REPAYMENT",
+        "PURCHASE",
+    }
+)
 
 
 class _LRU:
@@ -181,7 +192,9 @@ class World:
 
     def orders_by_creation(self, account: str, start: int, end: int, now: int) -> list[tuple[int, OrderPlan]]:
         """Orders created within ``[start, end]`` (as of now), sorted by lastModifiedDate then id."""
-        return self._cached(("created", account, start, end, now), lambda: self._orders_by_creation(account, start, end, now))
+        return self._cached(
+            ("created", account, start, end, now), lambda: self._orders_by_creation(account, start, end, now)
+        )
 
     def _orders_by_creation(self, account: str, start: int, end: int, now: int) -> list[tuple[int, OrderPlan]]:
         end = min(end, now)
@@ -221,14 +234,15 @@ class World:
         return plan if self._exists(plan, now) else None
 
     # ------------------------------------------------------------------ finances
-    def transactions(self, account: str, start: int, end: int, now: int,
-                     types: frozenset[str] | None = None) -> list[TxnRef]:
+    def transactions(
+        self, account: str, start: int, end: int, now: int, types: frozenset[str] | None = None
+    ) -> list[TxnRef]:
         """Finance transactions dated within ``[start, end]`` (as of now), sorted by date then id."""
-        return self._cached(("txn", account, start, end, now, types),
-                            lambda: self._transactions(account, start, end, now, types))
+        return self._cached(
+            ("txn", account, start, end, now, types), lambda: self._transactions(account, start, end, now, types)
+        )
 
-    def _transactions(self, account: str, start: int, end: int, now: int,
-                      types: frozenset[str] | None) -> list[TxnRef]:
+    def _transactions(self, account: str, start: int, end: int, now: int, types: frozenset[str] | None) -> list[TxnRef]:
         end = min(end, now)
         out: list[TxnRef] = []
         if start > end:
@@ -243,16 +257,35 @@ class World:
                 out.append(TxnRef(plan.paid, gen.order_id(account, plan.day, plan.idx), "SALE", plan))
             if plan.refund_at is not None and start <= plan.refund_at <= end and want("REFUND"):
                 out.append(TxnRef(plan.refund_at, gen.refund_id(account, plan.day, plan.idx), "REFUND", plan))
-            if plan.label and plan.ship_start is not None and start <= plan.ship_start <= end and want("SHIPPING_LABEL"):
-                out.append(TxnRef(plan.ship_start, gen.label_txn_id(account, plan.day, plan.idx), "SHIPPING_LABEL", plan))
+            if (
+                plan.label
+                and plan.ship_start is not None
+                and start <= plan.ship_start <= end
+                and want("SHIPPING_LABEL")
+            ):
+                out.append(
+                    TxnRef(plan.ship_start, gen.label_txn_id(account, plan.day, plan.idx), "SHIPPING_LABEL", plan)
+                )
         if want("NON_SALE_CHARGE"):
             for day in range(max(gen.hist_day, day_of(start)), day_of(end) + 1):
                 n = gen.non_sale_count(account, day)
                 for k in range(n):
                     date, fee_type, amount, memo = gen.non_sale(account, day, k, n)
                     if start <= date <= end and gen.hist_start <= date:
-                        out.append(TxnRef(date, gen.charge_txn_id(account, day, k), "NON_SALE_CHARGE",
-                                          None, day, k, n, fee_type, amount, memo))
+                        out.append(
+                            TxnRef(
+                                date,
+                                gen.charge_txn_id(account, day, k),
+                                "NON_SALE_CHARGE",
+                                None,
+                                day,
+                                k,
+                                n,
+                                fee_type,
+                                amount,
+                                memo,
+                            )
+                        )
         out.sort(key=lambda t: (t.date, t.transaction_id))
         return out
 
@@ -260,10 +293,14 @@ class World:
     def _by_event(self, kind: str, account: str, start: int, end: int, now: int, attr: str) -> list[OrderPlan]:
         def compute() -> list[OrderPlan]:
             stop = min(end, now)
-            hits = [p for p in self._scan(account, start, stop, now)
-                    if getattr(p, attr) is not None and start <= getattr(p, attr) <= stop]
+            hits = [
+                p
+                for p in self._scan(account, start, stop, now)
+                if getattr(p, attr) is not None and start <= getattr(p, attr) <= stop
+            ]
             hits.sort(key=lambda p: (getattr(p, attr), p.day, p.idx))
             return hits
+
         return self._cached((kind, account, start, end, now), compute)
 
     def disputes(self, account: str, start: int, end: int, now: int) -> list[OrderPlan]:

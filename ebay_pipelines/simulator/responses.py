@@ -54,9 +54,16 @@ def json_response(obj: object, status: int = 200, headers: dict[str, str] | None
     return Response(status, json.dumps(obj, separators=(",", ":")).encode(), JSON, dict(headers or {}))
 
 
-def rest_error(status: int, error_id: int, domain: str, category: str, message: str,
-               long_message: str | None = None, parameters: list[dict] | None = None,
-               headers: dict[str, str] | None = None) -> Response:
+def rest_error(
+    status: int,
+    error_id: int,
+    domain: str,
+    category: str,
+    message: str,
+    long_message: str | None = None,
+    parameters: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A REST ``{"errors": [Error]}`` answer."""
     err: dict = {"errorId": error_id, "domain": domain, "category": category, "message": message}
     if long_message:
@@ -68,24 +75,56 @@ def rest_error(status: int, error_id: int, domain: str, category: str, message: 
 
 def invalid_token() -> Response:
     """401 for a missing, unknown or expired access token."""
-    return rest_error(401, 1001, "OAuth", "REQUEST", "Invalid access token",
-                      "Invalid access token. Check the value of the Authorization HTTP request header.")
+    return rest_error(
+        401,
+        1001,
+        "OAuth",
+        "REQUEST",
+        "Invalid access token",
+        "Invalid access token. Check the value of the Authorization HTTP request header.",
+    )
 
 
 def rate_limited(retry_after: int) -> Response:
     """429 with Retry-After."""
-    return rest_error(429, 2001, "ACCESS", "REQUEST",
-                      "Too many requests. The request limit has been reached for the resource.",
-                      headers={"Retry-After": str(retry_after)})
+    return rest_error(
+        429,
+        2001,
+        "ACCESS",
+        "REQUEST",
+        "Too many requests. The request limit has been reached for the resource.",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
-def postorder_error(status: int, error_id: int, message: str, category: str = "REQUEST",
-                    domain: str = "API_POSTORDER", headers: dict[str, str] | None = None) -> Response:
+def postorder_error(
+    status: int,
+    error_id: int,
+    message: str,
+    category: str = "REQUEST",
+    domain: str = "API_POSTORDER",
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A Post-Order ``{"errorMessage": {"error": [...]}}`` answer."""
-    return json_response({"errorMessage": {"error": [{
-        "errorId": error_id, "domain": domain, "severity": "ERROR", "category": category,
-        "message": message, "longMessage": message, "httpStatusCode": status,
-    }]}}, status, headers)
+    return json_response(
+        {
+            "errorMessage": {
+                "error": [
+                    {
+                        "errorId": error_id,
+                        "domain": domain,
+                        "severity": "ERROR",
+                        "category": category,
+                        "message": message,
+                        "longMessage": message,
+                        "httpStatusCode": status,
+                    }
+                ]
+            }
+        },
+        status,
+        headers,
+    )
 
 
 def oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> Response:
@@ -93,8 +132,7 @@ def oauth_error(status: int, error: str, description: str, headers: dict[str, st
     return json_response({"error": error, "error_description": description}, status, headers)
 
 
-INVALID_GRANT = ("invalid_grant",
-                 "the provided authorization refresh token is invalid or was issued to another client")
+INVALID_GRANT = ("invalid_grant", "the provided authorization refresh token is invalid or was issued to another client")
 INVALID_CLIENT = ("invalid_client", "client authentication failed")
 
 

@@ -8,8 +8,8 @@ import re
 import socket
 import threading
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -47,8 +47,16 @@ Handler = Callable[..., Response]
 class Route:
     """One endpoint: method, path pattern, endpoint name, API family and handler."""
 
-    def __init__(self, method: str, pattern: str, name: str, family: str, handler: Handler | None,
-                 error_id: int = 0, domain: str = "") -> None:
+    def __init__(
+        self,
+        method: str,
+        pattern: str,
+        name: str,
+        family: str,
+        handler: Handler | None,
+        error_id: int = 0,
+        domain: str = "",
+    ) -> None:
         self.method = method
         self.regex = re.compile(pattern)
         self.name = name
@@ -62,14 +70,42 @@ ROUTES = [
     Route("POST", r"^/identity/v1/oauth2/token$", "token", "token", None),
     Route("GET", r"^/sell/fulfillment/v1/order$", "getOrders", "rest", rest.get_orders, 30500, rest.FULFILLMENT),
     Route("GET", r"^/sell/fulfillment/v1/order/([^/]+)$", "getOrder", "rest", rest.get_order, 30500, rest.FULFILLMENT),
-    Route("GET", r"^/sell/fulfillment/v1/payment_dispute_summary$", "getPaymentDisputeSummaries", "rest",
-          rest.get_dispute_summaries, 33000, rest.FULFILLMENT),
-    Route("GET", r"^/sell/fulfillment/v1/payment_dispute/([^/]+)$", "getPaymentDispute", "rest",
-          rest.get_dispute, 33000, rest.FULFILLMENT),
-    Route("GET", r"^/sell/finances/v1/transaction$", "getTransactions", "rest", rest.get_transactions,
-          135000, rest.FINANCES),
-    Route("GET", r"^/sell/inventory/v1/inventory_item$", "getInventoryItems", "rest", rest.get_inventory_items,
-          25001, rest.INVENTORY),
+    Route(
+        "GET",
+        r"^/sell/fulfillment/v1/payment_dispute_summary$",
+        "getPaymentDisputeSummaries",
+        "rest",
+        rest.get_dispute_summaries,
+        33000,
+        rest.FULFILLMENT,
+    ),
+    Route(
+        "GET",
+        r"^/sell/fulfillment/v1/payment_dispute/([^/]+)$",
+        "getPaymentDispute",
+        "rest",
+        rest.get_dispute,
+        33000,
+        rest.FULFILLMENT,
+    ),
+    Route(
+        "GET",
+        r"^/sell/finances/v1/transaction$",
+        "getTransactions",
+        "rest",
+        rest.get_transactions,
+        135000,
+        rest.FINANCES,
+    ),
+    Route(
+        "GET",
+        r"^/sell/inventory/v1/inventory_item$",
+        "getInventoryItems",
+        "rest",
+        rest.get_inventory_items,
+        25001,
+        rest.INVENTORY,
+    ),
     Route("GET", r"^/sell/inventory/v1/offer$", "getOffers", "rest", rest.get_offers, 25001, rest.INVENTORY),
     Route("GET", r"^/post-order/v2/inquiry/search$", "searchInquiries", "postorder", po.search_inquiries),
     Route("GET", r"^/post-order/v2/inquiry/([^/]+)$", "getInquiry", "postorder", po.get_inquiry),
@@ -113,12 +149,12 @@ class SimHTTPServer(ThreadingHTTPServer):
         self._conns_lock = threading.Lock()
         super().__init__(address, SimRequestHandler)
 
-    def process_request(self, request, client_address) -> None:  # noqa: ANN001
+    def process_request(self, request, client_address) -> None:
         with self._conns_lock:
             self._conns.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request) -> None:  # noqa: ANN001
+    def shutdown_request(self, request) -> None:
         with self._conns_lock:
             self._conns.discard(request)
         super().shutdown_request(request)
@@ -141,19 +177,19 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     server: SimHTTPServer
     timeout = 120
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch()
 
     # ------------------------------------------------------------------ plumbing
@@ -181,14 +217,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         split = urlsplit(self.path)
         sim = self.server.sim
-        req = Request(self.command, split.path, parse_qs(split.query, keep_blank_values=True),
-                      self.headers, body, sim.base_url)
+        req = Request(
+            self.command, split.path, parse_qs(split.query, keep_blank_values=True), self.headers, body, sim.base_url
+        )
         try:
-            if split.path.startswith("/__sim__/"):
-                resp = control(sim, req)
-            else:
-                resp = self._api(sim, req)
-        except Exception:  # noqa: BLE001 - the server must answer
+            resp = control(sim, req) if split.path.startswith("/__sim__/") else self._api(sim, req)
+        except Exception:
             log.exception("simulator failed on %s %s", self.command, split.path)
             resp = rest_error(500, 500, "SIMULATOR", "APPLICATION", "Internal simulator error")
         if resp is None:
@@ -243,14 +277,23 @@ def _rest_fault(rule: FaultRule, route: Route) -> Response | None:
         return invalid_token()
     if rule.kind == "429":
         if route.family == "postorder":
-            return postorder_error(429, 2001, "Too many requests. The request limit has been reached for the resource.",
-                                   headers={"Retry-After": str(rule.retry_after)})
+            return postorder_error(
+                429,
+                2001,
+                "Too many requests. The request limit has been reached for the resource.",
+                headers={"Retry-After": str(rule.retry_after)},
+            )
         return rate_limited(rule.retry_after)
     status = int(rule.kind)
     if route.family == "postorder":
         return postorder_error(status, 1, "System error. Please try again later.", category="APPLICATION")
-    return rest_error(status, route.error_id, route.domain, "APPLICATION",
-                      "There was a problem with an eBay internal system or process. Contact eBay developer support for assistance.")
+    return rest_error(
+        status,
+        route.error_id,
+        route.domain,
+        "APPLICATION",
+        "There was a problem with an eBay internal system or process. Contact eBay developer support for assistance.",
+    )
 
 
 def _token_call(sim: EbaySimulator, req: Request) -> Response | None:
@@ -265,8 +308,12 @@ def _token_call(sim: EbaySimulator, req: Request) -> Response | None:
         if rule.kind == "revoke":
             return oauth_error(400, *INVALID_GRANT)
         if rule.kind == "429":
-            return oauth_error(429, "temporarily_unavailable", "Too many requests. Try again later.",
-                               {"Retry-After": str(rule.retry_after)})
+            return oauth_error(
+                429,
+                "temporarily_unavailable",
+                "Too many requests. Try again later.",
+                {"Retry-After": str(rule.retry_after)},
+            )
         if rule.kind in ("500", "502", "503", "504"):
             return oauth_error(int(rule.kind), "server_error", "The authorization server had an internal error.")
         if rule.kind == "slow":
@@ -283,11 +330,13 @@ def _grant(sim: EbaySimulator, req: Request, form: dict[str, list[str]], refresh
     account = sim.tokens.validate_refresh(refresh) if refresh else None
     if account is None:
         return oauth_error(400, *INVALID_GRANT)
-    return json_response({
-        "access_token": sim.tokens.issue(account),
-        "expires_in": sim.tokens.ttl_seconds,
-        "token_type": "User Access Token",
-    })
+    return json_response(
+        {
+            "access_token": sim.tokens.issue(account),
+            "expires_in": sim.tokens.ttl_seconds,
+            "token_type": "User Access Token",
+        }
+    )
 
 
 def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
@@ -305,8 +354,13 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
         if rule.kind == "429":
             return Response(200, failure(call, now, RATE_LIMIT), XML)
         if rule.kind in ("500", "502", "503", "504"):
-            body = failure(call, now, error("10007", "Internal error to the application.",
-                                            "Internal error to the application.", "SystemError"))
+            body = failure(
+                call,
+                now,
+                error(
+                    "10007", "Internal error to the application.", "Internal error to the application.", "SystemError"
+                ),
+            )
             return Response(int(rule.kind), body, XML)
         if rule.kind == "slow":
             time.sleep(rule.delay)
@@ -314,10 +368,17 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
     if account is None:
         resp = Response(200, failure(call, now, INVALID_TOKEN), XML)
     elif call not in TRADING_HANDLERS:
-        resp = Response(200, failure(call, now, error("2", "Unsupported API call.",
-                                                      f"The API call {call} is not supported by this server.")), XML)
+        resp = Response(
+            200,
+            failure(
+                call, now, error("2", "Unsupported API call.", f"The API call {call} is not supported by this server.")
+            ),
+            XML,
+        )
     elif root is None:
-        resp = Response(200, failure(call, now, error("5", "XML Parse error.", "The request body is not valid XML.")), XML)
+        resp = Response(
+            200, failure(call, now, error("5", "XML Parse error.", "The request body is not valid XML.")), XML
+        )
     else:
         resp = Response(200, TRADING_HANDLERS[call](sim.services, root, account, now), XML)
     return _altered(resp, rule)
@@ -328,11 +389,14 @@ def control(sim: EbaySimulator, req: Request) -> Response:
     """Endpoints under ``/__sim__/`` driving a standalone simulator."""
     path, method = req.path, req.method
     if path == "/__sim__/health" and method == "GET":
-        return json_response({"status": "ok", "now": iso_ms(sim.clock.now_ms()), "base_url": sim.base_url,
-                              "client_id": sim.client_id})
+        return json_response(
+            {"status": "ok", "now": iso_ms(sim.clock.now_ms()), "base_url": sim.base_url, "client_id": sim.client_id}
+        )
     if path == "/__sim__/calls" and method == "GET":
-        calls = [{"account": a, "endpoint": e, "count": n} for (a, e), n in sorted(
-            sim.calls.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))]
+        calls = [
+            {"account": a, "endpoint": e, "count": n}
+            for (a, e), n in sorted(sim.calls.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        ]
         return json_response({"calls": calls})
     if path == "/__sim__/calls" and method == "DELETE":
         sim.reset_calls()
@@ -362,14 +426,14 @@ def control(sim: EbaySimulator, req: Request) -> Response:
     if path == "/__sim__/now" and method == "GET":
         return json_response({"now": iso_ms(sim.clock.now_ms())})
     if path.startswith("/__sim__/refresh_token/") and method == "GET":
-        account = unquote(path[len("/__sim__/refresh_token/"):])
+        account = unquote(path[len("/__sim__/refresh_token/") :])
         return json_response({"account": account, "refresh_token": sim.refresh_token_for(account)})
     if path.startswith("/__sim__/revoke/") and method == "POST":
-        account = unquote(path[len("/__sim__/revoke/"):])
+        account = unquote(path[len("/__sim__/revoke/") :])
         sim.revoke(account)
         return json_response({"account": account, "revoked": True})
     if path.startswith("/__sim__/expire_tokens/") and method == "POST":
-        account = unquote(path[len("/__sim__/expire_tokens/"):])
+        account = unquote(path[len("/__sim__/expire_tokens/") :])
         sim.expire_access_tokens(account)
         return json_response({"account": account, "expired": True})
     if path == "/__sim__/modify_orders" and method == "POST":

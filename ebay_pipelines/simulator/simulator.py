@@ -33,8 +33,9 @@ class EbaySimulator:
         seed = self.config.seed
         self.client_id = self.config.client_id or f"SimulatorApp-ebaypipe-PRD-{seed:08d}"
         self.client_secret = self.config.client_secret or f"PRD-sim-{seed:08d}-secret"
-        self.tokens = TokenAuthority(seed, self.client_id, self.client_secret, self.config.access_token_ttl,
-                                     self.clock.now_ms)
+        self.tokens = TokenAuthority(
+            seed, self.client_id, self.client_secret, self.config.access_token_ttl, self.clock.now_ms
+        )
         self.faults = FaultInjector(seed)
         self.truth = Truth(self)
         self._calls: Counter = Counter()
@@ -48,8 +49,9 @@ class EbaySimulator:
         if self._server is not None:
             return self
         self._server = SimHTTPServer((self.config.host, self.config.port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="ebay-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="ebay-simulator", daemon=True
+        )
         self._thread.start()
         log.info("eBay simulator listening on %s", self.base_url)
         return self

@@ -12,8 +12,14 @@ from .config import SimulatorConfig
 from .simulator import EbaySimulator
 
 
-def serve(port: int = 8765, seed: int = 7, host: str = "127.0.0.1", now: datetime | None = None,
-          stop: threading.Event | None = None, **config: object) -> None:
+def serve(
+    port: int = 8765,
+    seed: int = 7,
+    host: str = "127.0.0.1",
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+    **config: object,
+) -> None:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); extra keywords go to ``SimulatorConfig``."""
     cfg = SimulatorConfig(seed=seed, host=host, port=port, now=now, **config)  # type: ignore[arg-type]
     done = stop or threading.Event()
@@ -31,8 +37,9 @@ def serve(port: int = 8765, seed: int = 7, host: str = "127.0.0.1", now: datetim
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m ebay_pipelines.simulator",
-                                     description="Serve a simulated eBay API on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ebay_pipelines.simulator", description="Serve a simulated eBay API on 127.0.0.1."
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", help="pin the simulated clock (ISO 8601, e.g. 2026-11-01T12:00:00Z)")
@@ -44,9 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-secret", help="client secret the token endpoint accepts")
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else None
-    serve(args.port, args.seed, now=now, orders_per_day=args.orders_per_day, history_days=args.history_days,
-          inventory_skus=args.inventory_skus, active_listings=args.active_listings,
-          client_id=args.client_id, client_secret=args.client_secret)
+    serve(
+        args.port,
+        args.seed,
+        now=now,
+        orders_per_day=args.orders_per_day,
+        history_days=args.history_days,
+        inventory_skus=args.inventory_skus,
+        active_listings=args.active_listings,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+    )
     return 0
 
 

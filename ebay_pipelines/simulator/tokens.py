@@ -21,8 +21,9 @@ class TokenAuthority:
     expire on the simulated clock.
     """
 
-    def __init__(self, seed: int, client_id: str, client_secret: str, ttl_seconds: int,
-                 now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, seed: int, client_id: str, client_secret: str, ttl_seconds: int, now_ms: Callable[[], int]
+    ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.ttl_seconds = ttl_seconds

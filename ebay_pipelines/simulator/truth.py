@@ -24,7 +24,7 @@ class Truth:
         self._sim = sim
 
     @property
-    def _svc(self):  # noqa: ANN202
+    def _svc(self):
         return self._sim.services
 
     def _now(self) -> int:
@@ -62,8 +62,9 @@ class Truth:
         return [self._svc.rest.dispute_summary(account, p, now) for p in plans]
 
     # ------------------------------------------------------------------ Finances
-    def finance_transactions(self, account: str, since: datetime, until: datetime,
-                             transaction_type: str | Iterable[str] | None = None) -> list[dict]:
+    def finance_transactions(
+        self, account: str, since: datetime, until: datetime, transaction_type: str | Iterable[str] | None = None
+    ) -> list[dict]:
         """Transactions with transactionDate in ``[since, until]`` (optionally of some types)."""
         types = None
         if transaction_type is not None:
@@ -76,38 +77,50 @@ class Truth:
     def inquiries(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Inquiry summaries created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.inquiry_summary(account, p, now)
-                for p in self._svc.world.inquiries(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.inquiry_summary(account, p, now)
+            for p in self._svc.world.inquiries(account, to_ms(since), to_ms(until), now)
+        ]
 
     def inquiry_details(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Inquiry details created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.inquiry(account, p, now)
-                for p in self._svc.world.inquiries(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.inquiry(account, p, now)
+            for p in self._svc.world.inquiries(account, to_ms(since), to_ms(until), now)
+        ]
 
     def cases(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Case summaries created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.case_summary(account, p, now)
-                for p in self._svc.world.cases(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.case_summary(account, p, now)
+            for p in self._svc.world.cases(account, to_ms(since), to_ms(until), now)
+        ]
 
     def case_details(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Case details created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.case(account, p, now)
-                for p in self._svc.world.cases(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.case(account, p, now)
+            for p in self._svc.world.cases(account, to_ms(since), to_ms(until), now)
+        ]
 
     def returns(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Return summaries created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.return_summary(account, p, now)
-                for p in self._svc.world.returns(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.return_summary(account, p, now)
+            for p in self._svc.world.returns(account, to_ms(since), to_ms(until), now)
+        ]
 
     def return_details(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Return details created in ``[since, until]``."""
         now = self._now()
-        return [self._svc.postorder.return_detail(account, p, now)
-                for p in self._svc.world.returns(account, to_ms(since), to_ms(until), now)]
+        return [
+            self._svc.postorder.return_detail(account, p, now)
+            for p in self._svc.world.returns(account, to_ms(since), to_ms(until), now)
+        ]
 
     # ------------------------------------------------------------------ Inventory
     def inventory_items(self, account: str) -> list[dict]:

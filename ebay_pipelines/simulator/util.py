@@ -55,7 +55,7 @@ def to_ms(dt: datetime) -> int:
     """Convert an aware (or naive UTC) datetime to epoch milliseconds."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
+    return round(dt.timestamp() * 1000)
 
 
 def from_ms(ms: int) -> datetime:

@@ -72,18 +72,30 @@ class PostOrderRenderer:
         d, ln = self._line(account, plan)
         out = self.inquiry_summary(account, plan, now)
         status = out["inquiryStatusEnum"]
-        out.update({
-            "orderId": d.order_id,
-            "state": "CLOSED" if status.startswith("CLOSED") else "OPEN",
-            "status": status,
-            "itemTitle": ln.title,
-            "quantity": ln.quantity,
-            "inquiryHistoryDetails": {"history": [
-                {"action": action, "actor": "BUYER" if action == "OPEN" else "SELLER" if action.startswith("WAITING") else "SYSTEM",
-                 "date": date_obj(t)}
-                for t, action in self._inquiry_events(plan) if t <= now
-            ]},
-        })
+        out.update(
+            {
+                "orderId": d.order_id,
+                "state": "CLOSED" if status.startswith("CLOSED") else "OPEN",
+                "status": status,
+                "itemTitle": ln.title,
+                "quantity": ln.quantity,
+                "inquiryHistoryDetails": {
+                    "history": [
+                        {
+                            "action": action,
+                            "actor": "BUYER"
+                            if action == "OPEN"
+                            else "SELLER"
+                            if action.startswith("WAITING")
+                            else "SYSTEM",
+                            "date": date_obj(t),
+                        }
+                        for t, action in self._inquiry_events(plan)
+                        if t <= now
+                    ]
+                },
+            }
+        )
         if plan.case_at is not None and plan.case_at <= now:
             out["caseId"] = self.gen.case_id(account, plan.day, plan.idx)
         return out
@@ -114,12 +126,14 @@ class PostOrderRenderer:
         """Case detail: the summary plus caseType, order id and the originating inquiry/return."""
         d, _ = self._line(account, plan)
         out = self.case_summary(account, plan, now)
-        out.update({
-            "caseType": plan.case_type,
-            "orderId": d.order_id,
-            "state": "CLOSED" if out["caseStatusEnum"] == "CLOSED" else "OPEN",
-            "status": out["caseStatusEnum"],
-        })
+        out.update(
+            {
+                "caseType": plan.case_type,
+                "orderId": d.order_id,
+                "state": "CLOSED" if out["caseStatusEnum"] == "CLOSED" else "OPEN",
+                "status": out["caseStatusEnum"],
+            }
+        )
         if plan.case_type == "ITEM_NOT_RECEIVED":
             out["inquiryId"] = self.gen.inquiry_id(account, plan.day, plan.idx)
         else:
@@ -162,8 +176,10 @@ class PostOrderRenderer:
             "sellerTotalRefund": dict(refund),
         }
         if state == "RETURN_REQUESTED":
-            out["sellerResponseDue"] = {"activityDue": "SELLER_APPROVE_REQUEST",
-                                        "respondByDate": date_obj(plan.ret_at + 3 * MS_DAY)}
+            out["sellerResponseDue"] = {
+                "activityDue": "SELLER_APPROVE_REQUEST",
+                "respondByDate": date_obj(plan.ret_at + 3 * MS_DAY),
+            }
         return out
 
     def return_detail(self, account: str, plan: OrderPlan, now: int) -> dict:
@@ -171,12 +187,18 @@ class PostOrderRenderer:
         d, ln = self._line(account, plan)
         out = self.return_summary(account, plan, now)
         out["itemDetail"] = {
-            "itemId": ln.item_id, "transactionId": ln.line_item_id, "itemTitle": ln.title,
-            "itemPrice": num_amount(ln.unit_price, self.currency), "returnQuantity": ln.quantity,
+            "itemId": ln.item_id,
+            "transactionId": ln.line_item_id,
+            "itemTitle": ln.title,
+            "itemPrice": num_amount(ln.unit_price, self.currency),
+            "returnQuantity": ln.quantity,
         }
         if plan.refund_at is not None and plan.refund_at <= now:
-            out["refundInfo"] = {"refundId": d.refund_id, "refundDate": date_obj(plan.refund_at),
-                                 "refundAmount": num_amount(d.refund_amount, self.currency)}
+            out["refundInfo"] = {
+                "refundId": d.refund_id,
+                "refundDate": date_obj(plan.refund_at),
+                "refundAmount": num_amount(d.refund_amount, self.currency),
+            }
             out["closeInfo"] = {"returnCloseReason": "REFUND_ISSUED", "returnCloseDate": date_obj(plan.refund_at)}
         if plan.case_at is not None and plan.case_at <= now:
             out["caseId"] = self.gen.case_id(account, plan.day, plan.idx)

@@ -81,18 +81,22 @@ class RestRenderer:
             }
             if ln.discount:
                 item["discountedLineItemCost"] = amt(ln.cost - ln.discount)
-                item["appliedPromotions"] = [{
-                    "promotionId": ln.promotion_id,
-                    "description": "Seller discount",
-                    "discountAmount": amt(ln.discount),
-                }]
+                item["appliedPromotions"] = [
+                    {
+                        "promotionId": ln.promotion_id,
+                        "description": "Seller discount",
+                        "discountAmount": amt(ln.discount),
+                    }
+                ]
             if refunded and ln.j == refund_line.j:
-                item["refunds"] = [{
-                    "refundId": d.refund_id,
-                    "refundDate": iso_ms(plan.refund_at),
-                    "amount": amt(d.refund_amount),
-                    "refundReferenceId": f"R{d.refund_id}",
-                }]
+                item["refunds"] = [
+                    {
+                        "refundId": d.refund_id,
+                        "refundDate": iso_ms(plan.refund_at),
+                        "amount": amt(d.refund_amount),
+                        "refundReferenceId": f"R{d.refund_id}",
+                    }
+                ]
             line_items.append(item)
 
         fulfillment = self.fulfillment_status(plan, now)
@@ -117,28 +121,35 @@ class RestRenderer:
         due = Decimal("0") if cancelled else d.total - refunded_amount
         payments = []
         if paid:
-            payments.append({
-                "paymentMethod": "EBAY",
-                "paymentReferenceId": d.payment_ref,
-                "paymentDate": iso_ms(plan.paid),
-                "amount": amt(d.total),
-                "paymentStatus": "PAID",
-            })
+            payments.append(
+                {
+                    "paymentMethod": "EBAY",
+                    "paymentReferenceId": d.payment_ref,
+                    "paymentDate": iso_ms(plan.paid),
+                    "amount": amt(d.total),
+                    "paymentStatus": "PAID",
+                }
+            )
         refunds = []
         if refunded:
-            refunds.append({
-                "refundId": d.refund_id,
-                "refundDate": iso_ms(plan.refund_at),
-                "amount": amt(d.refund_amount),
-                "refundReferenceId": f"R{d.refund_id}",
-                "refundStatus": "REFUNDED",
-            })
+            refunds.append(
+                {
+                    "refundId": d.refund_id,
+                    "refundDate": iso_ms(plan.refund_at),
+                    "amount": amt(d.refund_amount),
+                    "refundReferenceId": f"R{d.refund_id}",
+                    "refundStatus": "REFUNDED",
+                }
+            )
         b = d.buyer
         contact = {
             "fullName": b.full_name,
             "contactAddress": {
-                "addressLine1": b.street, "city": b.city, "stateOrProvince": b.state,
-                "postalCode": b.postal, "countryCode": b.country,
+                "addressLine1": b.street,
+                "city": b.city,
+                "stateOrProvince": b.state,
+                "postalCode": b.postal,
+                "countryCode": b.country,
             },
             "primaryPhone": {"phoneNumber": b.phone},
             "email": b.email,
@@ -152,30 +163,38 @@ class RestRenderer:
             "sellerId": gen.seller_id(account),
             "buyer": {
                 "username": b.username,
-                "taxAddress": {"city": b.city, "stateOrProvince": b.state, "postalCode": b.postal,
-                               "countryCode": b.country},
+                "taxAddress": {
+                    "city": b.city,
+                    "stateOrProvince": b.state,
+                    "postalCode": b.postal,
+                    "countryCode": b.country,
+                },
                 "buyerRegistrationAddress": contact,
             },
             "pricingSummary": pricing,
             "cancelStatus": (
                 {"cancelState": "CANCELED", "cancelledDate": iso_ms(plan.cancel_at), "cancelRequests": []}
-                if cancelled else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}
+                if cancelled
+                else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}
             ),
             "paymentSummary": {"payments": payments, "refunds": refunds, "totalDueSeller": amt(due)},
-            "fulfillmentStartInstructions": [{
-                "fulfillmentInstructionsType": "SHIP_TO",
-                "minEstimatedDeliveryDate": iso_ms(plan.created + 3 * MS_DAY),
-                "maxEstimatedDeliveryDate": iso_ms(plan.created + 7 * MS_DAY),
-                "ebaySupportedFulfillment": False,
-                "shippingStep": {
-                    "shipTo": contact,
-                    "shippingCarrierCode": d.carrier[0],
-                    "shippingServiceCode": d.carrier[1],
-                },
-            }],
+            "fulfillmentStartInstructions": [
+                {
+                    "fulfillmentInstructionsType": "SHIP_TO",
+                    "minEstimatedDeliveryDate": iso_ms(plan.created + 3 * MS_DAY),
+                    "maxEstimatedDeliveryDate": iso_ms(plan.created + 7 * MS_DAY),
+                    "ebaySupportedFulfillment": False,
+                    "shippingStep": {
+                        "shipTo": contact,
+                        "shippingCarrierCode": d.carrier[0],
+                        "shippingServiceCode": d.carrier[1],
+                    },
+                }
+            ],
             "fulfillmentHrefs": (
                 [f"{PUBLIC_FULFILLMENT}/order/{d.order_id}/shipping_fulfillment/{d.payment_ref[:14]}"]
-                if shipped_first else []
+                if shipped_first
+                else []
             ),
             "lineItems": line_items,
             "salesRecordReference": str(d.sales_record) + (f"-R{len(applied)}" if applied else ""),
@@ -199,13 +218,15 @@ class RestRenderer:
             "payoutId": payout,
         }
         if ref.plan is None:
-            base.update({
-                "amount": amt(ref.amount),
-                "bookingEntry": "DEBIT",
-                "feeType": ref.fee_type,
-                "transactionMemo": ref.memo,
-                "totalFeeAmount": amt(Decimal("0")),
-            })
+            base.update(
+                {
+                    "amount": amt(ref.amount),
+                    "bookingEntry": "DEBIT",
+                    "feeType": ref.fee_type,
+                    "transactionMemo": ref.memo,
+                    "totalFeeAmount": amt(Decimal("0")),
+                }
+            )
             if ref.fee_type == "AD_FEE":
                 k = rng(gen.seed, account, "nscitem", ref.day, ref.k).randrange(max(1, gen.cfg.active_listings))
                 base["references"] = [{"referenceId": gen.item_id(account, k), "referenceType": "ITEM_ID"}]
@@ -225,37 +246,45 @@ class RestRenderer:
                     fees.append({"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amt(ln.fixed_fee)})
                 lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": amt(ln.total), "marketplaceFees": fees})
             base.update(common)
-            base.update({
-                "amount": amt(d.total - d.fees),
-                "bookingEntry": "CREDIT",
-                "totalFeeBasisAmount": amt(d.total),
-                "totalFeeAmount": amt(d.fees),
-                "orderLineItems": lines,
-                "paymentsEntity": "eBay Commerce Inc",
-            })
+            base.update(
+                {
+                    "amount": amt(d.total - d.fees),
+                    "bookingEntry": "CREDIT",
+                    "totalFeeBasisAmount": amt(d.total),
+                    "totalFeeAmount": amt(d.fees),
+                    "orderLineItems": lines,
+                    "paymentsEntity": "eBay Commerce Inc",
+                }
+            )
         elif ref.transaction_type == "REFUND":
             ln = d.lines[plan.ret_line]
             base.update(common)
-            base.update({
-                "amount": amt(d.refund_amount),
-                "bookingEntry": "DEBIT",
-                "totalFeeBasisAmount": amt(d.refund_amount),
-                "totalFeeAmount": amt(Decimal("0")),
-                "orderLineItems": [{"lineItemId": ln.line_item_id, "feeBasisAmount": amt(d.refund_amount),
-                                    "marketplaceFees": []}],
-                "references": [{"referenceId": gen.return_id(account, plan.day, plan.idx),
-                                "referenceType": "RETURN_ID"}],
-                "paymentsEntity": "eBay Commerce Inc",
-            })
+            base.update(
+                {
+                    "amount": amt(d.refund_amount),
+                    "bookingEntry": "DEBIT",
+                    "totalFeeBasisAmount": amt(d.refund_amount),
+                    "totalFeeAmount": amt(Decimal("0")),
+                    "orderLineItems": [
+                        {"lineItemId": ln.line_item_id, "feeBasisAmount": amt(d.refund_amount), "marketplaceFees": []}
+                    ],
+                    "references": [
+                        {"referenceId": gen.return_id(account, plan.day, plan.idx), "referenceType": "RETURN_ID"}
+                    ],
+                    "paymentsEntity": "eBay Commerce Inc",
+                }
+            )
         else:  # SHIPPING_LABEL
             cost = money(Decimal(rng(gen.seed, account, "label", plan.day, plan.idx).randint(350, 1500)) / 100)
             base.update(common)
-            base.update({
-                "amount": amt(cost),
-                "bookingEntry": "DEBIT",
-                "transactionMemo": f"Shipping label - {d.carrier[0]}",
-                "totalFeeAmount": amt(Decimal("0")),
-            })
+            base.update(
+                {
+                    "amount": amt(cost),
+                    "bookingEntry": "DEBIT",
+                    "transactionMemo": f"Shipping label - {d.carrier[0]}",
+                    "totalFeeAmount": amt(Decimal("0")),
+                }
+            )
         return base
 
     # ------------------------------------------------------------------ disputes
@@ -338,8 +367,11 @@ class RestRenderer:
                 "format": "FIXED_PRICE" if j == 0 else "AUCTION",
                 "availableQuantity": p.quantity,
                 "categoryId": p.category_id,
-                "listingPolicies": {"fulfillmentPolicyId": "6196932000", "paymentPolicyId": "6196933000",
-                                    "returnPolicyId": "6196934000"},
+                "listingPolicies": {
+                    "fulfillmentPolicyId": "6196932000",
+                    "paymentPolicyId": "6196933000",
+                    "returnPolicyId": "6196934000",
+                },
                 "pricingSummary": {"price": self._amt(p.price)},
                 "status": "PUBLISHED" if published else "UNPUBLISHED",
                 "merchantLocationKey": "warehouse-1",
@@ -350,9 +382,11 @@ class RestRenderer:
                 offer["pricingSummary"]["auctionStartPrice"] = self._amt(money(p.price * Decimal("0.6")))
             if published:
                 listing = self.gen.listing(account, i)
-                offer["listing"] = {"listingId": listing.item_id, "listingStatus": "ACTIVE",
-                                    "soldQuantity": listing.quantity_sold}
+                offer["listing"] = {
+                    "listingId": listing.item_id,
+                    "listingStatus": "ACTIVE",
+                    "soldQuantity": listing.quantity_sold,
+                }
                 offer["listingStartDate"] = iso_ms(listing.start)
             out.append(offer)
         return out
-

@@ -57,13 +57,18 @@ def document(call: str, now: int, body: list[Node], errors: list[dict] | None = 
     ack = "Failure" if errors else "Success"
     children: list[Node] = [el("Timestamp", iso_ms(now)), el("Ack", ack)]
     for e in errors or []:
-        children.append(el("Errors", [
-            el("ShortMessage", e["ShortMessage"]),
-            el("LongMessage", e["LongMessage"]),
-            el("ErrorCode", e["ErrorCode"]),
-            el("SeverityCode", "Error"),
-            el("ErrorClassification", e.get("ErrorClassification", "RequestError")),
-        ]))
+        children.append(
+            el(
+                "Errors",
+                [
+                    el("ShortMessage", e["ShortMessage"]),
+                    el("LongMessage", e["LongMessage"]),
+                    el("ErrorCode", e["ErrorCode"]),
+                    el("SeverityCode", "Error"),
+                    el("ErrorClassification", e.get("ErrorClassification", "RequestError")),
+                ],
+            )
+        )
     children += [el("Version", VERSION), el("Build", BUILD)]
     children += body
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
@@ -73,13 +78,20 @@ def document(call: str, now: int, body: list[Node], errors: list[dict] | None = 
 
 def error(code: str, short: str, long: str | None = None, classification: str = "RequestError") -> dict:
     """An Errors entry."""
-    return {"ErrorCode": code, "ShortMessage": short, "LongMessage": long or short,
-            "ErrorClassification": classification}
+    return {
+        "ErrorCode": code,
+        "ShortMessage": short,
+        "LongMessage": long or short,
+        "ErrorClassification": classification,
+    }
 
 
 INVALID_TOKEN = error("21916984", "Invalid IAF token.", "IAF token supplied is invalid.")
-RATE_LIMIT = error("518", "Call usage limit has been reached.",
-                   "Your application has exceeded usage limit on this call. Please try again later.")
+RATE_LIMIT = error(
+    "518",
+    "Call usage limit has been reached.",
+    "Your application has exceeded usage limit on this call. Please try again later.",
+)
 TOO_MANY_IDS = error("21919009", "Too many message IDs.", "Too many message IDs. The maximum is 10.")
 
 
@@ -122,24 +134,35 @@ class TradingRenderer:
     def listing_xml(self, d: dict) -> Node:
         """``ItemType`` element of an active listing."""
         cur = {"currencyID": d["Currency"]}
-        return el("Item", [
-            el("BuyItNowPrice", d["BuyItNowPrice"], **cur),
-            el("ItemID", d["ItemID"]),
-            el("ListingDetails", [
-                el("StartTime", d["StartTime"]), el("EndTime", d["EndTime"]), el("ViewItemURL", d["ViewItemURL"]),
-            ]),
-            el("ListingDuration", d["ListingDuration"]),
-            el("ListingType", d["ListingType"]),
-            el("Quantity", d["Quantity"]),
-            el("SellingStatus", [el("CurrentPrice", d["CurrentPrice"], **cur), el("QuantitySold", d["QuantitySold"])]),
-            el("StartPrice", d["StartPrice"], **cur),
-            el("TimeLeft", d["TimeLeft"]),
-            el("Title", d["Title"]),
-            el("WatchCount", d["WatchCount"]),
-            el("QuantityAvailable", d["QuantityAvailable"]),
-            el("SKU", d["SKU"]),
-            el("PictureDetails", [el("GalleryURL", d["GalleryURL"])]),
-        ])
+        return el(
+            "Item",
+            [
+                el("BuyItNowPrice", d["BuyItNowPrice"], **cur),
+                el("ItemID", d["ItemID"]),
+                el(
+                    "ListingDetails",
+                    [
+                        el("StartTime", d["StartTime"]),
+                        el("EndTime", d["EndTime"]),
+                        el("ViewItemURL", d["ViewItemURL"]),
+                    ],
+                ),
+                el("ListingDuration", d["ListingDuration"]),
+                el("ListingType", d["ListingType"]),
+                el("Quantity", d["Quantity"]),
+                el(
+                    "SellingStatus",
+                    [el("CurrentPrice", d["CurrentPrice"], **cur), el("QuantitySold", d["QuantitySold"])],
+                ),
+                el("StartPrice", d["StartPrice"], **cur),
+                el("TimeLeft", d["TimeLeft"]),
+                el("Title", d["Title"]),
+                el("WatchCount", d["WatchCount"]),
+                el("QuantityAvailable", d["QuantityAvailable"]),
+                el("SKU", d["SKU"]),
+                el("PictureDetails", [el("GalleryURL", d["GalleryURL"])]),
+            ],
+        )
 
     # ------------------------------------------------------------------ messages
     def message_dict(self, account: str, m: MessagePlan) -> dict:
@@ -169,28 +192,31 @@ class TradingRenderer:
 
     def message_xml(self, d: dict, with_text: bool) -> Node:
         """``MyMessagesMessageType`` element (``Text`` only with ReturnMessages)."""
-        return el("Message", [
-            el("Sender", d["Sender"]),
-            el("RecipientUserID", d["RecipientUserID"]),
-            el("SendToName", d["SendToName"]),
-            el("Subject", d["Subject"]),
-            el("MessageID", d["MessageID"]),
-            el("ExternalMessageID", d["ExternalMessageID"]),
-            el("Text", d["Text"]) if with_text else None,
-            el("Flagged", d["Flagged"]),
-            el("Read", d["Read"]),
-            el("ReceiveDate", d["ReceiveDate"]),
-            el("ExpirationDate", d["ExpirationDate"]),
-            el("ItemID", d["ItemID"]),
-            el("Folder", [el("FolderID", d["FolderID"])]),
-            el("MessageType", d["MessageType"]),
-            el("ListingStatus", d["ListingStatus"]),
-            el("QuestionType", d["QuestionType"]),
-            el("Replied", d["Replied"]),
-            el("HighPriority", d["HighPriority"]),
-            el("ItemEndTime", d["ItemEndTime"]),
-            el("ItemTitle", d["ItemTitle"]),
-        ])
+        return el(
+            "Message",
+            [
+                el("Sender", d["Sender"]),
+                el("RecipientUserID", d["RecipientUserID"]),
+                el("SendToName", d["SendToName"]),
+                el("Subject", d["Subject"]),
+                el("MessageID", d["MessageID"]),
+                el("ExternalMessageID", d["ExternalMessageID"]),
+                el("Text", d["Text"]) if with_text else None,
+                el("Flagged", d["Flagged"]),
+                el("Read", d["Read"]),
+                el("ReceiveDate", d["ReceiveDate"]),
+                el("ExpirationDate", d["ExpirationDate"]),
+                el("ItemID", d["ItemID"]),
+                el("Folder", [el("FolderID", d["FolderID"])]),
+                el("MessageType", d["MessageType"]),
+                el("ListingStatus", d["ListingStatus"]),
+                el("QuestionType", d["QuestionType"]),
+                el("Replied", d["Replied"]),
+                el("HighPriority", d["HighPriority"]),
+                el("ItemEndTime", d["ItemEndTime"]),
+                el("ItemTitle", d["ItemTitle"]),
+            ],
+        )
 
     # ------------------------------------------------------------------ purchases
     def purchase_dict(self, account: str, p: PurchasePlan, now: int) -> dict:
@@ -222,28 +248,42 @@ class TradingRenderer:
     def purchase_xml(self, d: dict) -> Node:
         """``OrderTransactionType`` element holding the purchase's Transaction."""
         cur = {"currencyID": d["Currency"]}
-        return el("OrderTransaction", [el("Transaction", [
-            el("CreatedDate", d["CreatedDate"]),
-            el("Item", [
-                el("ItemID", d["ItemID"]),
-                el("ListingDetails", [el("ViewItemURL", d["ViewItemURL"])]),
-                el("ListingType", "FixedPriceItem"),
-                el("Seller", [el("UserID", d["SellerUserID"])]),
-                el("SellingStatus", [el("CurrentPrice", d["TransactionPrice"], **cur)]),
-                el("Title", d["Title"]),
-            ]),
-            el("QuantityPurchased", d["QuantityPurchased"]),
-            el("Status", [
-                el("eBayPaymentStatus", "NoPaymentFailure"),
-                el("CheckoutStatus", d["CheckoutStatus"]),
-                el("LastTimeModified", d["LastTimeModified"]),
-                el("CompleteStatus", d["CompleteStatus"]),
-            ]),
-            el("TransactionID", d["TransactionID"]),
-            el("TransactionPrice", d["TransactionPrice"], **cur),
-            el("PaidTime", d["PaidTime"]) if d["PaidTime"] else None,
-            el("ShippedTime", d["ShippedTime"]) if d["ShippedTime"] else None,
-            el("TotalPrice", d["TotalPrice"], **cur),
-            el("ContainingOrder", [el("OrderID", d["OrderID"]), el("OrderStatus", d["OrderStatus"])]),
-            el("OrderLineItemID", d["OrderLineItemID"]),
-        ])])
+        return el(
+            "OrderTransaction",
+            [
+                el(
+                    "Transaction",
+                    [
+                        el("CreatedDate", d["CreatedDate"]),
+                        el(
+                            "Item",
+                            [
+                                el("ItemID", d["ItemID"]),
+                                el("ListingDetails", [el("ViewItemURL", d["ViewItemURL"])]),
+                                el("ListingType", "FixedPriceItem"),
+                                el("Seller", [el("UserID", d["SellerUserID"])]),
+                                el("SellingStatus", [el("CurrentPrice", d["TransactionPrice"], **cur)]),
+                                el("Title", d["Title"]),
+                            ],
+                        ),
+                        el("QuantityPurchased", d["QuantityPurchased"]),
+                        el(
+                            "Status",
+                            [
+                                el("eBayPaymentStatus", "NoPaymentFailure"),
+                                el("CheckoutStatus", d["CheckoutStatus"]),
+                                el("LastTimeModified", d["LastTimeModified"]),
+                                el("CompleteStatus", d["CompleteStatus"]),
+                            ],
+                        ),
+                        el("TransactionID", d["TransactionID"]),
+                        el("TransactionPrice", d["TransactionPrice"], **cur),
+                        el("PaidTime", d["PaidTime"]) if d["PaidTime"] else None,
+                        el("ShippedTime", d["ShippedTime"]) if d["ShippedTime"] else None,
+                        el("TotalPrice", d["TotalPrice"], **cur),
+                        el("ContainingOrder", [el("OrderID", d["OrderID"]), el("OrderStatus", d["OrderStatus"])]),
+                        el("OrderLineItemID", d["OrderLineItemID"]),
+                    ],
+                )
+            ],
+        )

@@ -139,7 +139,9 @@ def set_account_enabled(engine: Engine, account_id: str, enabled: bool) -> None:
 
 def workers_enabled(conn: Connection) -> bool:
     """Return the global kill switch (``ebay_worker_global_config.workers_enabled``)."""
-    value = conn.execute(sa.select(ebay_worker_global_config.c.workers_enabled).where(ebay_worker_global_config.c.id == 1)).scalar()
+    value = conn.execute(
+        sa.select(ebay_worker_global_config.c.workers_enabled).where(ebay_worker_global_config.c.id == 1)
+    ).scalar()
     return True if value is None else bool(value)
 
 

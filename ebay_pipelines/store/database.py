@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,8 +53,8 @@ def resolve_target(start_embedded: bool = True) -> DatabaseTarget:
     if url:
         ebay_url = normalize_url(url)
         dagster_url = settings.configured_dagster_database_url()
-        dagster_url = normalize_url(dagster_url) if dagster_url else with_database(
-            ebay_url, f"{database_name(ebay_url)}_dagster"
+        dagster_url = (
+            normalize_url(dagster_url) if dagster_url else with_database(ebay_url, f"{database_name(ebay_url)}_dagster")
         )
         return DatabaseTarget(ebay_url=ebay_url, dagster_url=dagster_url)
     if not start_embedded:
@@ -111,8 +111,9 @@ def ensure_database(url: str) -> bool:
     """Create the database ``url`` names if it does not exist; return True when it was created."""
     name = database_name(url)
     admin_url = with_database(url, "postgres")
-    engine = make_engine(admin_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": 5})
+    engine = make_engine(
+        admin_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
     try:
         with engine.connect() as conn:
             exists = conn.execute(sa.text("select 1 from pg_database where datname = :n"), {"n": name}).first()

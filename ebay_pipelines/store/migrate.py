@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-
-import sqlalchemy as sa
 
 VERSION_TABLE = "ebay_alembic_version"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"

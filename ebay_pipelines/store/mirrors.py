@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,8 +101,11 @@ def log_event(
 ) -> None:
     """Append one start/page/done/error/skipped event to ``ebay_api_worker_log``."""
     stmt = sa.insert(ebay_api_worker_log).values(
-        run_id=run.run_id, ebay_account_id=run.account_id, api_family=run.family,
-        event_type=event_type, details_json=details or {},
+        run_id=run.run_id,
+        ebay_account_id=run.account_id,
+        api_family=run.family,
+        event_type=event_type,
+        details_json=details or {},
     )
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.begin() as conn:
@@ -133,8 +136,13 @@ def start_run(
             ensure_sync_state(conn, account_id, family)
             conn.execute(
                 sa.insert(ebay_worker_run).values(
-                    id=run.run_id, ebay_account_id=account_id, api_family=family, status=RUNNING,
-                    heartbeat_at=sa.func.now(), summary_json=summary, dagster_run_id=dagster_run_id,
+                    id=run.run_id,
+                    ebay_account_id=account_id,
+                    api_family=family,
+                    status=RUNNING,
+                    heartbeat_at=sa.func.now(),
+                    summary_json=summary,
+                    dagster_run_id=dagster_run_id,
                     partition_key=partition_key,
                 )
             )
@@ -150,23 +158,37 @@ def start_run(
                     ebay_worker_run.c.status == RUNNING,
                 )
             ).first()
-        if retry_of_same_run and other is not None and dagster_run_id is not None and other.dagster_run_id == dagster_run_id:
-            fail_run(engine, RunHandle(other.id, account_id, family),
-                     f"attempt superseded by a retry in Dagster run {dagster_run_id}")
+        if (
+            retry_of_same_run
+            and other is not None
+            and dagster_run_id is not None
+            and other.dagster_run_id == dagster_run_id
+        ):
+            fail_run(
+                engine,
+                RunHandle(other.id, account_id, family),
+                f"attempt superseded by a retry in Dagster run {dagster_run_id}",
+            )
             return start_run(engine, account_id, family, dagster_run_id, partition_key, summary)
         raise RunAlreadyRunning(account_id, family, other.id if other is not None else None) from None
     return run
 
 
-def skip_run(engine: Engine, account_id: str, family: str, dagster_run_id: str | None, partition_key: str | None,
-             reason: str) -> RunHandle:
+def skip_run(
+    engine: Engine, account_id: str, family: str, dagster_run_id: str | None, partition_key: str | None, reason: str
+) -> RunHandle:
     """Record a run that did nothing because a switch is off."""
     run = RunHandle(run_id=str(uuid.uuid4()), account_id=account_id, family=family)
     with engine.begin() as conn:
         conn.execute(
             sa.insert(ebay_worker_run).values(
-                id=run.run_id, ebay_account_id=account_id, api_family=family, status=SKIPPED,
-                finished_at=sa.func.now(), summary_json={"skipped": reason}, dagster_run_id=dagster_run_id,
+                id=run.run_id,
+                ebay_account_id=account_id,
+                api_family=family,
+                status=SKIPPED,
+                finished_at=sa.func.now(),
+                summary_json={"skipped": reason},
+                dagster_run_id=dagster_run_id,
                 partition_key=partition_key,
             )
         )
@@ -183,10 +205,14 @@ def complete_run(conn: Connection, run: RunHandle, summary: dict[str, Any], curs
     )
     values: dict[str, Any] = {"last_run_at": sa.func.now(), "last_error": None, "updated_at": sa.func.now()}
     if cursor_value is not None:
-        new = cursor_value.astimezone(timezone.utc).isoformat()
+        new = cursor_value.astimezone(UTC).isoformat()
         values["cursor_value"] = sa.case(
             (ebay_sync_state.c.cursor_value.is_(None), new),
-            (sa.cast(ebay_sync_state.c.cursor_value, sa.DateTime(timezone=True)) < sa.cast(new, sa.DateTime(timezone=True)), new),
+            (
+                sa.cast(ebay_sync_state.c.cursor_value, sa.DateTime(timezone=True))
+                < sa.cast(new, sa.DateTime(timezone=True)),
+                new,
+            ),
             else_=ebay_sync_state.c.cursor_value,
         )
     conn.execute(
@@ -200,7 +226,9 @@ def fail_run(engine: Engine, run: RunHandle, message: str, summary: dict[str, An
     """Mark the run ``error`` and store a one-line reason in ``last_error``; the cursor stays put."""
     reason = one_line(message)
     with engine.begin() as conn:
-        update = sa.update(ebay_worker_run).where(ebay_worker_run.c.id == run.run_id, ebay_worker_run.c.status == RUNNING)
+        update = sa.update(ebay_worker_run).where(
+            ebay_worker_run.c.id == run.run_id, ebay_worker_run.c.status == RUNNING
+        )
         values: dict[str, Any] = {"status": ERROR, "finished_at": sa.func.now(), "error_message": reason}
         if summary is not None:
             values["summary_json"] = summary
@@ -246,7 +274,9 @@ def set_account_error(engine: Engine, account_id: str, families: Iterable[str], 
 def heartbeat(engine: Engine, run: RunHandle) -> None:
     """Note that the run is still alive (the stale-run sweep uses it)."""
     with engine.begin() as conn:
-        conn.execute(sa.update(ebay_worker_run).where(ebay_worker_run.c.id == run.run_id).values(heartbeat_at=sa.func.now()))
+        conn.execute(
+            sa.update(ebay_worker_run).where(ebay_worker_run.c.id == run.run_id).values(heartbeat_at=sa.func.now())
+        )
 
 
 def fail_runs_of_dagster_run(engine: Engine, dagster_run_id: str, message: str) -> int:
@@ -264,7 +294,7 @@ def fail_runs_of_dagster_run(engine: Engine, dagster_run_id: str, message: str) 
 
 def close_stale_runs(engine: Engine, older_than: timedelta, now: datetime | None = None) -> int:
     """Close ``running`` rows whose last heartbeat is older than ``older_than``; return how many."""
-    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    cutoff = (now or datetime.now(UTC)) - older_than
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(ebay_worker_run.c.id, ebay_worker_run.c.ebay_account_id, ebay_worker_run.c.api_family).where(
@@ -273,6 +303,9 @@ def close_stale_runs(engine: Engine, older_than: timedelta, now: datetime | None
             )
         ).all()
     for row in rows:
-        fail_run(engine, RunHandle(row.id, row.ebay_account_id, row.api_family),
-                 f"run went silent for more than {older_than} and was closed by the stale-run sweep")
+        fail_run(
+            engine,
+            RunHandle(row.id, row.ebay_account_id, row.api_family),
+            f"run went silent for more than {older_than} and was closed by the stale-run sweep",
+        )
     return len(rows)

@@ -104,7 +104,7 @@ class _Prefetch:
                     break
             else:
                 self._put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             self._put(exc)
         finally:
             close = getattr(iterator, "close", None)
@@ -164,8 +164,17 @@ def write_partition(
     consumes ``pages`` in the calling thread.
     """
     with existing_objects_frozen():
-        return _write_partition(engine, pages, run=run, summary=summary, cursor_value=cursor_value, snapshot=snapshot,
-                                batch_rows=batch_rows, api_calls=api_calls, prefetch_pages=prefetch_pages)
+        return _write_partition(
+            engine,
+            pages,
+            run=run,
+            summary=summary,
+            cursor_value=cursor_value,
+            snapshot=snapshot,
+            batch_rows=batch_rows,
+            api_calls=api_calls,
+            prefetch_pages=prefetch_pages,
+        )
 
 
 def _write_partition(
@@ -227,8 +236,9 @@ def _write_partition(
                         flush(conn, name)
                 if run is not None:
                     stored, written_since_event = written_since_event, {}
-                    mirrors.log_event(engine, run, "page", {"page": result.pages, "fetched": page.fetched,
-                                                            "stored": stored})
+                    mirrors.log_event(
+                        engine, run, "page", {"page": result.pages, "fetched": page.fetched, "stored": stored}
+                    )
                     mirrors.heartbeat(engine, run)
             for name in list(pending):
                 flush(conn, name)
@@ -241,8 +251,13 @@ def _write_partition(
             if run is not None:
                 mirrors.complete_run(conn, run, result.summary, cursor_value)
         if run is not None:
-            mirrors.log_event(engine, run, "done", {k: result.summary[k] for k in ("total_fetched", "total_stored", "pages", "api_calls")})
-    except BaseException as exc:  # noqa: BLE001 - recorded, then re-raised unchanged
+            mirrors.log_event(
+                engine,
+                run,
+                "done",
+                {k: result.summary[k] for k in ("total_fetched", "total_stored", "pages", "api_calls")},
+            )
+    except BaseException as exc:
         if run is not None:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             try:

@@ -71,7 +71,9 @@ def order_total_mismatches(conn: Connection) -> CheckOutcome:
     )
     query = (
         sa.select(o.c.ebay_account_id, o.c.order_id, o.c.total_value, expected.label("expected"))
-        .select_from(o.outerjoin(li, sa.and_(li.c.ebay_account_id == o.c.ebay_account_id, li.c.order_id == o.c.order_id)))
+        .select_from(
+            o.outerjoin(li, sa.and_(li.c.ebay_account_id == o.c.ebay_account_id, li.c.order_id == o.c.order_id))
+        )
         .where(o.c.total_value.is_not(None), o.c.total_value != expected)
         .limit(1000)
     )
@@ -99,8 +101,9 @@ def orphan_fees(conn: Connection) -> CheckOutcome:
 def synced_range(conn: Connection, account_id: str, family: str) -> tuple[datetime, datetime] | None:
     """The contiguous span of completed windows that ends at the family's newest synced window."""
     rows = conn.execute(
-        sa.select(ebay_worker_run.c.summary_json["window_from"].astext, ebay_worker_run.c.summary_json["window_to"].astext)
-        .where(
+        sa.select(
+            ebay_worker_run.c.summary_json["window_from"].astext, ebay_worker_run.c.summary_json["window_to"].astext
+        ).where(
             ebay_worker_run.c.ebay_account_id == account_id,
             ebay_worker_run.c.api_family == family,
             ebay_worker_run.c.status == "completed",
@@ -121,7 +124,9 @@ def synced_range(conn: Connection, account_id: str, family: str) -> tuple[dateti
 
 def references_without_orders(conn: Connection, kind: str) -> CheckOutcome:
     """Refunds or disputes whose order should be stored (sold and referenced inside the synced orders range) but is not."""
-    table, date_column = (ebay_refunds, ebay_refunds.c.refund_date) if kind == "refunds" else (ebay_disputes, ebay_disputes.c.open_date)
+    table, date_column = (
+        (ebay_refunds, ebay_refunds.c.refund_date) if kind == "refunds" else (ebay_disputes, ebay_disputes.c.open_date)
+    )
     ident = table.c.refund_id if kind == "refunds" else table.c.payment_dispute_id
     accounts = [r[0] for r in conn.execute(sa.select(sa.distinct(table.c.ebay_account_id)))]
     offenders: list = []
@@ -139,7 +144,9 @@ def references_without_orders(conn: Connection, kind: str) -> CheckOutcome:
             .subquery()
         )
         order_exists = sa.exists(
-            sa.select(sa.literal(1)).where(ebay_orders.c.ebay_account_id == account_id, ebay_orders.c.order_id == table.c.order_id)
+            sa.select(sa.literal(1)).where(
+                ebay_orders.c.ebay_account_id == account_id, ebay_orders.c.order_id == table.c.order_id
+            )
         )
         eligible = (
             sa.select(table.c.ebay_account_id, ident, table.c.order_id, order_exists.label("found"))
@@ -165,7 +172,10 @@ def stale_accounts(conn: Connection, family: str, max_lag: timedelta, now: datet
         .select_from(
             ebay_accounts.outerjoin(
                 ebay_sync_state,
-                sa.and_(ebay_sync_state.c.ebay_account_id == ebay_accounts.c.ebay_account_id, ebay_sync_state.c.api_family == family),
+                sa.and_(
+                    ebay_sync_state.c.ebay_account_id == ebay_accounts.c.ebay_account_id,
+                    ebay_sync_state.c.api_family == family,
+                ),
             )
         )
         .where(ebay_accounts.c.enabled.is_(True), sa.func.coalesce(ebay_sync_state.c.enabled, True).is_(True))

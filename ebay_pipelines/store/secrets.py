@@ -56,7 +56,9 @@ def key_from_secret(secret: str) -> bytes:
     except (ValueError, UnicodeEncodeError):
         pass
     if len(secret) < 16:
-        raise SecretKeyError(f"{settings.SECRET_KEY_ENV} must be a Fernet key or a passphrase of at least 16 characters")
+        raise SecretKeyError(
+            f"{settings.SECRET_KEY_ENV} must be a Fernet key or a passphrase of at least 16 characters"
+        )
     return _stretch(secret)
 
 

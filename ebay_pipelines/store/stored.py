@@ -53,14 +53,23 @@ def stored_in_covered_window(
     runs = metadata.tables["ebay_worker_run"]
     window_from = sa.cast(runs.c.summary_json["window_from"].astext, sa.DateTime(timezone=True))
     window_to = sa.cast(runs.c.summary_json["window_to"].astext, sa.DateTime(timezone=True))
-    covered = sa.select(sa.exists().where(
-        runs.c.ebay_account_id == account_id, runs.c.api_family == family, runs.c.status == "completed",
-        window_from <= start, window_to >= covered_until,
-    ))
+    covered = sa.select(
+        sa.exists().where(
+            runs.c.ebay_account_id == account_id,
+            runs.c.api_family == family,
+            runs.c.status == "completed",
+            window_from <= start,
+            window_to >= covered_until,
+        )
+    )
     table = metadata.tables[table_name]
     moment = table.c[time_column]
-    query = sa.select(table.c.raw).where(table.c.ebay_account_id == account_id, moment >= start, moment <= end,
-                                         *(table.c[column] == value for column, value in where.items()))
+    query = sa.select(table.c.raw).where(
+        table.c.ebay_account_id == account_id,
+        moment >= start,
+        moment <= end,
+        *(table.c[column] == value for column, value in where.items()),
+    )
     with engine.connect() as conn:
         if not conn.execute(covered).scalar():
             return None

@@ -107,5 +107,7 @@ def reauthorization_reason(conn: Connection, account_id: str) -> str | None:
     if row is None:
         return None
     reason = row.last_refresh_error or f"the refresh token of account {account_id} expired"
-    return (f"account {account_id} must re-authorize ({reason}); syncing resumes once a new refresh token is stored "
-            f"with `ebay-pipelines accounts add {account_id} --refresh-token ...`")
+    return (
+        f"account {account_id} must re-authorize ({reason}); syncing resumes once a new refresh token is stored "
+        f"with `ebay-pipelines accounts add {account_id} --refresh-token ...`"
+    )

@@ -48,7 +48,7 @@ class UpsertCounts:
         """Rows actually written (inserted + updated)."""
         return self.inserted + self.updated
 
-    def add(self, other: "UpsertCounts") -> None:
+    def add(self, other: UpsertCounts) -> None:
         """Accumulate another batch's counts into this one."""
         self.inserted += other.inserted
         self.updated += other.updated
@@ -157,8 +157,10 @@ def _merge_sql(table: sa.Table, stage: str, columns: list[str]) -> str:
     target = _quote(table.name)
     cols = ", ".join(_quote(c) for c in columns)
     sets = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updatable] + ["synced_at = now()"]
-    guard = ["(t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
-             "OR EXCLUDED.source_updated_at >= t.source_updated_at)"]
+    guard = [
+        "(t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
+        "OR EXCLUDED.source_updated_at >= t.source_updated_at)"
+    ]
     if compared:
         # A row only counts as changed when its data differs: a newer fetch time alone is no change.
         mine = ", ".join(f"t.{_quote(c)}" for c in compared)
@@ -198,7 +200,9 @@ def _any_stored(cursor: Any, table: sa.Table, key: list[str], batch: Sequence[di
     return bool(cursor.fetchone()[0])
 
 
-def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen_table: str | None = None) -> UpsertCounts:
+def upsert_rows(
+    conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen_table: str | None = None
+) -> UpsertCounts:
     """Upsert ``rows`` into ``table`` monotonically and return what happened to them.
 
     ``seen_table`` names a temporary table (one text column per key column) that also receives
@@ -217,8 +221,9 @@ def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen
     assert dbapi is not None
     with dbapi.cursor() as cursor:
         if not _any_stored(cursor, table, key, batch):
-            cursor.copy_expert(f"COPY {_quote(table.name)} ({cols}) FROM STDIN {COPY_OPTIONS}",
-                               copy_text(batch, columns, json_columns))
+            cursor.copy_expert(
+                f"COPY {_quote(table.name)} ({cols}) FROM STDIN {COPY_OPTIONS}", copy_text(batch, columns, json_columns)
+            )
             if seen_table is not None:
                 keys, params = _unnest_keys(table, key, batch)
                 texts = ", ".join(f"keys.k{i}::text" for i in range(len(key)))
@@ -230,8 +235,9 @@ def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen
             f"CREATE TEMP TABLE IF NOT EXISTS {_quote(stage)} AS "
             f"SELECT {cols} FROM {_quote(table.name)} WITH NO DATA; TRUNCATE {_quote(stage)}"
         )
-        cursor.copy_expert(f"COPY {_quote(stage)} ({cols}) FROM STDIN {COPY_OPTIONS}",
-                           copy_text(batch, columns, json_columns))
+        cursor.copy_expert(
+            f"COPY {_quote(stage)} ({cols}) FROM STDIN {COPY_OPTIONS}", copy_text(batch, columns, json_columns)
+        )
         if seen_table is not None:
             keys = ", ".join(f"{_quote(c)}::text" for c in key)
             cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {keys} FROM {_quote(stage)}")

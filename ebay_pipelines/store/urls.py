@@ -47,7 +47,7 @@ def redact(url: str | URL) -> str:
     try:
         parsed = make_url(url) if isinstance(url, str) else url
         return parsed.render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without anything after '@'
+    except Exception:
         text = str(url)
         if "@" in text and "://" in text:
             scheme, rest = text.split("://", 1)

@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,7 +61,7 @@ def _kind(column: sa.Column) -> str:
     return "other"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _columns(table_name: str) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
     table = metadata.tables[table_name]
     kinds = {c.name: _kind(c) for c in table.columns}

@@ -19,7 +19,6 @@ from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.store.partition_writer import RowPage
 from ebay_pipelines.sync.windows import Window
 
-
 StoredLookup = Callable[[str, str, list[str]], Mapping[str, dict]]
 #: ``(family, table, time column, {column: value}, start, end, covered_until) -> raws or None``.
 CoveredLookup = Callable[[str, str, str, Mapping[str, str], datetime, datetime, datetime], list[dict] | None]
@@ -47,7 +46,7 @@ class FetchContext:
 
         def lookup(ids: list[str]) -> Mapping[str, dict]:
             found = stored(table, key_column, [prefix + i for i in ids])
-            return {key[len(prefix):]: raw for key, raw in found.items()}
+            return {key[len(prefix) :]: raw for key, raw in found.items()}
 
         return lookup
 
@@ -105,8 +104,11 @@ def _rows_of(table: str, pages: Iterable[list[dict]], row: Callable[[dict], dict
 
 
 def _transactions(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of("ebay_transactions", finances.iter_transactions(ctx.rest, ctx.since, ctx.until),
-                        lambda t: finances.legacy_transaction_row(ctx.account_id, t))
+    yield from _rows_of(
+        "ebay_transactions",
+        finances.iter_transactions(ctx.rest, ctx.since, ctx.until),
+        lambda t: finances.legacy_transaction_row(ctx.account_id, t),
+    )
 
 
 def _finances(ctx: FetchContext) -> Iterator[RowPage]:
@@ -127,24 +129,37 @@ def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
     # REFUND transactions: what the finances family stored, when one of its runs covered this
     # window up to its last overlap (a later one is read by the next window, which overlaps it);
     # otherwise a getTransactions call of their own.
-    stored = None if ctx.covered is None else ctx.covered(
-        "finances", "ebay_finances_transactions", "transaction_date", {"transaction_type": "REFUND"},
-        ctx.since, ctx.until, ctx.until - REFUNDS_OVERLAP)
+    stored = (
+        None
+        if ctx.covered is None
+        else ctx.covered(
+            "finances",
+            "ebay_finances_transactions",
+            "transaction_date",
+            {"transaction_type": "REFUND"},
+            ctx.since,
+            ctx.until,
+            ctx.until - REFUNDS_OVERLAP,
+        )
+    )
     if stored is not None:
         yield from _rows_of("ebay_refunds", [stored], refund_row)
     else:
         fetched = finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND")
         yield from _rows_of("ebay_refunds", fetched, refund_row)
-    returns = postorder.iter_returns(ctx.rest, ctx.since, ctx.until,
-                                     known=ctx.known("ebay_refunds", "refund_id", "RET-"))
+    returns = postorder.iter_returns(
+        ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_refunds", "refund_id", "RET-")
+    )
     yield from _rows_of("ebay_refunds", returns, functools.partial(postorder.return_refund_row, a))
 
 
 def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
-    disputes = fulfillment.iter_disputes(ctx.rest, ctx.since, ctx.until,
-                                         known=ctx.known("ebay_disputes", "payment_dispute_id"))
-    yield from _rows_of("ebay_disputes", disputes,
-                        lambda d: fulfillment.dispute_row(ctx.account_id, d, fetched_at=ctx.fetched_at))
+    disputes = fulfillment.iter_disputes(
+        ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_disputes", "payment_dispute_id")
+    )
+    yield from _rows_of(
+        "ebay_disputes", disputes, lambda d: fulfillment.dispute_row(ctx.account_id, d, fetched_at=ctx.fetched_at)
+    )
 
 
 def _offers(ctx: FetchContext) -> Iterator[RowPage]:
@@ -155,24 +170,34 @@ def _offers(ctx: FetchContext) -> Iterator[RowPage]:
 
 
 def _inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of("ebay_inventory", inventory.iter_inventory_items(ctx.rest),
-                        lambda i: inventory.inventory_row(ctx.account_id, i, fetched_at=ctx.fetched_at))
+    yield from _rows_of(
+        "ebay_inventory",
+        inventory.iter_inventory_items(ctx.rest),
+        lambda i: inventory.inventory_row(ctx.account_id, i, fetched_at=ctx.fetched_at),
+    )
 
 
 def _active_inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of("ebay_active_inventory", selling.iter_active_listings(ctx.trading),
-                        lambda i: selling.active_listing_row(ctx.account_id, i, fetched_at=ctx.fetched_at))
+    yield from _rows_of(
+        "ebay_active_inventory",
+        selling.iter_active_listings(ctx.trading),
+        lambda i: selling.active_listing_row(ctx.account_id, i, fetched_at=ctx.fetched_at),
+    )
 
 
 def _messages(ctx: FetchContext) -> Iterator[RowPage]:
     found = messages.iter_messages(ctx.trading, ctx.since, ctx.until, known=ctx.known("ebay_messages", "message_id"))
-    yield from _rows_of("ebay_messages", found,
-                        lambda m: messages.message_row(ctx.account_id, m, fetched_at=ctx.fetched_at))
+    yield from _rows_of(
+        "ebay_messages", found, lambda m: messages.message_row(ctx.account_id, m, fetched_at=ctx.fetched_at)
+    )
 
 
 def _buyer(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of("ebay_buyer", buying.iter_purchases(ctx.trading),
-                        lambda t: buying.purchase_row(ctx.account_id, t, fetched_at=ctx.fetched_at))
+    yield from _rows_of(
+        "ebay_buyer",
+        buying.iter_purchases(ctx.trading),
+        lambda t: buying.purchase_row(ctx.account_id, t, fetched_at=ctx.fetched_at),
+    )
 
 
 def _inquiries(ctx: FetchContext) -> Iterator[RowPage]:

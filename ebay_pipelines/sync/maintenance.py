@@ -30,8 +30,9 @@ class TokenRefreshResult:
     error: str | None = None
 
 
-def refresh_tokens(engine: Engine, margin: timedelta = timedelta(minutes=45),
-                   settings: EbaySettings | None = None) -> list[TokenRefreshResult]:
+def refresh_tokens(
+    engine: Engine, margin: timedelta = timedelta(minutes=45), settings: EbaySettings | None = None
+) -> list[TokenRefreshResult]:
     """Make sure every enabled account holds an access token valid for at least ``margin``."""
     settings = settings or EbaySettings.from_env()
     store = DatabaseTokenStore(engine, load_cipher())

@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -104,10 +104,17 @@ class PartitionSync:
 
     def summary(self) -> dict[str, Any]:
         """The run's identifying facts (window, partition, Dagster run) for ``summary_json``."""
-        window = self.window.as_dict() if self.window else {"window_from": self.fetched_at.isoformat(),
-                                                            "window_to": self.fetched_at.isoformat()}
-        return {**window, "partition_key": self.partition_key, "dagster_run_id": self.dagster_run_id,
-                "api_family": self.spec.name}
+        window = (
+            self.window.as_dict()
+            if self.window
+            else {"window_from": self.fetched_at.isoformat(), "window_to": self.fetched_at.isoformat()}
+        )
+        return {
+            **window,
+            "partition_key": self.partition_key,
+            "dagster_run_id": self.dagster_run_id,
+            "api_family": self.spec.name,
+        }
 
     def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
         """Fetch every page and write it atomically (once; later calls return the first result).
@@ -117,9 +124,15 @@ class PartitionSync:
         column and record instead of the driver's message.
         """
         if self.result is None:
-            context = FetchContext(self.account_id, self.window, self.clients.rest, self.clients.trading, self.fetched_at,
-                                   stored=functools.partial(stored_raw, engine, account_id=self.account_id),
-                                   covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id))
+            context = FetchContext(
+                self.account_id,
+                self.window,
+                self.clients.rest,
+                self.clients.trading,
+                self.fetched_at,
+                stored=functools.partial(stored_raw, engine, account_id=self.account_id),
+                covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id),
+            )
             snapshot = SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None
             pages = _PageTap(self.spec.fetch(context))
             try:
@@ -149,8 +162,13 @@ class PartitionSync:
             self.result.summary["calls_by_name"] = self.clients.calls_by_name()
             log.info(
                 "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
-                self.account_id, self.spec.name, self.partition_key, self.result.fetched, self.result.pages,
-                self.clients.api_calls(), self.result.summary["total_stored"],
+                self.account_id,
+                self.spec.name,
+                self.partition_key,
+                self.result.fetched,
+                self.result.pages,
+                self.clients.api_calls(),
+                self.result.summary["total_stored"],
             )
         return self.result
 
@@ -183,8 +201,7 @@ def require_reauthorization(engine: Engine, account_id: str, reason: str) -> Non
     """
     mark_refresh_token_rejected(engine, account_id, reason)
     mirrors.set_account_error(engine, account_id, [spec.name for spec in FAMILIES], reason)
-    log.warning("account %s: refresh token rejected; every family stops until the account is re-authorized",
-                account_id)
+    log.warning("account %s: refresh token rejected; every family stops until the account is re-authorized", account_id)
 
 
 def begin(
@@ -209,7 +226,7 @@ def begin(
     the previous attempt left running (see ``mirrors.start_run``).
     """
     validate_account_id(account_id)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if spec.windowed and day is None:
         raise ValueError(f"family {spec.name} is windowed: a day is required")
     window = days_window(day, last_day or day, spec.overlap, now) if spec.windowed and day is not None else None
@@ -221,8 +238,9 @@ def begin(
         assert reason is not None
         return Skipped(reason, mirrors.skip_run(engine, account_id, spec.name, dagster_run_id, partition_key, reason))
     summary = {**(window.as_dict() if window else {}), "partition_key": partition_key, "dagster_run_id": dagster_run_id}
-    run = mirrors.start_run(engine, account_id, spec.name, dagster_run_id, partition_key, summary,
-                            retry_of_same_run=retry_number > 0)
+    run = mirrors.start_run(
+        engine, account_id, spec.name, dagster_run_id, partition_key, summary, retry_of_same_run=retry_number > 0
+    )
     try:
         clients = clients_factory() if clients_factory else build_clients(engine, account_id)
     except BaseException as exc:

@@ -104,8 +104,12 @@ def build_problem_orders(
                 **{f"{k}_ids": facts.ids[k] or None for k in PROBLEM_KINDS},
                 "first_problem_at": first,
                 "last_problem_at": last,
-                "raw": {"order_id": order_id, "problems": problems, **{f"{k}_ids": facts.ids[k] for k in PROBLEM_KINDS},
-                        "order_in_synced_range": order is not None},
+                "raw": {
+                    "order_id": order_id,
+                    "problems": problems,
+                    **{f"{k}_ids": facts.ids[k] for k in PROBLEM_KINDS},
+                    "order_in_synced_range": order is not None,
+                },
                 "source_updated_at": last,
             }
         )

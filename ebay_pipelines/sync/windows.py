@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 
 class WindowInFuture(ValueError):
@@ -24,7 +24,7 @@ class Window:
 
 def day_start(day: date) -> datetime:
     """Return midnight UTC at the start of ``day``."""
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def day_window(day: date, overlap: timedelta, now: datetime) -> Window:

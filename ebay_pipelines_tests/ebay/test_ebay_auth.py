@@ -153,7 +153,14 @@ def test_scopes_and_protocol() -> None:
 def test_reprs_never_show_tokens(wired: Wired) -> None:
     token = wired.tokens.get()
     refresh = wired.sim.refresh_token_for(ACCOUNT)
-    for obj in (wired.tokens, wired.store, wired.oauth, wired.rest, wired.trading, wired.settings,
-                AccessToken(token, datetime.now(UTC))):
+    for obj in (
+        wired.tokens,
+        wired.store,
+        wired.oauth,
+        wired.rest,
+        wired.trading,
+        wired.settings,
+        AccessToken(token, datetime.now(UTC)),
+    ):
         text = repr(obj)
         assert token not in text and refresh not in text and wired.settings.client_secret not in text

@@ -37,8 +37,15 @@ def test_sandbox_hosts() -> None:
 
 def test_base_url_replaces_every_host() -> None:
     s = EbaySettings.from_env({**CREDS, "EBAY_ENVIRONMENT": "sandbox", "EBAY_API_BASE_URL": "http://127.0.0.1:8765/"})
-    for url in (s.fulfillment_url(), s.disputes_url(), s.finances_url(), s.inventory_url(),
-                s.post_order_url(), s.trading_url(), s.token_url()):
+    for url in (
+        s.fulfillment_url(),
+        s.disputes_url(),
+        s.finances_url(),
+        s.inventory_url(),
+        s.post_order_url(),
+        s.trading_url(),
+        s.token_url(),
+    ):
         assert url.startswith("http://127.0.0.1:8765/"), url
     assert s.finances_url() == "http://127.0.0.1:8765/sell/finances/v1"
     assert s.trading_url() == "http://127.0.0.1:8765/ws/api.dll"

@@ -35,8 +35,9 @@ def _clients(sim, sent, signing=None):
     store = InMemoryTokenStore({ACCOUNT: sim.refresh_token_for(ACCOUNT)})
     tokens = AccessTokenProvider(ACCOUNT, OAuthClient(settings, retry=FAST), store)
     session = _recording_session(sent)
-    rest = EbayRestClient(ACCOUNT, settings, tokens, marketplace_id="EBAY_GB", retry=FAST, signing=signing,
-                          session=session)
+    rest = EbayRestClient(
+        ACCOUNT, settings, tokens, marketplace_id="EBAY_GB", retry=FAST, signing=signing, session=session
+    )
     trading = TradingClient(ACCOUNT, settings, tokens, site_id=3, retry=FAST, session=session)
     return rest, trading, tokens
 
@@ -98,13 +99,15 @@ def test_finances_calls_are_signed(sim) -> None:
         m = re.fullmatch(r'sig1=\(("[^)]*")\);created=(\d+)', request.headers["Signature-Input"])
         assert m and m.group(1) == '"x-ebay-signature-key" "@method" "@path" "@authority"'
         url = urlsplit(request.url)
-        base = "\n".join([
-            '"x-ebay-signature-key": test-jwe',
-            '"@method": GET',
-            f'"@path": {url.path}',
-            f'"@authority": {url.netloc}',
-            f'"@signature-params": ({m.group(1)});created={m.group(2)}',
-        ]).encode()
+        base = "\n".join(
+            [
+                '"x-ebay-signature-key": test-jwe',
+                '"@method": GET',
+                f'"@path": {url.path}',
+                f'"@authority": {url.netloc}',
+                f'"@signature-params": ({m.group(1)});created={m.group(2)}',
+            ]
+        ).encode()
         signature = base64.b64decode(request.headers["Signature"].removeprefix("sig1=:").removesuffix(":"))
         key.public_key().verify(signature, base)
     assert all("Signature" not in r.headers for r in sent if "/sell/finances/" not in r.url)

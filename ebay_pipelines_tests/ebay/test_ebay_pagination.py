@@ -41,13 +41,16 @@ def test_orders_every_record_once(wired: Wired) -> None:
 
 def test_disputes_every_record_once_across_90_day_windows(wired: Wired) -> None:
     since, until = NOW - timedelta(days=119), NOW
-    pages, disputes = _flatten(fulfillment.iter_disputes(wired.rest, since, until, page_size=3))
+    _, disputes = _flatten(fulfillment.iter_disputes(wired.rest, since, until, page_size=3))
     truth = wired.sim.truth.disputes(ACCOUNT, since, until)
     assert len(truth) > 6
     _once([d["paymentDisputeId"] for d in disputes])
     assert sorted(disputes, key=lambda d: d["paymentDisputeId"]) == sorted(truth, key=lambda d: d["paymentDisputeId"])
     assert wired.sim.calls[(ACCOUNT, "getPaymentDispute")] == len(truth)
-    assert wired.rest.calls[(ACCOUNT, "getPaymentDisputeSummaries")] == wired.sim.calls[(ACCOUNT, "getPaymentDisputeSummaries")]
+    assert (
+        wired.rest.calls[(ACCOUNT, "getPaymentDisputeSummaries")]
+        == wired.sim.calls[(ACCOUNT, "getPaymentDisputeSummaries")]
+    )
 
 
 def test_finance_transactions_every_record_once(wired: Wired) -> None:

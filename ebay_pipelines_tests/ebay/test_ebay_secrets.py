@@ -60,8 +60,7 @@ def test_no_secret_in_logs_or_errors(wired: Wired, caplog: pytest.LogCaptureFixt
     assert any("account=acct-1" in r.getMessage() and "status=" in r.getMessage() for r in caplog.records)
     log_text = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
     error_text = "\n".join(
-        str(e) + repr(e) + "".join(traceback.format_exception(e)) + repr(getattr(e, "last_error", ""))
-        for e in errors
+        str(e) + repr(e) + "".join(traceback.format_exception(e)) + repr(getattr(e, "last_error", "")) for e in errors
     )
     for secret in secrets:
         assert secret not in log_text

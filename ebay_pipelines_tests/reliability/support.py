@@ -6,21 +6,20 @@ The per-table truth and the comparison live in ``truth`` (shared with the end-to
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dagster as dg
+from truth import SNAPSHOT_FAMILIES, SNAPSHOT_TRUTH, WINDOW_FAMILIES, WINDOW_TRUTH, Expected, compare  # noqa: F401 - re-exported for the reliability tests
 
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 from ebay_pipelines.sync.windows import Window, day_window
-from truth import SNAPSHOT_TRUTH, WINDOW_TRUTH, Expected
-from truth import SNAPSHOT_FAMILIES, WINDOW_FAMILIES, compare  # noqa: F401 - re-exported for the reliability tests
 
 
 def window_of(sim: Any, family: str, day: date) -> Window:
     """The window a day partition of ``family`` fetches: the project cuts it at the wall clock's now
     (the simulator's data ends at its own, earlier, now)."""
-    return day_window(day, FAMILIES_BY_NAME[family].overlap, max(sim.now, datetime.now(timezone.utc)))
+    return day_window(day, FAMILIES_BY_NAME[family].overlap, max(sim.now, datetime.now(UTC)))
 
 
 def expected_for(sim: Any, family: str, account: str, days: Iterable[date]) -> Expected:
@@ -45,7 +44,9 @@ def parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def retrying_definitions(database_url: str, max_retries: int = 3, delay: float = 0.05, **ebay_options: Any) -> dg.Definitions:
+def retrying_definitions(
+    database_url: str, max_retries: int = 3, delay: float = 0.05, **ebay_options: Any
+) -> dg.Definitions:
     """The project's definitions with a fast step RetryPolicy and quick HTTP retries, on the test's database.
 
     The family assets normally retry transient failures 30 s apart (``EBAY_PIPELINES_STEP_RETRIES``,
@@ -54,10 +55,19 @@ def retrying_definitions(database_url: str, max_retries: int = 3, delay: float =
     from ebay_pipelines.definitions import build_definitions
     from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 
-    options = {"retry_max_attempts": 3, "retry_initial_delay_s": 0.01, "retry_max_total_s": 10.0,
-               "retry_jitter_s": 0.01, "request_timeout_s": 5.0, **ebay_options}
-    return build_definitions(PostgresResource(database_url=database_url), EbayApiResource(**options),
-                             step_retry_policy=dg.RetryPolicy(max_retries=max_retries, delay=delay))
+    options = {
+        "retry_max_attempts": 3,
+        "retry_initial_delay_s": 0.01,
+        "retry_max_total_s": 10.0,
+        "retry_jitter_s": 0.01,
+        "request_timeout_s": 5.0,
+        **ebay_options,
+    }
+    return build_definitions(
+        PostgresResource(database_url=database_url),
+        EbayApiResource(**options),
+        step_retry_policy=dg.RetryPolicy(max_retries=max_retries, delay=delay),
+    )
 
 
 def failure_text(result: dg.ExecuteInProcessResult) -> str:

@@ -26,11 +26,28 @@ from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 from .support import failure_text, retrying_definitions, step_retries
 
 DAY = date(2026, 10, 30)
-BAD_IDS = ["a|b", "a,b", "with space", "x'; drop table ebay_accounts; --", "", "a" * 65, "nul\x00", "ünïcode",
-           "tab\there", "semi;colon", "quote\"d"]
+BAD_IDS = [
+    "a|b",
+    "a,b",
+    "with space",
+    "x'; drop table ebay_accounts; --",
+    "",
+    "a" * 65,
+    "nul\x00",
+    "ünïcode",
+    "tab\there",
+    "semi;colon",
+    'quote"d',
+]
 # bad partition key -> the value the error names
-BAD_KEYS = {"a|b|2026-10-30": "a|b|2026-10-30", "ok|2026-13-01": "ok|2026-13-01", "ok|": "ok|",
-            "ok|tomorrow": "ok|tomorrow", "|2026-10-30": "", "a,b|2026-10-30": "a,b"}
+BAD_KEYS = {
+    "a|b|2026-10-30": "a|b|2026-10-30",
+    "ok|2026-13-01": "ok|2026-13-01",
+    "ok|": "ok|",
+    "ok|tomorrow": "ok|tomorrow",
+    "|2026-10-30": "",
+    "a,b|2026-10-30": "a,b",
+}
 
 
 @contextmanager
@@ -38,7 +55,7 @@ def no_sql(engine: sa.Engine) -> Iterator[list[str]]:
     """Collect every statement sent on ``engine`` while the block runs."""
     statements: list[str] = []
 
-    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def record(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", record)
@@ -82,8 +99,9 @@ def test_bad_partition_keys_are_refused_with_the_key_named() -> None:
 
 
 @pytest.mark.parametrize(("family", "bad"), [("orders", "bad shop"), ("inventory", "x';drop table ebay_orders;--")])
-def test_a_dagster_run_of_a_bad_partition_fails_before_eBay_or_sql(family: str, bad: str, ebay_env: str, sim,
-                                                                 dagster_instance) -> None:
+def test_a_dagster_run_of_a_bad_partition_fails_before_eBay_or_sql(
+    family: str, bad: str, ebay_env: str, sim, dagster_instance
+) -> None:
     # Dagster itself accepts such dynamic partition keys; the asset must not.
     dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, [bad])
     defs = retrying_definitions(ebay_env, max_retries=3, delay=0.01)
@@ -91,7 +109,8 @@ def test_a_dagster_run_of_a_bad_partition_fails_before_eBay_or_sql(family: str, 
     key = f"{bad}|{DAY}" if spec.windowed else bad
     with no_sql(cached_engine(ebay_env)) as statements:
         result = defs.resolve_job_def(f"sync_{family}_job").execute_in_process(
-            instance=dagster_instance, partition_key=key, raise_on_error=False)
+            instance=dagster_instance, partition_key=key, raise_on_error=False
+        )
     assert not result.success and step_retries(result) == 0
     assert f"invalid account id {bad!r}" in failure_text(result)
     assert statements == []

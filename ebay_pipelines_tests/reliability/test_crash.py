@@ -13,18 +13,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+from tests_support import register_account, run_family
 
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.defs.sensors import ebay_run_failure_sensor
 from ebay_pipelines.simulator import EbaySimulator, FaultRule, SimulatorConfig
 from ebay_pipelines.store import mirrors
-from tests_support import register_account, run_family
 
 from .support import compare, expected_for, parse_ts, window_of
 
@@ -36,8 +36,9 @@ TARGET = Path(__file__).with_name("crash_target.py")
 @pytest.fixture
 def sim():
     """A simulator with a large order volume: a day holds about a dozen pages of getOrders."""
-    simulator = EbaySimulator(SimulatorConfig(seed=5, now=datetime(2026, 11, 1, 12, tzinfo=timezone.utc),
-                                              orders_per_day=2200, history_days=10))
+    simulator = EbaySimulator(
+        SimulatorConfig(seed=5, now=datetime(2026, 11, 1, 12, tzinfo=UTC), orders_per_day=2200, history_days=10)
+    )
     simulator.start()
     yield simulator
     simulator.stop()
@@ -50,12 +51,17 @@ def _scalar(engine: sa.Engine, sql: str, **params) -> object:
 
 def _kill_mid_partition(engine: sa.Engine, database_url: str, storage_url: str) -> None:
     """Start the partition in a child process and SIGKILL it once a few pages are written."""
-    proc = subprocess.Popen([sys.executable, str(TARGET), database_url, storage_url, ACCOUNT, DAY.isoformat()],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(TARGET), database_url, storage_url, ACCOUNT, DAY.isoformat()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 120
         while _scalar(engine, "select count(*) from ebay_api_worker_log where event_type = 'page'") < 3:
-            assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+            assert proc.poll() is None, (
+                f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+            )
             assert time.monotonic() < deadline, "the run never reached its third page"
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
@@ -67,8 +73,9 @@ def _kill_mid_partition(engine: sa.Engine, database_url: str, storage_url: str) 
 
 
 @pytest.mark.parametrize("closed_by", ["failure_sensor", "stale_run_sweep"])
-def test_sigkill_mid_partition_leaves_nothing_half_written(closed_by: str, ebay_env: str, sim, dagster_instance,
-                                                           dagster_storage_url: str, engine: sa.Engine) -> None:
+def test_sigkill_mid_partition_leaves_nothing_half_written(
+    closed_by: str, ebay_env: str, sim, dagster_instance, dagster_storage_url: str, engine: sa.Engine
+) -> None:
     register_account(engine, sim, ACCOUNT, dagster_instance)
     expected = expected_for(sim, "orders", ACCOUNT, [DAY])
     assert len(expected["ebay_orders"]) > 5 * 200, "the partition must span many pages"
@@ -80,7 +87,9 @@ def test_sigkill_mid_partition_leaves_nothing_half_written(closed_by: str, ebay_
         run = conn.execute(sa.text("select * from ebay_worker_run")).one()
         pages = conn.execute(sa.text("select count(*) from ebay_api_worker_log where event_type='page'")).scalar()
         state = conn.execute(sa.text("select * from ebay_sync_state where api_family='orders'")).one()
-        rows = conn.execute(sa.text("select (select count(*) from ebay_orders) + (select count(*) from order_line_items)")).scalar()
+        rows = conn.execute(
+            sa.text("select (select count(*) from ebay_orders) + (select count(*) from order_line_items)")
+        ).scalar()
     assert pages >= 3 and run.status == "running"
     assert rows == 0, "a killed partition left rows behind"
     assert state.cursor_value is None and state.last_error is None
@@ -100,14 +109,16 @@ def test_sigkill_mid_partition_leaves_nothing_half_written(closed_by: str, ebay_
         # What Dagster's run monitoring does when a run worker dies; then the failure sensor fires.
         event = dagster_instance.report_run_failed(dagster_run, message="run worker process died")
         context = dg.build_run_status_sensor_context(
-            sensor_name=ebay_run_failure_sensor.name, dagster_event=event, dagster_instance=dagster_instance,
+            sensor_name=ebay_run_failure_sensor.name,
+            dagster_event=event,
+            dagster_instance=dagster_instance,
             dagster_run=dagster_instance.get_run_by_id(dagster_run.run_id),
             resources={"postgres": PostgresResource(database_url=ebay_env)},
         ).for_run_failure()
         ebay_run_failure_sensor(context)
         expected_reason = f"Dagster run {dagster_run.run_id} failed"
     else:
-        later = datetime.now(timezone.utc) + timedelta(minutes=31)
+        later = datetime.now(UTC) + timedelta(minutes=31)
         assert mirrors.close_stale_runs(engine, timedelta(minutes=30), now=later) == 1
         expected_reason = "went silent"
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import create_database
+from tests_support import register_account, run_family
+
 from ebay_pipelines.simulator import EbaySimulator, FaultRule, SimulatorConfig
 from ebay_pipelines.store import embedded, migrate
 from ebay_pipelines.store.database import cached_engine, make_engine
 from ebay_pipelines.store.urls import normalize_url
-from tests_support import register_account, run_family
 
 from .support import compare, expected_for, failure_text, parse_ts, retrying_definitions, window_of
 
@@ -32,8 +32,9 @@ DAY = date(2026, 10, 30)
 @pytest.fixture
 def sim():
     """A simulator whose day of orders spans several getOrders pages."""
-    simulator = EbaySimulator(SimulatorConfig(seed=9, now=datetime(2026, 11, 1, 12, tzinfo=timezone.utc),
-                                              orders_per_day=1500, history_days=10))
+    simulator = EbaySimulator(
+        SimulatorConfig(seed=9, now=datetime(2026, 11, 1, 12, tzinfo=UTC), orders_per_day=1500, history_days=10)
+    )
     simulator.start()
     yield simulator
     simulator.stop()
@@ -58,7 +59,10 @@ def _restart_when_paging(data_dir: Path, url: str, sim: EbaySimulator, report: d
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with watcher.connect() as conn:
-                if conn.execute(sa.text("select count(*) from ebay_api_worker_log where event_type='page'")).scalar() >= 1:
+                if (
+                    conn.execute(sa.text("select count(*) from ebay_api_worker_log where event_type='page'")).scalar()
+                    >= 1
+                ):
                     break
             time.sleep(0.02)
         report["before"] = embedded.start(data_dir).admin_url

@@ -17,7 +17,7 @@ import copy
 import json
 import os
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from tests_support import register_account
 
 from ebay_pipelines.ebay.auth import AccessTokenProvider, InMemoryTokenStore, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
@@ -43,27 +44,51 @@ from ebay_pipelines.sync import partition_sync
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME, FetchContext
 from ebay_pipelines.sync.partition_sync import EbayClients
 from ebay_pipelines.sync.windows import Window
-from tests_support import register_account
 
 ACCOUNT = "hostile-1"
-NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("EBAY_PIPELINES_HOSTILE_EXAMPLES", "25"))
 FAST = RetryPolicy(max_attempts=2, initial_delay=0.001, jitter=0.001, max_delay=0.01, max_total_seconds=5, timeout=5)
 
 # (family, eBay call whose answer is replaced)
 CALLS = [
-    ("orders", "getOrders"), ("transactions", "getTransactions"), ("finances", "getTransactions"),
-    ("refunds", "getTransactions"), ("refunds", "searchReturns"), ("refunds", "getReturn"),
-    ("disputes", "getPaymentDisputeSummaries"), ("disputes", "getPaymentDispute"),
-    ("inventory", "getInventoryItems"), ("offers", "getInventoryItems"), ("offers", "getOffers"),
-    ("inquiries", "searchInquiries"), ("inquiries", "getInquiry"), ("cases", "searchCases"), ("cases", "getCase"),
-    ("messages", "GetMyMessages"), ("active_inventory", "GetMyeBaySelling"), ("buyer", "GetMyeBayBuying"),
+    ("orders", "getOrders"),
+    ("transactions", "getTransactions"),
+    ("finances", "getTransactions"),
+    ("refunds", "getTransactions"),
+    ("refunds", "searchReturns"),
+    ("refunds", "getReturn"),
+    ("disputes", "getPaymentDisputeSummaries"),
+    ("disputes", "getPaymentDispute"),
+    ("inventory", "getInventoryItems"),
+    ("offers", "getInventoryItems"),
+    ("offers", "getOffers"),
+    ("inquiries", "searchInquiries"),
+    ("inquiries", "getInquiry"),
+    ("cases", "searchCases"),
+    ("cases", "getCase"),
+    ("messages", "GetMyMessages"),
+    ("active_inventory", "GetMyeBaySelling"),
+    ("buyer", "GetMyeBayBuying"),
 ]
 
 HOSTILE_TEXT = [
-    "'; DROP TABLE ebay_orders; --", "Robert'); DELETE FROM ebay_tokens;--", '"double" \'single\' `back` \\slash',
-    "emoji 🎉👩‍👩‍👧 ok", "x" * 10_000, "nul\x00byte", "\u202eright-to-left", "line\nbreak\ttab", "", "   ",
-    "lone \ud800 surrogate", "<Tag>&amp;</Tag>", "%s %(x)s {0} $1", "1e999999", "NaN", "-0",
+    "'; DROP TABLE ebay_orders; --",
+    "Robert'); DELETE FROM ebay_tokens;--",
+    "\"double\" 'single' `back` \\slash",
+    "emoji 🎉👩‍👩‍👧 ok",
+    "x" * 10_000,
+    "nul\x00byte",
+    "\u202eright-to-left",
+    "line\nbreak\ttab",
+    "",
+    "   ",
+    "lone \ud800 surrogate",
+    "<Tag>&amp;</Tag>",
+    "%s %(x)s {0} $1",
+    "1e999999",
+    "NaN",
+    "-0",
     "y" * 1_000_000,
 ]
 
@@ -75,7 +100,7 @@ class RecordingSession(requests.Session):
         super().__init__()
         self.first: dict[str, bytes] = {}
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: D102
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         response = super().send(request, **kwargs)
         name = request.headers.get("X-EBAY-API-CALL-NAME")
         if not name:
@@ -88,8 +113,11 @@ class RecordingSession(requests.Session):
 @pytest.fixture(scope="module")
 def hsim() -> Iterator[EbaySimulator]:
     """A small simulated eBay (few SKUs and listings) so each example costs a handful of calls."""
-    simulator = EbaySimulator(SimulatorConfig(seed=13, now=NOW, orders_per_day=6, inventory_skus=3, active_listings=4,
-                                              purchases=4, history_days=40))
+    simulator = EbaySimulator(
+        SimulatorConfig(
+            seed=13, now=NOW, orders_per_day=6, inventory_skus=3, active_listings=4, purchases=4, history_days=40
+        )
+    )
     simulator.start()
     yield simulator
     simulator.stop()
@@ -132,8 +160,12 @@ def seeds(hsim: EbaySimulator, clients: EbayClients) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats()
-    | st.text(max_size=20) | st.sampled_from(HOSTILE_TEXT),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(HOSTILE_TEXT),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
@@ -168,8 +200,11 @@ def json_variant(draw: st.DrawFn, seed: bytes) -> bytes:
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(paths))
         parent = _parent(doc, path)
-        if not isinstance(parent, (dict, list)) or (isinstance(parent, list) and path[-1] >= len(parent)) \
-                or (isinstance(parent, dict) and path[-1] not in parent):
+        if (
+            not isinstance(parent, (dict, list))
+            or (isinstance(parent, list) and path[-1] >= len(parent))
+            or (isinstance(parent, dict) and path[-1] not in parent)
+        ):
             continue
         action = draw(st.sampled_from(["replace", "replace", "delete", "extra", "nest"]))
         if action == "replace":
@@ -191,8 +226,9 @@ def json_variant(draw: st.DrawFn, seed: bytes) -> bytes:
 
 
 def _xml_safe(text: str) -> str:
-    return "".join(c for c in text if c in "\t\n\r" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD
-                   or ord(c) >= 0x10000)
+    return "".join(
+        c for c in text if c in "\t\n\r" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD or ord(c) >= 0x10000
+    )
 
 
 @st.composite
@@ -227,6 +263,7 @@ def variants(seed: bytes, xml: bool) -> st.SearchStrategy[bytes]:
 # Properties
 # ------------------------------------------------------------------------------------------------
 
+
 def _assert_rows_are_sound(pages: list) -> None:
     for page in pages:
         for table_name, rows in page.rows.items():
@@ -242,12 +279,14 @@ def _assert_rows_are_sound(pages: list) -> None:
 
 
 @pytest.mark.parametrize(("family", "call"), CALLS)
-def test_hostile_answer_gives_rows_or_a_typed_error(family: str, call: str, hsim: EbaySimulator,
-                                                    clients: EbayClients, seeds: dict[str, bytes]) -> None:
+def test_hostile_answer_gives_rows_or_a_typed_error(
+    family: str, call: str, hsim: EbaySimulator, clients: EbayClients, seeds: dict[str, bytes]
+) -> None:
     outcomes: dict[str, int] = {"rows": 0, "error": 0}
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(body=variants(seeds[call], xml=call[0].isupper()))
     def check(body: bytes) -> None:
         hsim.faults.clear()
@@ -283,10 +322,19 @@ def _first_order(seeds: dict[str, bytes]) -> dict:
 def _sync_orders(engine: sa.Engine, hsim: EbaySimulator, clients: EbayClients, orders: list[dict]) -> None:
     body = json.dumps({"orders": orders, "total": len(orders), "limit": 200, "offset": 0}, ensure_ascii=False)
     hsim.faults.clear()
-    hsim.faults.add(FaultRule(kind="body", endpoint="getOrders", account=ACCOUNT, times=1,
-                              body=body.encode("utf-8", "surrogatepass")))
-    began = partition_sync.begin(engine, FAMILIES_BY_NAME["orders"], ACCOUNT, DAY, partition_key=f"{ACCOUNT}|{DAY}",
-                                 clients_factory=lambda: clients)
+    hsim.faults.add(
+        FaultRule(
+            kind="body", endpoint="getOrders", account=ACCOUNT, times=1, body=body.encode("utf-8", "surrogatepass")
+        )
+    )
+    began = partition_sync.begin(
+        engine,
+        FAMILIES_BY_NAME["orders"],
+        ACCOUNT,
+        DAY,
+        partition_key=f"{ACCOUNT}|{DAY}",
+        clients_factory=lambda: clients,
+    )
     assert isinstance(began, partition_sync.PartitionSync)
     began.write(engine)
 
@@ -304,13 +352,19 @@ def registered(engine: sa.Engine, hsim: EbaySimulator, monkeypatch: pytest.Monke
     return engine
 
 
-def test_hostile_strings_round_trip_or_are_refused_clearly(registered: sa.Engine, hsim: EbaySimulator,
-                                                           clients: EbayClients, seeds: dict[str, bytes]) -> None:
+def test_hostile_strings_round_trip_or_are_refused_clearly(
+    registered: sa.Engine, hsim: EbaySimulator, clients: EbayClients, seeds: dict[str, bytes]
+) -> None:
     engine = registered
     seed = _first_order(seeds)
 
-    @settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES * 2,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(value=st.sampled_from([t for t in HOSTILE_TEXT if "\ud800" not in t]) | st.text(max_size=300))
     def check(value: str) -> None:
         order = copy.deepcopy(seed)
@@ -323,8 +377,12 @@ def test_hostile_strings_round_trip_or_are_refused_clearly(registered: sa.Engine
             assert refused.value.table == "ebay_orders" and "NUL" in str(refused.value)
             assert refused.value.column in {"buyer_username", "sales_record_reference", "raw"}
             with engine.connect() as conn:
-                reason = conn.execute(sa.text("select error_message from ebay_worker_run where status = 'error' "
-                                              "order by started_at desc limit 1")).scalar()
+                reason = conn.execute(
+                    sa.text(
+                        "select error_message from ebay_worker_run where status = 'error' "
+                        "order by started_at desc limit 1"
+                    )
+                ).scalar()
             assert reason.startswith("UnstorableValue: cannot store ebay_orders.") and order["orderId"] in reason
             return
         _sync_orders(engine, hsim, clients, [order])
@@ -350,31 +408,49 @@ def _normalized(value: Any) -> Any:
 
 
 OPTIONAL_ORDER_FIELDS = {
-    "buyer": ["buyer_username"], "cancelStatus": ["cancel_state"], "salesRecordReference": ["sales_record_reference"],
-    "sellerId": ["seller_id"], "orderPaymentStatus": ["order_payment_status"],
-    "orderFulfillmentStatus": ["order_fulfillment_status"], "totalFeeBasisAmount": ["total_fee_basis_amount_value"],
-    "totalMarketplaceFee": ["total_marketplace_fee_value"], "fulfillmentStartInstructions": ["ship_to_country"],
+    "buyer": ["buyer_username"],
+    "cancelStatus": ["cancel_state"],
+    "salesRecordReference": ["sales_record_reference"],
+    "sellerId": ["seller_id"],
+    "orderPaymentStatus": ["order_payment_status"],
+    "orderFulfillmentStatus": ["order_fulfillment_status"],
+    "totalFeeBasisAmount": ["total_fee_basis_amount_value"],
+    "totalMarketplaceFee": ["total_marketplace_fee_value"],
+    "fulfillmentStartInstructions": ["ship_to_country"],
     "pricingSummary": ["price_subtotal_value", "total_value", "tax_value", "delivery_cost_value"],
 }
 storable_json = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**64), max_value=2**64)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30).filter(lambda s: "\x00" not in s),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8).filter(lambda s: "\x00" not in s),
-                                                                 inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**64), max_value=2**64)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30).filter(lambda s: "\x00" not in s),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=8).filter(lambda s: "\x00" not in s), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
 def test_unknown_fields_are_kept_and_missing_optional_fields_become_null(
-        registered: sa.Engine, hsim: EbaySimulator, clients: EbayClients, seeds: dict[str, bytes]) -> None:
+    registered: sa.Engine, hsim: EbaySimulator, clients: EbayClients, seeds: dict[str, bytes]
+) -> None:
     engine = registered
     seed = _first_order(seeds)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(extra=st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not in seed and "\x00" not in k),
-                                 storable_json, min_size=1, max_size=3),
-           dropped=st.sets(st.sampled_from(sorted(OPTIONAL_ORDER_FIELDS)), min_size=1))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(
+        extra=st.dictionaries(
+            st.text(min_size=1, max_size=12).filter(lambda k: k not in seed and "\x00" not in k),
+            storable_json,
+            min_size=1,
+            max_size=3,
+        ),
+        dropped=st.sets(st.sampled_from(sorted(OPTIONAL_ORDER_FIELDS)), min_size=1),
+    )
     def check(extra: dict, dropped: set[str]) -> None:
         order = {k: v for k, v in copy.deepcopy(seed).items() if k not in dropped}
         order.update(extra)

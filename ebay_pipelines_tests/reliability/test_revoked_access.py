@@ -9,9 +9,10 @@ accounts sync as usual throughout. Storing a new refresh token resumes the accou
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from tests_support import materialization_metadata, register_account, run_family
 
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.defs.schedules import family_schedule_requests
@@ -20,7 +21,6 @@ from ebay_pipelines.store.accounts import add_account
 from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME
 from ebay_pipelines.sync.maintenance import refresh_tokens
-from tests_support import materialization_metadata, register_account, run_family
 
 from .support import failure_text, retrying_definitions, step_retries
 
@@ -36,7 +36,9 @@ def _token_calls_of(sim, account: str) -> int:
     return sim.calls[(account, "token")]
 
 
-def test_revoked_account_stops_once_and_others_continue(ebay_env: str, sim, dagster_instance, engine: sa.Engine) -> None:
+def test_revoked_account_stops_once_and_others_continue(
+    ebay_env: str, sim, dagster_instance, engine: sa.Engine
+) -> None:
     for account in (REVOKED, *HEALTHY):
         register_account(engine, sim, account, dagster_instance)
     defs = retrying_definitions(ebay_env, max_retries=3, delay=0.01)
@@ -50,10 +52,14 @@ def test_revoked_account_stops_once_and_others_continue(ebay_env: str, sim, dags
     assert _calls_of(sim, REVOKED) == 1
 
     with engine.connect() as conn:
-        runs = conn.execute(sa.text("select api_family, status, error_message from ebay_worker_run "
-                                    "where ebay_account_id = :a"), {"a": REVOKED}).all()
-        states = conn.execute(sa.text("select api_family, last_error, cursor_value from ebay_sync_state "
-                                      "where ebay_account_id = :a"), {"a": REVOKED}).all()
+        runs = conn.execute(
+            sa.text("select api_family, status, error_message from ebay_worker_run where ebay_account_id = :a"),
+            {"a": REVOKED},
+        ).all()
+        states = conn.execute(
+            sa.text("select api_family, last_error, cursor_value from ebay_sync_state where ebay_account_id = :a"),
+            {"a": REVOKED},
+        ).all()
         token = conn.execute(sa.text("select * from ebay_tokens where ebay_account_id = :a"), {"a": REVOKED}).one()
     assert [(r.api_family, r.status) for r in runs] == [("orders", "error")]
     assert "must re-authorize" in runs[0].error_message
@@ -68,15 +74,19 @@ def test_revoked_account_stops_once_and_others_continue(ebay_env: str, sim, dags
         assert result.success and materialization_metadata(result) == {}
     assert _calls_of(sim, REVOKED) == before
     with engine.connect() as conn:
-        skipped = conn.execute(sa.text("select summary_json from ebay_worker_run where ebay_account_id = :a "
-                                       "and status = 'skipped'"), {"a": REVOKED}).all()
+        skipped = conn.execute(
+            sa.text("select summary_json from ebay_worker_run where ebay_account_id = :a and status = 'skipped'"),
+            {"a": REVOKED},
+        ).all()
     assert len(skipped) == len(FAMILIES)
     assert all(f"account {REVOKED} must re-authorize" in r.summary_json["skipped"] for r in skipped)
 
     # Schedules leave it out; the token-refresh job does not ask eBay again.
     partitions = {REVOKED, *HEALTHY}
-    tick = datetime(2026, 10, 30, 12, tzinfo=timezone.utc)
-    requests = family_schedule_requests(FAMILIES_BY_NAME["orders"], PostgresResource(database_url=ebay_env), partitions, tick)
+    tick = datetime(2026, 10, 30, 12, tzinfo=UTC)
+    requests = family_schedule_requests(
+        FAMILIES_BY_NAME["orders"], PostgresResource(database_url=ebay_env), partitions, tick
+    )
     assert sorted(r.tags["ebay/account"] for r in requests) == sorted(HEALTHY)
     results = {r.account_id: r for r in refresh_tokens(engine)}
     assert results[REVOKED].needs_reauthorization and not results[REVOKED].ok
@@ -89,20 +99,29 @@ def test_revoked_account_stops_once_and_others_continue(ebay_env: str, sim, dags
             windowed = FAMILIES_BY_NAME[family].windowed
             assert run_family(defs, dagster_instance, family, account, DAY if windowed else None).success
     with engine.connect() as conn:
-        errors = conn.execute(sa.text("select count(*) from ebay_sync_state where ebay_account_id <> :a "
-                                      "and last_error is not null"), {"a": REVOKED}).scalar()
+        errors = conn.execute(
+            sa.text("select count(*) from ebay_sync_state where ebay_account_id <> :a and last_error is not null"),
+            {"a": REVOKED},
+        ).scalar()
     assert errors == 0
 
     # A new refresh token (the seller re-authorized) resumes the account.
     add_account(engine, load_cipher(), REVOKED, sim.refresh_token_for(REVOKED))
     assert run_family(defs, dagster_instance, "orders", REVOKED, DAY).success
     with engine.connect() as conn:
-        state = conn.execute(sa.text("select last_error, cursor_value from ebay_sync_state where ebay_account_id = :a "
-                                     "and api_family = 'orders'"), {"a": REVOKED}).one()
+        state = conn.execute(
+            sa.text(
+                "select last_error, cursor_value from ebay_sync_state where ebay_account_id = :a "
+                "and api_family = 'orders'"
+            ),
+            {"a": REVOKED},
+        ).one()
     assert state.last_error is None and state.cursor_value is not None
 
 
-def test_transient_failures_are_retried_by_the_step_policy(ebay_env: str, sim, dagster_instance, engine: sa.Engine) -> None:
+def test_transient_failures_are_retried_by_the_step_policy(
+    ebay_env: str, sim, dagster_instance, engine: sa.Engine
+) -> None:
     register_account(engine, sim, "healthy-1", dagster_instance)
     defs = retrying_definitions(ebay_env, max_retries=2, delay=0.01, retry_max_attempts=2)
     sim.faults.add(FaultRule(kind="503", endpoint="getOrders", times=2))  # exhausts the HTTP retries once
@@ -131,6 +150,8 @@ def test_a_run_row_left_open_by_the_same_dagster_run_is_taken_over(engine: sa.En
     second = mirrors.start_run(engine, "healthy-1", "orders", "dagster-run-1", "k", {}, retry_of_same_run=True)
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text("select id, status from ebay_worker_run")).all())
-        reason = conn.execute(sa.text("select error_message from ebay_worker_run where id = :i"), {"i": first.run_id}).scalar()
+        reason = conn.execute(
+            sa.text("select error_message from ebay_worker_run where id = :i"), {"i": first.run_id}
+        ).scalar()
     assert rows == {first.run_id: "error", second.run_id: "running"}
     assert reason == "attempt superseded by a retry in Dagster run dagster-run-1"

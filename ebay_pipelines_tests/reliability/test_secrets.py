@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster._serdes import serialize_value
-
 from conftest import TEST_SECRET
+from dagster._serdes import serialize_value
+from tests_support import register_account, run_family
+
 from ebay_pipelines.cli import main as cli
 from ebay_pipelines.demo import DEMO_ACCOUNTS
 from ebay_pipelines.simulator import FaultRule
@@ -28,7 +29,6 @@ from ebay_pipelines.store.secrets import SecretKeyError, key_from_secret, load_c
 from ebay_pipelines.store.tables import metadata
 from ebay_pipelines.sync import partition_sync
 from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME
-from tests_support import register_account, run_family
 
 from .support import failure_text, retrying_definitions, step_retries
 
@@ -55,13 +55,21 @@ def _fragments(secret: str, size: int = 12) -> list[str]:
 
 def _database_text(engine: sa.Engine) -> str:
     with engine.connect() as conn:
-        return "\n".join(str(row[0]) for table in metadata.sorted_tables
-                         for row in conn.execute(sa.text(f'select t::text from "{table.name}" t')))
+        return "\n".join(
+            str(row[0])
+            for table in metadata.sorted_tables
+            for row in conn.execute(sa.text(f'select t::text from "{table.name}" t'))
+        )
 
 
 def test_no_secret_in_any_log_stream_after_a_faulty_demo_sync(
-        ebay_env: str, sim, dagster_instance, engine: sa.Engine, caplog: pytest.LogCaptureFixture,
-        capfd: pytest.CaptureFixture[str]) -> None:
+    ebay_env: str,
+    sim,
+    dagster_instance,
+    engine: sa.Engine,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # every statement with its parameters
     for name in ("urllib3", "ebay_pipelines", "dagster"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -91,8 +99,9 @@ def test_no_secret_in_any_log_stream_after_a_faulty_demo_sync(
     sim.faults.clear()
 
     # An exception raised straight from the sync layer, with its traceback.
-    began = partition_sync.begin(engine, FAMILIES_BY_NAME["messages"], DEMO_ACCOUNTS[0], DAY,
-                                 partition_key=f"{DEMO_ACCOUNTS[0]}|{DAY}")
+    began = partition_sync.begin(
+        engine, FAMILIES_BY_NAME["messages"], DEMO_ACCOUNTS[0], DAY, partition_key=f"{DEMO_ACCOUNTS[0]}|{DAY}"
+    )
     sim.faults.add(FaultRule(kind="expire_token"))
     with pytest.raises(Exception) as raised:
         began.write(engine)
@@ -100,17 +109,26 @@ def test_no_secret_in_any_log_stream_after_a_faulty_demo_sync(
     exception_text = str(raised.value) + repr(raised.value) + "".join(traceback.format_exception(raised.value))
     assert "GetMyMessages" in exception_text
 
-    python_logs = caplog.text + "\n".join(
-        r.getMessage() + (r.exc_text or "") + str(r.args) for r in caplog.records)
-    dagster_logs = "\n".join(serialize_value(entry) for run_id in run_ids for entry in dagster_instance.all_logs(run_id))
+    python_logs = caplog.text + "\n".join(r.getMessage() + (r.exc_text or "") + str(r.args) for r in caplog.records)
+    dagster_logs = "\n".join(
+        serialize_value(entry) for run_id in run_ids for entry in dagster_instance.all_logs(run_id)
+    )
     dagster_runs = "\n".join(serialize_value(dagster_instance.get_run_by_id(run_id)) for run_id in run_ids)
-    compute_logs = "\n".join(p.read_text(errors="replace") for p in Path(dagster_instance.root_directory).rglob("*")
-                             if p.is_file() and p.stat().st_size < 5_000_000)
+    compute_logs = "\n".join(
+        p.read_text(errors="replace")
+        for p in Path(dagster_instance.root_directory).rglob("*")
+        if p.is_file() and p.stat().st_size < 5_000_000
+    )
     out, err = capfd.readouterr()
     streams = {
-        "python logging": python_logs, "dagster event log": dagster_logs, "dagster runs": dagster_runs,
-        "compute logs": compute_logs, "stdout/stderr": out + err, "failures": "\n".join(failures),
-        "exception": exception_text, "ebay database": _database_text(engine),
+        "python logging": python_logs,
+        "dagster event log": dagster_logs,
+        "dagster runs": dagster_runs,
+        "compute logs": compute_logs,
+        "stdout/stderr": out + err,
+        "failures": "\n".join(failures),
+        "exception": exception_text,
+        "ebay database": _database_text(engine),
     }
     # The streams really hold what was done (so an empty scan cannot pass).
     assert "account=demo-1" in python_logs and "getOrders" in python_logs
@@ -124,7 +142,8 @@ def test_no_secret_in_any_log_stream_after_a_faulty_demo_sync(
 
 
 def test_tokens_are_encrypted_and_a_wrong_key_is_refused_clearly(
-        ebay_env: str, sim, dagster_instance, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    ebay_env: str, sim, dagster_instance, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = DEMO_ACCOUNTS[0]
     register_account(engine, sim, account, dagster_instance)
     defs = retrying_definitions(ebay_env, max_retries=3, delay=0.01)
@@ -132,7 +151,10 @@ def test_tokens_are_encrypted_and_a_wrong_key_is_refused_clearly(
     with engine.connect() as conn:
         row = conn.execute(sa.text("select * from ebay_tokens where ebay_account_id = :a"), {"a": account}).one()
     access = load_cipher().decrypt(row.access_token_encrypted, "the access token")
-    for secret, stored in ((sim.refresh_token_for(account), row.refresh_token_encrypted), (access, row.access_token_encrypted)):
+    for secret, stored in (
+        (sim.refresh_token_for(account), row.refresh_token_encrypted),
+        (access, row.access_token_encrypted),
+    ):
         assert secret.encode() not in bytes(stored) and bytes(stored).startswith(b"gAAAA")  # Fernet
     assert access in sim.tokens._access
 
@@ -144,7 +166,9 @@ def test_tokens_are_encrypted_and_a_wrong_key_is_refused_clearly(
     assert f"cannot decrypt the access token of account {account}: EBAY_PIPELINES_SECRET_KEY is not the key" in text
     assert sum(sim.calls.values()) == calls_before, "a token decrypted with the wrong key reached eBay"
     with engine.connect() as conn:
-        last_error = conn.execute(sa.text("select last_error from ebay_sync_state where api_family = 'orders'")).scalar()
+        last_error = conn.execute(
+            sa.text("select last_error from ebay_sync_state where api_family = 'orders'")
+        ).scalar()
     assert "SecretKeyError" in last_error and "EBAY_PIPELINES_SECRET_KEY" in last_error
     monkeypatch.setenv("EBAY_PIPELINES_SECRET_KEY", "short")
     with pytest.raises(SecretKeyError, match="at least 16 characters"):

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests_support import register_account, run_family
 
 from ebay_pipelines.simulator import EbaySimulator, FaultRule, SimulatorConfig
-from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 from ebay_pipelines.store.tables import DATA_TABLES
-from tests_support import register_account, run_family
+from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 
 from .support import (
     SNAPSHOT_FAMILIES,
@@ -69,21 +69,25 @@ def add_chaos(sim: EbaySimulator, rate: float) -> None:
     share = rate / 8.0
     for kind in ("429", "500", "502", "503", "504", "drop", "expire_token"):
         sim.faults.add(FaultRule(kind=kind, probability=share, retry_after=0))
-    sim.faults.add(FaultRule(kind="slow", probability=share, delay=0.2))       # slow, within the timeout
-    sim.faults.add(FaultRule(kind="slow", probability=share / 4, delay=2.5))   # slower than the 2 s timeout
-    sim.faults.add(FaultRule(kind="malformed", probability=share / 4))         # truncated body: a step retry
+    sim.faults.add(FaultRule(kind="slow", probability=share, delay=0.2))  # slow, within the timeout
+    sim.faults.add(FaultRule(kind="slow", probability=share / 4, delay=2.5))  # slower than the 2 s timeout
+    sim.faults.add(FaultRule(kind="malformed", probability=share / 4))  # truncated body: a step retry
 
 
-def test_chaos_soak_lands_every_window_exactly(ebay_env: str, sim: EbaySimulator, dagster_instance,
-                                               engine: sa.Engine) -> None:
+def test_chaos_soak_lands_every_window_exactly(
+    ebay_env: str, sim: EbaySimulator, dagster_instance, engine: sa.Engine
+) -> None:
     rng = random.Random(SEED)
     accounts = [f"soak-{i + 1}" for i in range(ACCOUNTS)]
     days = [NOW.date() - timedelta(days=i) for i in reversed(range(DAYS))]
     for account in accounts:
         register_account(engine, sim, account, dagster_instance)
-    defs = retrying_definitions(ebay_env, max_retries=STEP_RETRIES, delay=0.05, retry_max_attempts=2,
-                                request_timeout_s=2.0)
-    partitions: list[tuple[str, str, date | None]] = [(f, a, d) for d in days for a in accounts for f in WINDOW_FAMILIES]
+    defs = retrying_definitions(
+        ebay_env, max_retries=STEP_RETRIES, delay=0.05, retry_max_attempts=2, request_timeout_s=2.0
+    )
+    partitions: list[tuple[str, str, date | None]] = [
+        (f, a, d) for d in days for a in accounts for f in WINDOW_FAMILIES
+    ]
     partitions += [(f, a, None) for a in accounts for f in SNAPSHOT_FAMILIES]
     poisoned = (POISONED_FAMILY, accounts[0], days[-1])
     add_chaos(sim, FAULT_RATE)
@@ -98,7 +102,7 @@ def test_chaos_soak_lands_every_window_exactly(ebay_env: str, sim: EbaySimulator
             sim.faults.clear()
             poison_rule = sim.faults.add(FaultRule(kind="503", endpoint="getOrders", account=account))
             add_chaos(sim, FAULT_RATE)
-        for run in range(RERUNS):
+        for _ in range(RERUNS):
             result = run_family(defs, dagster_instance, family, account, day)
             stats["dagster_runs"] += 1
             stats["step_retries"] += step_retries(result)
@@ -124,8 +128,11 @@ def test_chaos_soak_lands_every_window_exactly(ebay_env: str, sim: EbaySimulator
     assert mismatches == []
 
     with engine.connect() as conn:
-        runs = conn.execute(sa.text("select ebay_account_id a, api_family f, partition_key k, status, summary_json s "
-                                    "from ebay_worker_run")).all()
+        runs = conn.execute(
+            sa.text(
+                "select ebay_account_id a, api_family f, partition_key k, status, summary_json s from ebay_worker_run"
+            )
+        ).all()
         states = {(r.ebay_account_id, r.api_family): r for r in conn.execute(sa.text("select * from ebay_sync_state"))}
         rows = sum(conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in DATA_TABLES)
     statuses = Counter(r.status for r in runs)
@@ -155,15 +162,24 @@ def test_chaos_soak_lands_every_window_exactly(ebay_env: str, sim: EbaySimulator
     assert "getOrders" in poisoned_state.last_error
 
     figures = {
-        "accounts": ACCOUNTS, "days": DAYS, "families": len(FAMILIES_BY_NAME), "partitions": len(partitions),
-        "api_calls": sum(sim.calls.values()), "faults_injected": sum(sim.faults.fired.values()) - poison_rule.fired,
+        "accounts": ACCOUNTS,
+        "days": DAYS,
+        "families": len(FAMILIES_BY_NAME),
+        "partitions": len(partitions),
+        "api_calls": sum(sim.calls.values()),
+        "faults_injected": sum(sim.faults.fired.values()) - poison_rule.fired,
         "poisoned_partition_faults": poison_rule.fired,
-        "faults_by_kind": dict(sum((Counter({k: v}) for (k, _), v in sim.faults.fired.items()), Counter())
-                               - Counter({"503": poison_rule.fired})),
+        "faults_by_kind": dict(
+            sum((Counter({k: v}) for (k, _), v in sim.faults.fired.items()), Counter())
+            - Counter({"503": poison_rule.fired})
+        ),
         "access_tokens_expired_between_runs": stats["access_tokens_expired"],
-        "dagster_runs": stats["dagster_runs"], "dagster_step_retries": stats["step_retries"],
-        "failed_dagster_runs_rerun": stats["failed_runs"], "worker_run_rows": dict(statuses),
-        "rows": rows, "mismatches": len(mismatches),
+        "dagster_runs": stats["dagster_runs"],
+        "dagster_step_retries": stats["step_retries"],
+        "failed_dagster_runs_rerun": stats["failed_runs"],
+        "worker_run_rows": dict(statuses),
+        "rows": rows,
+        "mismatches": len(mismatches),
     }
     fault_share = figures["faults_injected"] / figures["api_calls"]
     assert 0.5 * FAULT_RATE <= fault_share <= 1.5 * FAULT_RATE, figures

@@ -47,21 +47,33 @@ class Api:
     def grant(self, refresh_token: str | None = None, authorization: str | None = None) -> requests.Response:
         return self.session.post(
             self.sim.base_url + "/identity/v1/oauth2/token",
-            data={"grant_type": "refresh_token",
-                  "refresh_token": refresh_token or self.sim.refresh_token_for(self.account),
-                  "scope": "https://api.ebay.com/oauth/api_scope/sell.fulfillment"},
-            headers={"Authorization": authorization or self.basic(),
-                     "Content-Type": "application/x-www-form-urlencoded"},
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token or self.sim.refresh_token_for(self.account),
+                "scope": "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+            },
+            headers={
+                "Authorization": authorization or self.basic(),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
             timeout=10,
         )
 
-    def get(self, path: str, params: dict | list | None = None, scheme: str = "Bearer",
-            token: str | None = None) -> requests.Response:
+    def get(
+        self, path: str, params: dict | list | None = None, scheme: str = "Bearer", token: str | None = None
+    ) -> requests.Response:
         url = path if path.startswith("http") else self.sim.base_url + path
         for attempt in range(2):
-            resp = self.session.get(url, params=params, timeout=10, headers={
-                "Authorization": f"{scheme} {token or self.token}", "X-EBAY-C-MARKETPLACE-ID": "EBAY_US",
-                "Accept": "application/json"})
+            resp = self.session.get(
+                url,
+                params=params,
+                timeout=10,
+                headers={
+                    "Authorization": f"{scheme} {token or self.token}",
+                    "X-EBAY-C-MARKETPLACE-ID": "EBAY_US",
+                    "Accept": "application/json",
+                },
+            )
             if resp.status_code != 401 or token is not None or attempt:
                 return resp
             self.token = self.grant().json()["access_token"]  # the simulated clock moved past expiry
@@ -80,10 +92,19 @@ class Api:
             resp = self.get(body["next"])
 
     def trading(self, call: str, inner: str, token: str | None = None) -> requests.Response:
-        body = (f'<?xml version="1.0" encoding="utf-8"?><{call}Request xmlns="{NS}">{inner}</{call}Request>')
-        return self.session.post(self.sim.base_url + "/ws/api.dll", data=body.encode(), timeout=10, headers={
-            "X-EBAY-API-CALL-NAME": call, "X-EBAY-API-SITEID": "0", "X-EBAY-API-COMPATIBILITY-LEVEL": "1379",
-            "X-EBAY-API-IAF-TOKEN": token or self.token, "Content-Type": "text/xml"})
+        body = f'<?xml version="1.0" encoding="utf-8"?><{call}Request xmlns="{NS}">{inner}</{call}Request>'
+        return self.session.post(
+            self.sim.base_url + "/ws/api.dll",
+            data=body.encode(),
+            timeout=10,
+            headers={
+                "X-EBAY-API-CALL-NAME": call,
+                "X-EBAY-API-SITEID": "0",
+                "X-EBAY-API-COMPATIBILITY-LEVEL": "1379",
+                "X-EBAY-API-IAF-TOKEN": token or self.token,
+                "Content-Type": "text/xml",
+            },
+        )
 
 
 def xml_root(resp: requests.Response) -> ET.Element:
@@ -183,7 +204,9 @@ def inventory_spec() -> OpenApiChecker:
     # The published contract types Product.aspects as a string, while its own description (and the
     # live API) use a JSON object of name -> [values]; validate that wire shape.
     spec["components"]["schemas"]["Product"]["properties"]["aspects"] = {
-        "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    }
     return OpenApiChecker(spec)
 
 
@@ -207,9 +230,13 @@ def postorder_spec() -> PostOrderChecker:
 
 # ---------------------------------------------------------------------- Trading conformance
 _XS_PATTERNS = {
-    "xs:int": r"-?\d+", "xs:long": r"-?\d+", "xs:boolean": r"true|false",
+    "xs:int": r"-?\d+",
+    "xs:long": r"-?\d+",
+    "xs:boolean": r"true|false",
     "xs:dateTime": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z",
-    "xs:double": r"-?\d+(\.\d+)?", "xs:decimal": r"-?\d+(\.\d+)?", "xs:float": r"-?\d+(\.\d+)?",
+    "xs:double": r"-?\d+(\.\d+)?",
+    "xs:decimal": r"-?\d+(\.\d+)?",
+    "xs:float": r"-?\d+(\.\d+)?",
     "xs:duration": r"P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?",
 }
 

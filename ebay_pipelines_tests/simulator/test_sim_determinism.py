@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .conftest import NOW, Api, iso, xfindall, xml_root
-
 from ebay_pipelines.simulator import EbaySimulator, SimulatorConfig
+
+from .conftest import NOW, Api, iso, xfindall, xml_root
 
 
 def _snapshot(sim: EbaySimulator, account: str) -> dict:
@@ -14,9 +14,12 @@ def _snapshot(sim: EbaySimulator, account: str) -> dict:
     window = f"[{iso(NOW - timedelta(days=15))}..{iso(NOW)}]"
     selling = xml_root(api.trading("GetMyeBaySelling", "<ActiveList><Include>true</Include></ActiveList>"))
     return {
-        "orders": api.get_all("/sell/fulfillment/v1/order", {"filter": f"lastmodifieddate:{window}", "limit": 200}, "orders"),
-        "transactions": api.get_all("/sell/finances/v1/transaction", {"filter": f"transactionDate:{window}", "limit": 1000},
-                                    "transactions"),
+        "orders": api.get_all(
+            "/sell/fulfillment/v1/order", {"filter": f"lastmodifieddate:{window}", "limit": 200}, "orders"
+        ),
+        "transactions": api.get_all(
+            "/sell/finances/v1/transaction", {"filter": f"transactionDate:{window}", "limit": 1000}, "transactions"
+        ),
         "inventory": api.get("/sell/inventory/v1/inventory_item", {"limit": 200}).json()["inventoryItems"],
         "returns": api.get("/post-order/v2/return/search", {"limit": 200}, scheme="IAF").json()["members"],
         "listings": [e.text for e in xfindall(selling, "ActiveList/ItemArray/Item/Title")],
@@ -53,8 +56,11 @@ def test_wall_clock_mode() -> None:
     with EbaySimulator(SimulatorConfig(seed=7)) as sim:
         assert abs((sim.now - datetime.now(UTC)).total_seconds()) < 5
         api = Api(sim)
-        recent = api.get_all("/sell/fulfillment/v1/order", {
-            "filter": f"creationdate:[{iso(sim.now - timedelta(days=3))}..]", "limit": 200}, "orders")
+        recent = api.get_all(
+            "/sell/fulfillment/v1/order",
+            {"filter": f"creationdate:[{iso(sim.now - timedelta(days=3))}..]", "limit": 200},
+            "orders",
+        )
         assert recent and all(o["creationDate"] <= iso(sim.now) for o in recent)
         sim.advance(timedelta(days=1))
         assert abs((sim.now - datetime.now(UTC)).total_seconds() - 86_400) < 5

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .conftest import NOW, Api, iso
-
 from ebay_pipelines.simulator import EbaySimulator, SimulatorConfig
+
+from .conftest import NOW, Api, iso
 
 
 def _order(api: Api, order_id: str) -> dict:
@@ -42,8 +42,11 @@ def test_order_lifecycle_follows_the_clock(api: Api, sim) -> None:
 
 
 def test_refunds_appear_later_with_finance_records(api: Api, sim) -> None:
-    refunded = [o for o in sim.truth.orders_created("acct-1", NOW - timedelta(days=40), NOW - timedelta(days=10))
-                if o["paymentSummary"]["refunds"]]
+    refunded = [
+        o
+        for o in sim.truth.orders_created("acct-1", NOW - timedelta(days=40), NOW - timedelta(days=10))
+        if o["paymentSummary"]["refunds"]
+    ]
     assert refunded
     target = refunded[0]
     refund = target["paymentSummary"]["refunds"][0]
@@ -58,18 +61,27 @@ def test_refunds_appear_later_with_finance_records(api: Api, sim) -> None:
     assert after["lastModifiedDate"] == refund["refundDate"]
     line_refunds = [r for li in after["lineItems"] for r in li.get("refunds", [])]
     assert [r["refundId"] for r in line_refunds] == [refund["refundId"]]
-    txns = api.get_all("/sell/finances/v1/transaction", [
-        ("filter", f"transactionDate:[{refund['refundDate']}..{refund['refundDate']}]"),
-        ("filter", "transactionType:{REFUND}")], "transactions")
+    txns = api.get_all(
+        "/sell/finances/v1/transaction",
+        [
+            ("filter", f"transactionDate:[{refund['refundDate']}..{refund['refundDate']}]"),
+            ("filter", "transactionType:{REFUND}"),
+        ],
+        "transactions",
+    )
     assert [(t["transactionId"], t["orderId"], t["amount"]) for t in txns] == [
-        (refund["refundId"], target["orderId"], refund["amount"])]
+        (refund["refundId"], target["orderId"], refund["amount"])
+    ]
 
 
 def test_advancing_clock_changes_lmd_window(api: Api, sim) -> None:
     before = {o["orderId"]: o for o in sim.truth.orders("acct-1", NOW - timedelta(days=10), NOW)}
     sim.advance(timedelta(hours=6))
-    changed = api.get_all("/sell/fulfillment/v1/order", {
-        "filter": f"lastmodifieddate:[{iso(NOW + timedelta(milliseconds=1))}..{iso(sim.now)}]", "limit": 200}, "orders")
+    changed = api.get_all(
+        "/sell/fulfillment/v1/order",
+        {"filter": f"lastmodifieddate:[{iso(NOW + timedelta(milliseconds=1))}..{iso(sim.now)}]", "limit": 200},
+        "orders",
+    )
     assert changed
     old = [o for o in changed if o["orderId"] in before]
     assert old, "existing orders should have changed"
@@ -102,8 +114,9 @@ def test_modify_orders_fraction_and_determinism(api: Api, sim) -> None:
     assert 0.06 * len(existing) <= len(changed) <= 0.14 * len(existing)
     assert all(o["lastModifiedDate"] == iso(at) and o["buyerCheckoutNotes"] for o in changed)
     assert any(o["creationDate"] < iso(at - timedelta(days=30)) for o in changed)
-    by_http = api.get_all("/sell/fulfillment/v1/order", {"filter": f"lastmodifieddate:[{iso(at)}..{iso(at)}]",
-                                                          "limit": 200}, "orders")
+    by_http = api.get_all(
+        "/sell/fulfillment/v1/order", {"filter": f"lastmodifieddate:[{iso(at)}..{iso(at)}]", "limit": 200}, "orders"
+    )
     assert by_http == changed
     old = {o["orderId"]: o for o in existing}
     for o in changed:

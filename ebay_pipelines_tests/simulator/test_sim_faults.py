@@ -8,9 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from .conftest import NOW, Api, xfindall, xml_root
 
 from ebay_pipelines.simulator import EbaySimulator, FaultRule, SimulatorConfig
+
+from .conftest import NOW, Api, xfindall, xml_root
 
 ORDERS = "/sell/fulfillment/v1/order"
 SELLING = "<ActiveList><Include>true</Include></ActiveList>"

@@ -67,12 +67,19 @@ def test_get_orders_limits_and_filters(api: Api) -> None:
     for expr, error_id in bad.items():
         resp = api.get("/sell/fulfillment/v1/order", {"filter": expr})
         assert resp.status_code == 400 and resp.json()["errors"][0]["errorId"] == error_id, expr
-    future = api.get("/sell/fulfillment/v1/order", {"filter": _lmd_filter(NOW - timedelta(days=1), NOW + timedelta(days=5))})
+    future = api.get(
+        "/sell/fulfillment/v1/order", {"filter": _lmd_filter(NOW - timedelta(days=1), NOW + timedelta(days=5))}
+    )
     assert future.status_code == 200
     assert all(o["lastModifiedDate"] <= iso(NOW) for o in future.json()["orders"])
-    created = api.get_all("/sell/fulfillment/v1/order", {
-        "filter": f"creationdate:[{iso(NOW - timedelta(days=3))}..{iso(NOW)}],orderfulfillmentstatus:{{NOT_STARTED|IN_PROGRESS}}",
-        "limit": 200}, "orders")
+    created = api.get_all(
+        "/sell/fulfillment/v1/order",
+        {
+            "filter": f"creationdate:[{iso(NOW - timedelta(days=3))}..{iso(NOW)}],orderfulfillmentstatus:{{NOT_STARTED|IN_PROGRESS}}",
+            "limit": 200,
+        },
+        "orders",
+    )
     assert created and all(o["orderFulfillmentStatus"] in ("NOT_STARTED", "IN_PROGRESS") for o in created)
     ids = [o["orderId"] for o in created[:3]]
     by_id = api.get("/sell/fulfillment/v1/order", {"orderIds": ",".join(ids)}).json()
@@ -88,14 +95,22 @@ def test_finances_pages_match_truth(api: Api, sim) -> None:
     assert collected == sim.truth.finance_transactions("acct-1", start, end)
     keys = [(t["transactionDate"], t["transactionId"]) for t in collected]
     assert keys == sorted(keys)
-    refunds = api.get_all("/sell/finances/v1/transaction",
-                          base + [("filter", "transactionType:{REFUND}"), ("limit", 1000)], "transactions")
+    refunds = api.get_all(
+        "/sell/finances/v1/transaction",
+        base + [("filter", "transactionType:{REFUND}"), ("limit", 1000)],
+        "transactions",
+    )
     assert refunds and {t["transactionType"] for t in refunds} == {"REFUND"}
     assert refunds == sim.truth.finance_transactions("acct-1", start, end, transaction_type="REFUND")
     assert api.get("/sell/finances/v1/transaction", {"limit": 1001}).json()["errors"][0]["errorId"] == 135003
-    assert api.get("/sell/finances/v1/transaction", {"filter": "transactionType:{BOGUS}"}).json()["errors"][0]["errorId"] == 135006
-    ancient = api.get("/sell/finances/v1/transaction",
-                      {"filter": "transactionDate:[2020-01-01T00:00:00.000Z..2020-01-02T00:00:00.000Z]"})
+    assert (
+        api.get("/sell/finances/v1/transaction", {"filter": "transactionType:{BOGUS}"}).json()["errors"][0]["errorId"]
+        == 135006
+    )
+    ancient = api.get(
+        "/sell/finances/v1/transaction",
+        {"filter": "transactionDate:[2020-01-01T00:00:00.000Z..2020-01-02T00:00:00.000Z]"},
+    )
     assert ancient.status_code == 204 and ancient.content == b""
 
 
@@ -125,8 +140,9 @@ def test_postorder_pages_match_truth(api: Api, sim) -> None:
     ]:
         collected, page = [], 1
         while True:
-            body = api.get(path, {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, "offset": page},
-                           scheme="IAF").json()
+            body = api.get(
+                path, {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, "offset": page}, scheme="IAF"
+            ).json()
             out = body["paginationOutput"]
             assert out["offset"] == page and out["limit"] == 4
             if not body["members"]:
@@ -139,16 +155,24 @@ def test_postorder_pages_match_truth(api: Api, sim) -> None:
         assert collected == expected and len(expected) > 4
         assert out["totalEntries"] == len(expected) and out["totalPages"] == -(-len(expected) // 4)
         assert len({m[id_key] for m in collected}) == len(collected)
-        beyond = api.get(path, {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4,
-                                "offset": out["totalPages"] + 1}, scheme="IAF").json()
+        beyond = api.get(
+            path,
+            {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, "offset": out["totalPages"] + 1},
+            scheme="IAF",
+        ).json()
         assert beyond["members"] == []
 
 
 def test_trading_pages_match_truth(api: Api, sim) -> None:
     item_ids, page = [], 1
     while True:
-        root = xml_root(api.trading("GetMyeBaySelling", "<ActiveList><Include>true</Include><Pagination>"
-                                    f"<EntriesPerPage>7</EntriesPerPage><PageNumber>{page}</PageNumber></Pagination></ActiveList>"))
+        root = xml_root(
+            api.trading(
+                "GetMyeBaySelling",
+                "<ActiveList><Include>true</Include><Pagination>"
+                f"<EntriesPerPage>7</EntriesPerPage><PageNumber>{page}</PageNumber></Pagination></ActiveList>",
+            )
+        )
         item_ids += [e.text for e in xfindall(root, "ActiveList/ItemArray/Item/ItemID")]
         pages = int(xfind(root, "ActiveList/PaginationResult/TotalNumberOfPages").text)
         assert int(xfind(root, "ActiveList/PaginationResult/TotalNumberOfEntries").text) == 40
@@ -161,9 +185,14 @@ def test_trading_pages_match_truth(api: Api, sim) -> None:
     start, end = NOW - timedelta(days=20), NOW
     message_ids, page = [], 1
     while True:
-        root = xml_root(api.trading("GetMyMessages", f"<DetailLevel>ReturnHeaders</DetailLevel><StartTime>{iso(start)}"
-                                    f"</StartTime><EndTime>{iso(end)}</EndTime><Pagination><EntriesPerPage>9"
-                                    f"</EntriesPerPage><PageNumber>{page}</PageNumber></Pagination>"))
+        root = xml_root(
+            api.trading(
+                "GetMyMessages",
+                f"<DetailLevel>ReturnHeaders</DetailLevel><StartTime>{iso(start)}"
+                f"</StartTime><EndTime>{iso(end)}</EndTime><Pagination><EntriesPerPage>9"
+                f"</EntriesPerPage><PageNumber>{page}</PageNumber></Pagination>",
+            )
+        )
         batch = [e.text for e in xfindall(root, "Messages/Message/MessageID")]
         message_ids += batch
         if len(batch) < 9:
@@ -172,16 +201,25 @@ def test_trading_pages_match_truth(api: Api, sim) -> None:
     truth = sim.truth.messages("acct-1", start, end)
     assert message_ids == [m["MessageID"] for m in truth] and len(truth) > 20
     ids = "".join(f"<MessageID>{i}</MessageID>" for i in message_ids[:10])
-    root = xml_root(api.trading("GetMyMessages", f"<DetailLevel>ReturnMessages</DetailLevel><MessageIDs>{ids}</MessageIDs>"))
+    root = xml_root(
+        api.trading("GetMyMessages", f"<DetailLevel>ReturnMessages</DetailLevel><MessageIDs>{ids}</MessageIDs>")
+    )
     texts = {xfind(m, "MessageID").text: xfind(m, "Text").text for m in xfindall(root, "Messages/Message")}
     assert texts == {m["MessageID"]: m["Text"] for m in truth[:10]}
 
     purchases, page = [], 1
     while True:
-        root = xml_root(api.trading("GetMyeBayBuying", "<WonList><Include>true</Include><DurationInDays>60</DurationInDays>"
-                                    f"<Pagination><EntriesPerPage>4</EntriesPerPage><PageNumber>{page}</PageNumber>"
-                                    "</Pagination></WonList>"))
-        purchases += [e.text for e in xfindall(root, "WonList/OrderTransactionArray/OrderTransaction/Transaction/OrderLineItemID")]
+        root = xml_root(
+            api.trading(
+                "GetMyeBayBuying",
+                "<WonList><Include>true</Include><DurationInDays>60</DurationInDays>"
+                f"<Pagination><EntriesPerPage>4</EntriesPerPage><PageNumber>{page}</PageNumber>"
+                "</Pagination></WonList>",
+            )
+        )
+        purchases += [
+            e.text for e in xfindall(root, "WonList/OrderTransactionArray/OrderTransaction/Transaction/OrderLineItemID")
+        ]
         if page >= int(xfind(root, "WonList/PaginationResult/TotalNumberOfPages").text):
             break
         page += 1

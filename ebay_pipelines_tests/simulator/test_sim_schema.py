@@ -13,8 +13,9 @@ def _window(days: int) -> str:
 
 
 def test_orders_conform_and_cover_lifecycle(api: Api, fulfillment_spec) -> None:
-    orders = api.get_all("/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(60)}", "limit": 200},
-                         "orders")
+    orders = api.get_all(
+        "/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(60)}", "limit": 200}, "orders"
+    )
     assert len(orders) > 300
     first = api.get("/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(60)}", "limit": 200}).json()
     fulfillment_spec.check("OrderSearchPagedCollection", {**first, "orders": first["orders"][:3]})
@@ -30,8 +31,9 @@ def test_orders_conform_and_cover_lifecycle(api: Api, fulfillment_spec) -> None:
 
 
 def test_order_amounts_are_consistent(api: Api) -> None:
-    orders = api.get_all("/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(30)}", "limit": 200},
-                         "orders")
+    orders = api.get_all(
+        "/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(30)}", "limit": 200}, "orders"
+    )
     for o in orders:
         ps = o["pricingSummary"]
         dec = {k: Decimal(v["value"]) for k, v in ps.items()}
@@ -44,8 +46,12 @@ def test_order_amounts_are_consistent(api: Api) -> None:
         assert dec["total"] == dec["priceSubtotal"] + dec["deliveryCost"] + dec["tax"] - dec.get("priceDiscount", 0)
         for li in items:
             discount = sum((Decimal(p["discountAmount"]["value"]) for p in li["appliedPromotions"]), Decimal(0))
-            expected = (Decimal(li["lineItemCost"]["value"]) + Decimal(li["deliveryCost"]["shippingCost"]["value"])
-                        + sum((Decimal(t["amount"]["value"]) for t in li["taxes"]), Decimal(0)) - discount)
+            expected = (
+                Decimal(li["lineItemCost"]["value"])
+                + Decimal(li["deliveryCost"]["shippingCost"]["value"])
+                + sum((Decimal(t["amount"]["value"]) for t in li["taxes"]), Decimal(0))
+                - discount
+            )
             assert Decimal(li["total"]["value"]) == expected
             assert li["legacyItemId"]
         refunded = sum((Decimal(r["amount"]["value"]) for r in o["paymentSummary"]["refunds"]), Decimal(0))
@@ -60,8 +66,9 @@ def test_order_amounts_are_consistent(api: Api) -> None:
 
 def test_transactions_conform_and_follow_orders(api: Api, finances_spec) -> None:
     window = f"[{iso(NOW - timedelta(days=40))}..{iso(NOW - timedelta(days=20))}]"
-    txns = api.get_all("/sell/finances/v1/transaction", {"filter": f"transactionDate:{window}", "limit": 1000},
-                       "transactions")
+    txns = api.get_all(
+        "/sell/finances/v1/transaction", {"filter": f"transactionDate:{window}", "limit": 1000}, "transactions"
+    )
     page = api.get("/sell/finances/v1/transaction", {"filter": f"transactionDate:{window}", "limit": 5}).json()
     finances_spec.check("Transactions", page)
     for t in txns:
@@ -74,7 +81,9 @@ def test_transactions_conform_and_follow_orders(api: Api, finances_spec) -> None
             assert t["bookingEntry"] == "CREDIT"
             fees = [f for li in t["orderLineItems"] for f in li["marketplaceFees"]]
             assert {f["feeType"] for f in t["orderLineItems"][0]["marketplaceFees"]} == {
-                "FINAL_VALUE_FEE", "FINAL_VALUE_FEE_FIXED_PER_ORDER"}
+                "FINAL_VALUE_FEE",
+                "FINAL_VALUE_FEE_FIXED_PER_ORDER",
+            }
             total_fee = sum(Decimal(f["amount"]["value"]) for f in fees)
             assert Decimal(t["totalFeeAmount"]["value"]) == total_fee
             order = api.get(f"/sell/fulfillment/v1/order/{t['orderId']}").json()
@@ -90,8 +99,9 @@ def test_disputes_conform(api: Api, fulfillment_spec) -> None:
     params = {"open_date_from": iso(NOW - timedelta(days=89)), "open_date_to": iso(NOW), "limit": 200}
     summaries = api.get_all("/sell/fulfillment/v1/payment_dispute_summary", params, "paymentDisputeSummaries")
     assert summaries
-    fulfillment_spec.check("DisputeSummaryResponse",
-                           api.get("/sell/fulfillment/v1/payment_dispute_summary", params).json())
+    fulfillment_spec.check(
+        "DisputeSummaryResponse", api.get("/sell/fulfillment/v1/payment_dispute_summary", params).json()
+    )
     statuses = set()
     for s in summaries:
         fulfillment_spec.check("PaymentDisputeSummary", s)
@@ -116,12 +126,30 @@ def test_inventory_conforms(api: Api, inventory_spec) -> None:
 
 def test_postorder_conforms(api: Api, postorder_spec, sim) -> None:
     searches = [
-        ("/post-order/v2/inquiry/search", "inquiry_creation_date_range", "InquirySearchResponse",
-         "/post-order/v2/inquiry/{}", "inquiryId", "InquiryDetail"),
-        ("/post-order/v2/casemanagement/search", "case_creation_date_range", "CaseSearchResponse",
-         "/post-order/v2/casemanagement/{}", "caseId", "CaseDetail"),
-        ("/post-order/v2/return/search", "creation_date_range", "ReturnSearchResponse",
-         "/post-order/v2/return/{}", "returnId", "ReturnDetail"),
+        (
+            "/post-order/v2/inquiry/search",
+            "inquiry_creation_date_range",
+            "InquirySearchResponse",
+            "/post-order/v2/inquiry/{}",
+            "inquiryId",
+            "InquiryDetail",
+        ),
+        (
+            "/post-order/v2/casemanagement/search",
+            "case_creation_date_range",
+            "CaseSearchResponse",
+            "/post-order/v2/casemanagement/{}",
+            "caseId",
+            "CaseDetail",
+        ),
+        (
+            "/post-order/v2/return/search",
+            "creation_date_range",
+            "ReturnSearchResponse",
+            "/post-order/v2/return/{}",
+            "returnId",
+            "ReturnDetail",
+        ),
     ]
     orders = {}
     for path, prefix, response_def, detail_path, id_key, detail_def in searches:
@@ -136,12 +164,16 @@ def test_postorder_conforms(api: Api, postorder_spec, sim) -> None:
             postorder_spec.check(detail_def, detail)
             assert {k: v for k, v in detail.items() if k in member} == member
             if "orderId" in detail:
-                order = orders.get(detail["orderId"]) or api.get(f"/sell/fulfillment/v1/order/{detail['orderId']}").json()
+                order = (
+                    orders.get(detail["orderId"]) or api.get(f"/sell/fulfillment/v1/order/{detail['orderId']}").json()
+                )
                 orders[detail["orderId"]] = order
                 assert (member.get("itemId") or member["creationInfo"]["item"]["itemId"]) in {
-                    li["legacyItemId"] for li in order["lineItems"]}
+                    li["legacyItemId"] for li in order["lineItems"]
+                }
                 assert (member.get("transactionId") or member["creationInfo"]["item"]["transactionId"]) in {
-                    li["lineItemId"] for li in order["lineItems"]}
+                    li["lineItemId"] for li in order["lineItems"]
+                }
     missing = api.get("/post-order/v2/inquiry/999", scheme="IAF")
     assert missing.status_code == 404
     postorder_spec.check("ErrorResponse", missing.json())
@@ -165,17 +197,26 @@ def test_error_bodies_conform(api: Api, fulfillment_spec, finances_spec, invento
 
 
 def test_trading_conforms(api: Api, trading_spec) -> None:
-    selling = api.trading("GetMyeBaySelling", "<ActiveList><Include>true</Include><Pagination>"
-                          "<EntriesPerPage>200</EntriesPerPage><PageNumber>1</PageNumber></Pagination></ActiveList>")
+    selling = api.trading(
+        "GetMyeBaySelling",
+        "<ActiveList><Include>true</Include><Pagination>"
+        "<EntriesPerPage>200</EntriesPerPage><PageNumber>1</PageNumber></Pagination></ActiveList>",
+    )
     trading_spec.check("GetMyeBaySelling", selling.content)
     assert len(xfindall(xml_root(selling), "ActiveList/ItemArray/Item")) == 40
-    buying = api.trading("GetMyeBayBuying", "<WonList><Include>true</Include><DurationInDays>60</DurationInDays>"
-                         "<Pagination><EntriesPerPage>200</EntriesPerPage><PageNumber>1</PageNumber></Pagination></WonList>")
+    buying = api.trading(
+        "GetMyeBayBuying",
+        "<WonList><Include>true</Include><DurationInDays>60</DurationInDays>"
+        "<Pagination><EntriesPerPage>200</EntriesPerPage><PageNumber>1</PageNumber></Pagination></WonList>",
+    )
     trading_spec.check("GetMyeBayBuying", buying.content)
     assert xfindall(xml_root(buying), "WonList/OrderTransactionArray/OrderTransaction/Transaction")
-    headers = api.trading("GetMyMessages", f"<DetailLevel>ReturnHeaders</DetailLevel><StartTime>{iso(NOW - timedelta(days=10))}"
-                          f"</StartTime><EndTime>{iso(NOW)}</EndTime><Pagination><EntriesPerPage>200</EntriesPerPage>"
-                          "<PageNumber>1</PageNumber></Pagination>")
+    headers = api.trading(
+        "GetMyMessages",
+        f"<DetailLevel>ReturnHeaders</DetailLevel><StartTime>{iso(NOW - timedelta(days=10))}"
+        f"</StartTime><EndTime>{iso(NOW)}</EndTime><Pagination><EntriesPerPage>200</EntriesPerPage>"
+        "<PageNumber>1</PageNumber></Pagination>",
+    )
     trading_spec.check("GetMyMessages", headers.content)
     messages = xfindall(xml_root(headers), "Messages/Message")
     assert messages and all(not xfindall(m, "Text") for m in messages)
@@ -185,8 +226,12 @@ def test_trading_conforms(api: Api, trading_spec) -> None:
     assert all(xfindall(m, "Text") for m in xfindall(xml_root(full), "Messages/Message"))
     summary = api.trading("GetMyMessages", "<DetailLevel>ReturnSummary</DetailLevel>")
     trading_spec.check("GetMyMessages", summary.content)
-    too_many = api.trading("GetMyMessages", "<DetailLevel>ReturnMessages</DetailLevel><MessageIDs>"
-                           + "".join(f"<MessageID>{i}</MessageID>" for i in range(11)) + "</MessageIDs>")
+    too_many = api.trading(
+        "GetMyMessages",
+        "<DetailLevel>ReturnMessages</DetailLevel><MessageIDs>"
+        + "".join(f"<MessageID>{i}</MessageID>" for i in range(11))
+        + "</MessageIDs>",
+    )
     trading_spec.check("GetMyMessages", too_many.content)
     assert xfindall(xml_root(too_many), "Errors/ErrorCode")[0].text == "21919009"
     invalid = api.trading("GetMyeBaySelling", "<ActiveList><Include>true</Include></ActiveList>", token="bogus")
@@ -199,8 +244,12 @@ def test_checkers_reject_undeclared_misordered_and_mistyped(fulfillment_spec, po
     import pytest
 
     fulfillment_spec.check("Order", {"orderId": "1", "lineItems": [{"lineItemId": "2"}]})
-    for bad in ({"orderId": "1", "bogus": 1}, {"lineItems": [{"lineItemId": "2", "nope": True}]}, {"orderId": 5},
-                {"pricingSummary": {"total": {"value": "1.00", "currency": "USD", "extra": "x"}}}):
+    for bad in (
+        {"orderId": "1", "bogus": 1},
+        {"lineItems": [{"lineItemId": "2", "nope": True}]},
+        {"orderId": 5},
+        {"pricingSummary": {"total": {"value": "1.00", "currency": "USD", "extra": "x"}}},
+    ):
         with pytest.raises(AssertionError):
             fulfillment_spec.check("Order", bad)
     with pytest.raises(AssertionError):

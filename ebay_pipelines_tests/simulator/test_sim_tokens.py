@@ -8,8 +8,17 @@ from datetime import timedelta
 from .conftest import Api, xfindall, xml_root
 
 ORDERS = "/sell/fulfillment/v1/order"
-INVALID_TOKEN = {"errors": [{"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": "Invalid access token",
-                             "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header."}]}
+INVALID_TOKEN = {
+    "errors": [
+        {
+            "errorId": 1001,
+            "domain": "OAuth",
+            "category": "REQUEST",
+            "message": "Invalid access token",
+            "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header.",
+        }
+    ]
+}
 
 
 def test_grant_shape_and_accounts(sim) -> None:
@@ -57,8 +66,10 @@ def test_revoke_gives_invalid_grant(sim) -> None:
     sim.revoke("acct-1")
     resp = api.grant(old_refresh)
     assert resp.status_code == 400
-    assert resp.json() == {"error": "invalid_grant", "error_description":
-                           "the provided authorization refresh token is invalid or was issued to another client"}
+    assert resp.json() == {
+        "error": "invalid_grant",
+        "error_description": "the provided authorization refresh token is invalid or was issued to another client",
+    }
     assert api.get(ORDERS).status_code == 200  # issued access tokens stay valid until they expire
     assert api.grant(sim.refresh_token_for("acct-1")).status_code == 200  # re-authorised
     assert api.grant("garbage").json()["error"] == "invalid_grant"
@@ -71,6 +82,9 @@ def test_bad_client_gives_invalid_client(sim) -> None:
         resp = api.grant(authorization=header)
         assert resp.status_code == 401
         assert resp.json() == {"error": "invalid_client", "error_description": "client authentication failed"}
-    unsupported = api.session.post(sim.base_url + "/identity/v1/oauth2/token",
-                                   data={"grant_type": "password"}, headers={"Authorization": api.basic()})
+    unsupported = api.session.post(
+        sim.base_url + "/identity/v1/oauth2/token",
+        data={"grant_type": "password"},
+        headers={"Authorization": api.basic()},
+    )
     assert unsupported.status_code == 400
