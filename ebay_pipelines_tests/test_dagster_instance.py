@@ -15,8 +15,10 @@ import requests
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
-from ebay_pipelines.cli import PROJECT_ROOT, install_instance_config
+from ebay_pipelines.cli import install_instance_config
 from ebay_pipelines.store.database import make_engine
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _free_port() -> int:

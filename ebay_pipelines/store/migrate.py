@@ -1,8 +1,10 @@
-"""Run the Alembic migrations in ``migrations/`` programmatically."""
+"""Run the Alembic migrations shipped in the package (``ebay_pipelines/migrations``) programmatically."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import as_file, files
 
 import sqlalchemy as sa
 from alembic import command
@@ -10,26 +12,30 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 VERSION_TABLE = "ebay_alembic_version"
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_PACKAGE = "ebay_pipelines"
+MIGRATIONS_RESOURCE = "migrations"
 
 
-def alembic_config(url: str) -> Config:
-    """Return an Alembic config for the eBay tables at ``url``."""
-    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["url"] = url
-    cfg.attributes["skip_logging_config"] = True
-    return cfg
+@contextmanager
+def alembic_config(url: str) -> Iterator[Config]:
+    """Yield an Alembic config for the eBay tables at ``url``, its scripts on the file system meanwhile."""
+    with as_file(files(MIGRATIONS_PACKAGE) / MIGRATIONS_RESOURCE) as script_location:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(script_location))
+        cfg.attributes["url"] = url
+        yield cfg
 
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (idempotent)."""
-    command.upgrade(alembic_config(url), revision)
+    with alembic_config(url) as cfg:
+        command.upgrade(cfg, revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Revert migrations down to ``revision``."""
-    command.downgrade(alembic_config(url), revision)
+    with alembic_config(url) as cfg:
+        command.downgrade(cfg, revision)
 
 
 def current_revision(url: str) -> str | None:
@@ -45,9 +51,10 @@ def current_revision(url: str) -> str | None:
 
 
 def head_revision() -> str:
-    """Return the newest revision in ``migrations/``."""
+    """Return the newest revision shipped with the package."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
+    with alembic_config("postgresql://unused") as cfg:
+        head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head

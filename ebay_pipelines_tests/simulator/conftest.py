@@ -18,11 +18,10 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-import ebay_pipelines.simulator as simulator_pkg
 from ebay_pipelines.simulator import EbaySimulator, SimulatorConfig
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
-SPECS = Path(simulator_pkg.__file__).parent / "specs"
+SPECS = Path(__file__).parent / "specs"
 NS = "urn:ebay:apis:eBLBaseComponents"
 
 
