@@ -39,36 +39,27 @@ from bench.env import (
 )
 from bench.report import Stopwatch, table
 from ebay_pipelines.store.database import make_engine
+from ebay_pipelines.sync.families import FAMILIES, family
 
 NAME = "api_calls"
 SIZES = {"full": 40, "small": 12, "tiny": 4}  # orders per day
 
-PAGE = {
-    "getOrders": 200,
-    "getTransactions": 1000,
-    "searchReturns": 200,
-    "getPaymentDisputeSummaries": 200,
-    "searchInquiries": 200,
-    "searchCases": 200,
-    "GetMyMessages": 200,
-    "getInventoryItems": 200,
-    "GetMyeBaySelling": 200,
-    "GetMyeBayBuying": 200,
-}
-FAMILY_ENDPOINTS = {
-    "orders": ("getOrders",),
-    "transactions": ("getTransactions",),
-    "finances": ("getTransactions",),
-    "refunds": ("getTransactions", "searchReturns", "getReturn"),
-    "disputes": ("getPaymentDisputeSummaries", "getPaymentDispute"),
-    "offers": ("getInventoryItems", "getOffers"),
-    "inventory": ("getInventoryItems",),
-    "active_inventory": ("GetMyeBaySelling",),
-    "messages": ("GetMyMessages",),
-    "buyer": ("GetMyeBayBuying",),
-    "inquiries": ("searchInquiries", "getInquiry"),
-    "cases": ("searchCases", "getCase"),
-}
+#: eBay's largest page of each list call (the endpoint specs' page sizes).
+PAGE = {endpoint.call: endpoint.page_size for spec in FAMILIES for endpoint in spec.endpoints}
+#: The calls (list and detail) spent by each family.
+FAMILY_ENDPOINTS = {spec.name: spec.ebay_calls for spec in FAMILIES}
+
+
+def _list_page(name: str) -> int:
+    """eBay's largest page of family ``name``'s first list call."""
+    return family(name).endpoints[0].page_size
+
+
+def _bodies_per_call() -> int:
+    """Message bodies one GetMyMessages detail call returns."""
+    detail = family("messages").endpoints[0].detail
+    assert detail is not None
+    return detail.batch
 
 
 def _pages(n: int, size: int) -> int:
@@ -77,7 +68,6 @@ def _pages(n: int, size: int) -> int:
 
 def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: datetime) -> dict[str, dict[str, int]]:
     """Per family: ``min_per_window``, ``min_global`` and ``records`` for the backfill ``tasks``."""
-    from ebay_pipelines.sync.families import family
     from ebay_pipelines.sync.windows import days_window
 
     truth = twin.truth
@@ -126,7 +116,7 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
                 else truth.cases(ACCOUNT, w.start, w.end)
             )
             key = "inquiryId" if name == "inquiries" else "caseId"
-            per_window[name] += _pages(len(items), 200)
+            per_window[name] += _pages(len(items), _list_page(name))
             note(name, items, key)
             details.setdefault(name, set()).update(i[key] for i in items)
         elif name == "messages":
@@ -134,19 +124,19 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             per_window[name] += _pages(len(items), PAGE["GetMyMessages"])
             new = [m for m in items if str(m["MessageID"]) not in seen_messages]
             seen_messages.update(str(m["MessageID"]) for m in items)
-            message_body_calls += math.ceil(len(new) / 10)
+            message_body_calls += math.ceil(len(new) / _bodies_per_call())
             note(name, items, "MessageID")
     config = twin.config
     out: dict[str, dict[str, int]] = {}
     for name in FAMILY_ENDPOINTS:
-        if name in ("offers", "inventory", "active_inventory", "buyer"):
+        if not family(name).windowed:
             n = {
                 "offers": config.inventory_skus,
                 "inventory": config.inventory_skus,
                 "active_inventory": config.active_listings,
                 "buyer": len(truth.purchases(ACCOUNT)),
             }[name]
-            minimum = _pages(n, 200) + (config.inventory_skus if name == "offers" else 0)
+            minimum = _pages(n, _list_page(name)) + (config.inventory_skus if name == "offers" else 0)
             out[name] = {"min_per_window": minimum, "min_global": minimum, "records": n}
             continue
         detail = len(details.get(name, ())) + (message_body_calls if name == "messages" else 0)
@@ -156,8 +146,7 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             count = fin + ret
         else:
             count = len(records.get(name, {}))
-            size = 1000 if name in ("transactions", "finances") else 200
-            glob = _pages(count, size)
+            glob = _pages(count, _list_page(name))
         out[name] = {"min_per_window": per_window[name] + detail, "min_global": glob + detail, "records": count}
     return out
 
@@ -171,7 +160,6 @@ def run(orders_per_day: int = SIZES["full"], days: int = 90) -> dict[str, Any]:
     from ebay_pipelines.defs.partitions import range_label
     from ebay_pipelines.defs.sensors import backfill_tasks
     from ebay_pipelines.sync import partition_sync
-    from ebay_pipelines.sync.families import FAMILIES, family
 
     now = pinned_now()
     sim = start_simulator(

@@ -33,6 +33,7 @@ from bench.env import (
 )
 from bench.report import Stopwatch, table
 from ebay_pipelines.store.database import make_engine
+from ebay_pipelines.sync.families import FAMILIES_BY_NAME
 
 NAME = "memory"
 SIZES = {
@@ -40,7 +41,8 @@ SIZES = {
     "small": {"listings": 20_000, "skus": 2_000},
     "tiny": {"listings": 400, "skus": 60},
 }
-TABLE_OF = {"active_inventory": "ebay_active_inventory", "offers": "ebay_offers"}
+#: The snapshot families measured, and the table each fills (from the family table).
+TABLE_OF = {name: FAMILIES_BY_NAME[name].tables[0] for name in ("active_inventory", "offers")}
 LIMIT_MB = 300
 
 
@@ -79,7 +81,7 @@ def run(listings: int = 200_000, skus: int = 20_000) -> dict[str, Any]:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
             home = Path(tmp) / "dagster"
             dagster_support.write_instance_config(home, pg.create_database("bench_dagster", migrated=False))
-            for family in ("active_inventory", "offers"):
+            for family in TABLE_OF:
                 url = pg.create_database(f"memory_{family}")
                 engine = make_engine(url)
                 env = project_environment(url, sim, home)

@@ -278,16 +278,11 @@ def test_a_range_run_syncs_consecutive_days_in_one_window(family: str, setup, si
         assert searches and all(n == 1 for n in searches.values()), searches
 
 
-# The search (listing) calls of each window family, as the simulator counts them.
+# The search (listing) calls of each window family: its windowed endpoints, as the simulator counts them.
 SEARCH_CALLS = {
-    "orders": {"getOrders"},
-    "transactions": {"getTransactions"},
-    "finances": {"getTransactions"},
-    "refunds": {"getTransactions", "searchReturns"},
-    "disputes": {"getPaymentDisputeSummaries"},
-    "messages": {"GetMyMessages"},
-    "inquiries": {"searchInquiries"},
-    "cases": {"searchCases"},
+    spec.name: {endpoint.call for endpoint in spec.endpoints if endpoint.window is not None}
+    for spec in FAMILIES_BY_NAME.values()
+    if spec.windowed
 }
 
 

@@ -8,7 +8,8 @@ from alembic.migration import MigrationContext
 
 from ebay_pipelines.store import migrate
 from ebay_pipelines.store.database import make_engine
-from ebay_pipelines.store.tables import DATA_TABLES, metadata
+from ebay_pipelines.store.tables import metadata
+from ebay_pipelines.sync.families import DATA_TABLES
 
 COMPAT_TABLES = {"ebay_sync_state", "ebay_worker_run", "ebay_api_worker_log", "ebay_worker_global_config"}
 

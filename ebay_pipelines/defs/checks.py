@@ -9,8 +9,7 @@ from sqlalchemy.engine import Connection
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.store import quality
 from ebay_pipelines.store.quality import CheckOutcome
-from ebay_pipelines.store.tables import DATA_TABLES
-from ebay_pipelines.sync.families import FAMILIES, FamilySpec
+from ebay_pipelines.sync.families import DATA_TABLES, FAMILIES, FamilySpec
 
 
 def _result(

@@ -1,34 +1,25 @@
 """Trading GetMyeBayBuying: the account's purchases (WonList of the last 60 days).
 
-Call cost: one call per 200 purchases.
+Call cost: one call per 200 purchases. The endpoint spec ``PURCHASES`` describes the call;
+:mod:`ebay_pipelines.ebay.paging` walks it.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from . import paging
+from .endpoints import EndpointSpec, Pagination
 from .parsing import Record, utcnow
-from .trading import TradingClient, add, add_pagination, new_request, to_dicts
+from .trading import TradingClient
 
 CALL = "GetMyeBayBuying"
-ENTRIES_PER_PAGE = 200
 #: The longest WonList window eBay allows.
 DURATION_IN_DAYS = 60
-
-
-def _won_list_request(duration_in_days: int):
-    def build(page: int, per_page: int):
-        request = new_request(CALL)
-        won = add(request, "WonList")
-        add(won, "Include", True)
-        add(won, "DurationInDays", duration_in_days)
-        add_pagination(won, per_page, page)
-        return request
-
-    return build
 
 
 def _transactions(order_transaction: dict[str, Any], account_id: str) -> list[dict[str, Any]]:
@@ -51,22 +42,26 @@ def _transactions(order_transaction: dict[str, Any], account_id: str) -> list[di
     return result
 
 
+PURCHASES = EndpointSpec(
+    call=CALL,
+    api="trading",
+    list_element="WonList",
+    item_path="OrderTransactionArray/OrderTransaction",
+    pagination=Pagination.TRADING,
+    page_size=200,
+    paging_note="Trading page numbers, 1 to TotalNumberOfPages, over the WonList of the last 60 days (eBay's longest).",
+    params=(("Include", True), ("DurationInDays", DURATION_IN_DAYS)),
+    records_of=_transactions,
+)
+ENTRIES_PER_PAGE = PURCHASES.page_size
+
+
 def iter_purchases(
     client: TradingClient, *, duration_in_days: int = DURATION_IN_DAYS, entries_per_page: int = ENTRIES_PER_PAGE
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of won Transaction dicts (``WonList/OrderTransactionArray/OrderTransaction``)."""
-    for page in client.paginate(
-        CALL,
-        "WonList",
-        _won_list_request(duration_in_days),
-        item_path="OrderTransactionArray/OrderTransaction",
-        entries_per_page=entries_per_page,
-    ):
-        transactions: list[dict[str, Any]] = []
-        for order_transaction in to_dicts(page):
-            transactions.extend(_transactions(order_transaction, client.account_id))
-        if transactions:
-            yield transactions
+    endpoint = replace(PURCHASES, params=(("Include", True), ("DurationInDays", duration_in_days)))
+    return paging.pages(endpoint, trading=client, page_size=entries_per_page)
 
 
 def purchase_row(account_id: str, txn: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:

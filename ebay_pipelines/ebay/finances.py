@@ -2,21 +2,49 @@
 
 Call cost: one getTransactions call per 1000 transactions. eBay gives no last-change time for
 a transaction (its status moves on without one), so rows use the fetch time as
-``source_updated_at``.
+``source_updated_at``. The endpoint specs ``TRANSACTIONS`` and ``REFUND_TRANSACTIONS`` describe
+the call; :mod:`ebay_pipelines.ebay.paging` walks them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from . import paging
+from .endpoints import EndpointSpec, Pagination, WindowSpec
 from .errors import PayloadError
-from .parsing import Record, format_timestamp, utcnow
+from .parsing import Record, utcnow
 from .rest import EbayRestClient
 
-TRANSACTIONS_PAGE_SIZE = 1000
 GET_TRANSACTIONS = "getTransactions"
+
+TRANSACTIONS = EndpointSpec(
+    call=GET_TRANSACTIONS,
+    api="finances",
+    path="/transaction",
+    items_key="transactions",
+    pagination=Pagination.REST,
+    page_size=1000,
+    paging_note="REST next links, first page to last, sorted by transactionDate; transaction dates never move "
+    "and the window end is fixed, so the set holds still.",
+    window=WindowSpec(filter="transactionDate:[{from}..{to}]"),
+    params=(("sort", "transactionDate"),),
+)
+TRANSACTIONS_PAGE_SIZE = TRANSACTIONS.page_size
+
+
+def transactions_of_type(transaction_type: str | None) -> EndpointSpec:
+    """getTransactions, filtered on ``transaction_type`` (eBay's ``transactionType``) when one is given."""
+    if not transaction_type:
+        return TRANSACTIONS
+    return replace(TRANSACTIONS, params=(("filter", f"transactionType:{{{transaction_type}}}"), *TRANSACTIONS.params))
+
+
+#: REFUND transactions only.
+REFUND_TRANSACTIONS = transactions_of_type("REFUND")
 
 
 def iter_transactions(
@@ -31,13 +59,8 @@ def iter_transactions(
 
     ``transaction_type`` (e.g. ``REFUND``) adds eBay's ``transactionType`` filter.
     """
-    params: list[tuple[str, Any]] = [
-        ("filter", f"transactionDate:[{format_timestamp(since)}..{format_timestamp(until)}]")
-    ]
-    if transaction_type:
-        params.append(("filter", f"transactionType:{{{transaction_type}}}"))
-    params.append(("sort", "transactionDate"))
-    yield from client.paginate("finances", "/transaction", params, GET_TRANSACTIONS, "transactions", page_size)
+    endpoint = transactions_of_type(transaction_type)
+    return paging.pages(endpoint, rest=client, since=since, until=until, page_size=page_size)
 
 
 class NotARefund(PayloadError, ValueError):

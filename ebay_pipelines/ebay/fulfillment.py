@@ -4,36 +4,61 @@ Call cost: ``iter_orders`` makes one getOrders call per 200 orders. ``iter_dispu
 getPaymentDisputeSummaries call per 200 disputes (per window of at most 90 days, eBay's
 limit) plus one getPaymentDispute call per dispute, because only the detail carries the seller
 response, outcome and revision; a dispute whose summary is unchanged since the stored detail
-(``known``) costs no detail call.
+(``known``) costs no detail call. The endpoint specs ``ORDERS`` and ``DISPUTES`` describe both
+calls; :mod:`ebay_pipelines.ebay.paging` walks them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
-from .parsing import Record, date_windows, format_timestamp, utcnow
+from . import paging
+from .endpoints import DetailSpec, EndpointSpec, Pagination, WindowSpec
+from .parsing import Record, utcnow
 from .rest import EbayRestClient
-
-ORDERS_PAGE_SIZE = 200
-DISPUTES_PAGE_SIZE = 200
-#: eBay accepts open-date ranges of at most 90 days for payment dispute searches.
-DISPUTE_WINDOW = timedelta(days=90)
 
 GET_ORDERS = "getOrders"
 GET_DISPUTE_SUMMARIES = "getPaymentDisputeSummaries"
 GET_DISPUTE = "getPaymentDispute"
+
+ORDERS = EndpointSpec(
+    call=GET_ORDERS,
+    api="fulfillment",
+    path="/order",
+    items_key="orders",
+    pagination=Pagination.REST,
+    page_size=200,
+    paging_note="REST next links, first page to last; an order modified meanwhile leaves the set and shifts "
+    "the orders behind it up a page, which can skip one (design §8).",
+    window=WindowSpec(filter="lastmodifieddate:[{from}..{to}]"),
+)
+DISPUTES = EndpointSpec(
+    call=GET_DISPUTE_SUMMARIES,
+    api="disputes",
+    path="/payment_dispute_summary",
+    items_key="paymentDisputeSummaries",
+    pagination=Pagination.REST,
+    page_size=200,
+    paging_note="REST next links, first page to last; open dates never move and the window end is fixed, "
+    "so the set holds still.",
+    # eBay accepts open-date ranges of at most 90 days for payment dispute searches.
+    window=WindowSpec(start_param="open_date_from", end_param="open_date_to", longest=timedelta(days=90)),
+    # Only the detail carries the seller response, outcome and revision.
+    detail=DetailSpec(call=GET_DISPUTE, id_field="paymentDisputeId", path="/payment_dispute/{id}"),
+)
+
+ORDERS_PAGE_SIZE = ORDERS.page_size
+DISPUTES_PAGE_SIZE = DISPUTES.page_size
 
 
 def iter_orders(
     client: EbayRestClient, since: datetime, until: datetime, *, page_size: int = ORDERS_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of Order objects last modified in ``[since, until]`` (both inclusive, as eBay filters)."""
-    flt = f"lastmodifieddate:[{format_timestamp(since)}..{format_timestamp(until)}]"
-    yield from client.paginate("fulfillment", "/order", {"filter": flt}, GET_ORDERS, "orders", page_size)
+    return paging.pages(ORDERS, rest=client, since=since, until=until, page_size=page_size)
 
 
 def iter_disputes(
@@ -42,7 +67,7 @@ def iter_disputes(
     until: datetime,
     *,
     page_size: int = DISPUTES_PAGE_SIZE,
-    known: Callable[[list[str]], Mapping[str, dict[str, Any]]] | None = None,
+    known: paging.Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of PaymentDispute details for disputes opened in ``[since, until]``.
 
@@ -50,29 +75,7 @@ def iter_disputes(
     for disputes ``known`` (ids -> stored details) holds with every summary field unchanged: those
     are yielded as stored.
     """
-    for start, end in date_windows(since, until, DISPUTE_WINDOW):
-        params = {"open_date_from": format_timestamp(start), "open_date_to": format_timestamp(end)}
-        for page in client.paginate(
-            "disputes", "/payment_dispute_summary", params, GET_DISPUTE_SUMMARIES, "paymentDisputeSummaries", page_size
-        ):
-            details = []
-            ids = []
-            for summary in page:
-                rec = Record(summary, call_name=GET_DISPUTE_SUMMARIES, account_id=client.account_id)
-                dispute_id = rec.text("paymentDisputeId")
-                if not dispute_id:
-                    raise rec.fail("paymentDisputeId", "is missing")
-                ids.append(dispute_id)
-            stored = known(ids) if known is not None else {}
-            for dispute_id, summary in zip(ids, page):
-                previous = stored.get(dispute_id)
-                if previous is not None and all(k in previous and previous[k] == v for k, v in summary.items()):
-                    details.append(dict(previous))
-                    continue
-                details.append(
-                    client.get_json("disputes", f"/payment_dispute/{quote(dispute_id, safe='')}", None, GET_DISPUTE)
-                )
-            yield details
+    return paging.pages(DISPUTES, rest=client, since=since, until=until, page_size=page_size, known=known)
 
 
 def _order_record(order: dict[str, Any], account_id: str) -> Record:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import finances, fulfillment, inventory, messages, postorder
+from .endpoints import EndpointSpec, Pagination
 from .errors import EbayError
-from .parsing import format_timestamp
 from .rest import EbayRestClient
 from .trading import TradingClient, add, new_request
 
@@ -34,67 +36,42 @@ def _timed(api: str, call: str, probe: Callable[[], Any]) -> ProbeResult:
     return ProbeResult(api, call, True, round(time.monotonic() - started, 3))
 
 
+#: One cheap REST call per API the sync uses: the first record of each endpoint (Trading is probed apart).
+PROBED: tuple[EndpointSpec, ...] = (
+    fulfillment.ORDERS,
+    fulfillment.DISPUTES,
+    finances.TRANSACTIONS,
+    inventory.INVENTORY_ITEMS,
+    postorder.INQUIRIES,
+)
+
+
+def _first_record(rest: EbayRestClient, endpoint: EndpointSpec, since: datetime, until: datetime) -> Any:
+    """One request for the first record of ``endpoint`` (in ``[since, until]`` when it takes a window)."""
+    assert endpoint.path is not None
+    query: list[tuple[str, Any]] = [*(endpoint.window.params(since, until) if endpoint.window else []), ("limit", 1)]
+    if endpoint.pagination is Pagination.POST_ORDER:
+        query.append(("offset", 1))
+    return rest.get_json(endpoint.api, endpoint.path, query, endpoint.call)
+
+
 def probe_account(rest: EbayRestClient, trading: TradingClient, now: datetime | None = None) -> list[ProbeResult]:
     """Check the account's token and make one minimal call to each API the sync uses."""
     now = now or datetime.now(UTC)
-    day_ago = format_timestamp(now - timedelta(days=1))
-    until = format_timestamp(now)
+    day_ago = now - timedelta(days=1)
 
     def messages_summary() -> None:
-        request = new_request("GetMyMessages")
+        request = new_request(messages.CALL)
         add(request, "DetailLevel", "ReturnSummary")
-        trading.execute("GetMyMessages", request)
+        trading.execute(messages.CALL, request)
 
     probes: list[tuple[str, str, Callable[[], Any]]] = [
         ("oauth", "token", rest.tokens.get),
-        (
-            "fulfillment",
-            "getOrders",
-            lambda: rest.get_json(
-                "fulfillment", "/order", {"filter": f"lastmodifieddate:[{day_ago}..{until}]", "limit": 1}, "getOrders"
-            ),
+        *(
+            (endpoint.api, endpoint.call, functools.partial(_first_record, rest, endpoint, day_ago, now))
+            for endpoint in PROBED
         ),
-        (
-            "disputes",
-            "getPaymentDisputeSummaries",
-            lambda: rest.get_json(
-                "disputes",
-                "/payment_dispute_summary",
-                {"open_date_from": day_ago, "open_date_to": until, "limit": 1},
-                "getPaymentDisputeSummaries",
-            ),
-        ),
-        (
-            "finances",
-            "getTransactions",
-            lambda: rest.get_json(
-                "finances",
-                "/transaction",
-                {"filter": f"transactionDate:[{day_ago}..{until}]", "limit": 1},
-                "getTransactions",
-            ),
-        ),
-        (
-            "inventory",
-            "getInventoryItems",
-            lambda: rest.get_json("inventory", "/inventory_item", {"limit": 1}, "getInventoryItems"),
-        ),
-        (
-            "post-order",
-            "searchInquiries",
-            lambda: rest.get_json(
-                "post-order",
-                "/inquiry/search",
-                {
-                    "inquiry_creation_date_range_from": day_ago,
-                    "inquiry_creation_date_range_to": until,
-                    "limit": 1,
-                    "offset": 1,
-                },
-                "searchInquiries",
-            ),
-        ),
-        ("trading", "GetMyMessages", messages_summary),
+        ("trading", messages.CALL, messages_summary),
     ]
     results = [_timed(api, call, probe) for api, call, probe in probes[:1]]
     if not results[0].ok:

@@ -2,7 +2,8 @@
 
 Call cost: one getInventoryItems call per 200 items, and at least one getOffers call per SKU
 (eBay requires the ``sku`` parameter). Inventory records have no last-change time, so rows use
-the fetch time as ``source_updated_at``.
+the fetch time as ``source_updated_at``. The endpoint specs ``INVENTORY_ITEMS`` and ``OFFERS``
+describe both calls; :mod:`ebay_pipelines.ebay.paging` walks them.
 """
 
 from __future__ import annotations
@@ -11,24 +12,45 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from .errors import EbayApiError
+from . import paging
+from .endpoints import EndpointSpec, Pagination
 from .parsing import Record, utcnow
 from .rest import EbayRestClient
 
-INVENTORY_PAGE_SIZE = 200
-OFFERS_PAGE_SIZE = 200
-#: errorId of getOffers for a SKU without offers ("This Offer is not available.").
-NO_OFFERS_ERROR_ID = 25713
-
 GET_INVENTORY_ITEMS = "getInventoryItems"
 GET_OFFERS = "getOffers"
+
+INVENTORY_ITEMS = EndpointSpec(
+    call=GET_INVENTORY_ITEMS,
+    api="inventory",
+    path="/inventory_item",
+    items_key="inventoryItems",
+    pagination=Pagination.REST,
+    page_size=200,
+    paging_note="REST next links, first page to last; an item deleted meanwhile shifts the items behind it up "
+    "a page, which can skip one (design §8).",
+)
+#: eBay requires the ``sku`` parameter: one walk per SKU (see :func:`iter_offers_for_skus`).
+OFFERS = EndpointSpec(
+    call=GET_OFFERS,
+    api="inventory",
+    path="/offer",
+    items_key="offers",
+    pagination=Pagination.REST,
+    page_size=200,
+    paging_note="REST next links per SKU; nearly every SKU has one page of offers.",
+    # errorId of getOffers for a SKU without offers ("This Offer is not available.").
+    no_records_errors=frozenset({25713}),
+)
+INVENTORY_PAGE_SIZE = INVENTORY_ITEMS.page_size
+OFFERS_PAGE_SIZE = OFFERS.page_size
 
 
 def iter_inventory_items(
     client: EbayRestClient, *, page_size: int = INVENTORY_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of every InventoryItem of the account."""
-    yield from client.paginate("inventory", "/inventory_item", None, GET_INVENTORY_ITEMS, "inventoryItems", page_size)
+    return paging.pages(INVENTORY_ITEMS, rest=client, page_size=page_size)
 
 
 def skus_of(items: Iterable[Any], account_id: str) -> list[str]:
@@ -45,31 +67,7 @@ def iter_offers_for_skus(
 
     A SKU without offers (HTTP 404, errorId 25713) is skipped.
     """
-    batch: list[dict[str, Any]] = []
-    for sku in skus:
-        received = False
-        try:
-            for page in client.paginate("inventory", "/offer", {"sku": sku}, GET_OFFERS, "offers", page_size):
-                received = True
-                batch.extend(page)
-                if len(batch) >= page_size:
-                    yield batch
-                    batch = []
-        except EbayApiError as exc:
-            if received or exc.status != 404 or NO_OFFERS_ERROR_ID not in _ints(exc.error_ids):
-                raise
-    if batch:
-        yield batch
-
-
-def _ints(ids: Iterable[int | str]) -> set[int]:
-    result = set()
-    for value in ids:
-        try:
-            result.add(int(value))
-        except (TypeError, ValueError):
-            continue
-    return result
+    return paging.pages_per_value(OFFERS, client, "sku", skus, page_size=page_size)
 
 
 def inventory_row(account_id: str, item: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Searches page with ``limit`` (at most 200) and ``offset`` = 1-based page number, and filter on
 creation date (inclusive bounds). A detail call is made for a record only when its summary
-lacks a field one of the table's columns needs (see the ``*_needs_detail`` predicates);
+lacks a field one of the table's columns needs (each endpoint's ``DetailSpec.lacking``);
 ``details=True`` forces and ``details=False`` skips detail calls. Detail fields are laid over
 the summary, so each yielded record is the summary plus what the detail added. Given ``known``
 (ids -> the records stored by an earlier sync), a record whose summary is unchanged since then
@@ -14,17 +14,20 @@ Call cost: one search call per 200 records, plus
 - returns: one getReturn per *refunded* return (summaries lack the refund date); returns
   without a refund cost no detail call;
 - none for a record whose summary is unchanged since the stored one (see ``known``).
+
+The endpoint specs ``INQUIRIES``, ``CASES`` and ``RETURNS`` describe the searches and their
+details; :mod:`ebay_pipelines.ebay.paging` walks them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
-from .errors import PayloadError
-from .parsing import Record, format_timestamp, utcnow
+from . import paging
+from .endpoints import DetailSpec, DetailWhen, EndpointSpec, Pagination, WindowSpec
+from .parsing import Record, utcnow
 from .rest import EbayRestClient
 
 PAGE_SIZE = 200
@@ -36,26 +39,6 @@ GET_CASE = "getCase"
 SEARCH_RETURNS = "searchReturns"
 GET_RETURN = "getReturn"
 
-Known = Callable[[list[str]], Mapping[str, dict[str, Any]]]
-"""Given record ids, return the records an earlier sync stored for those of them it knows."""
-
-
-def inquiry_needs_detail(summary: dict[str, Any]) -> bool:
-    """Inquiry summaries lack the order id, which only the detail carries."""
-    return not _has_any(summary, ("orderId",))
-
-
-def case_needs_detail(summary: dict[str, Any]) -> bool:
-    """Case summaries lack the case type (and the order id), which only the detail carries."""
-    return not _has_any(summary, ("caseType",)) or not _has_any(summary, ("orderId",))
-
-
-def return_needs_detail(summary: dict[str, Any]) -> bool:
-    """A refunded return's summary lacks the refund date; unrefunded returns need no detail."""
-    refunded = _has_any(summary, ("sellerTotalRefund.actualRefundAmount",))
-    return refunded and not _has_any(summary, REFUND_DATE_PATHS)
-
-
 #: Where a return's refund date sits: the simulator's and eBay's detail shapes.
 REFUND_DATE_PATHS: tuple[str, ...] = (
     "refundInfo.refundDate",
@@ -66,91 +49,69 @@ REFUND_DATE_PATHS: tuple[str, ...] = (
     "detail.refundInfo.actualRefundDetail.actualRefund.refundInitiationDate",
 )
 
-
-def _search(
-    client: EbayRestClient, path: str, params: dict[str, Any], call_name: str, page_size: int
-) -> Iterator[list[dict[str, Any]]]:
-    page = 1
-    while True:
-        body = client.get_json("post-order", path, {**params, "limit": page_size, "offset": page}, call_name)
-        client.pages[(client.account_id, call_name)] += 1
-        members = body.get("members") if body else None
-        if members is None:
-            members = []
-        if not isinstance(members, list):
-            raise PayloadError("'members' is not a list", call_name=call_name, account_id=client.account_id)
-        if not members:
-            return
-        yield members
-        output = Record(body, call_name=call_name, account_id=client.account_id).child("paginationOutput")
-        total_pages = output.integer("totalPages")
-        if total_pages is not None:
-            if page >= total_pages:
-                return
-        elif len(members) < page_size:
-            return
-        page += 1
+_PAGING_NOTE = (
+    "Post-Order page numbers, first page to totalPages; creation dates never move and the window end is fixed, "
+    "so the set holds still."
+)
 
 
-def _has_any(summary: dict[str, Any], paths: Iterable[str]) -> bool:
-    for path in paths:
-        node: Any = summary
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node not in (None, "", [], {}):
-            return True
-    return False
+def _search(call: str, path: str, window_prefix: str, detail: DetailSpec) -> EndpointSpec:
+    return EndpointSpec(
+        call=call,
+        api="post-order",
+        path=path,
+        items_key="members",
+        pagination=Pagination.POST_ORDER,
+        page_size=PAGE_SIZE,
+        paging_note=_PAGING_NOTE,
+        window=WindowSpec(start_param=f"{window_prefix}_from", end_param=f"{window_prefix}_to"),
+        detail=detail,
+    )
 
 
-def _with_details(
-    client: EbayRestClient,
-    pages: Iterator[list[dict[str, Any]]],
-    *,
-    id_field: str,
-    detail_path: str,
-    detail_call: str,
-    search_call: str,
-    needs_detail: Callable[[dict[str, Any]], bool],
-    details: bool | None,
-    known: Known | None = None,
-) -> Iterator[list[dict[str, Any]]]:
-    for page in pages:
-        result = []
-        ids = []
-        for summary in page:
-            rec = Record(summary, call_name=search_call, account_id=client.account_id, id_field=id_field)
-            record_id = rec.text(id_field)
-            if not record_id:
-                raise rec.fail(id_field, "is missing")
-            ids.append(record_id)
-        stored = known(ids) if known is not None and details is not False else {}
-        for record_id, summary in zip(ids, page):
-            wanted = needs_detail(summary) if details is None else details
-            previous = stored.get(record_id)
-            if wanted and previous is not None and summary_unchanged(summary, previous):
-                result.append(dict(previous))
-            elif wanted:
-                detail = client.get_json("post-order", f"{detail_path}/{quote(record_id, safe='')}", None, detail_call)
-                result.append(merge_detail(summary, detail))
-            else:
-                result.append(summary)
-        yield result
-
-
-def summary_unchanged(summary: dict[str, Any], stored: dict[str, Any]) -> bool:
-    """True when every field of ``summary`` equals the stored record's (so its detail is unchanged too)."""
-    return all(key in stored and stored[key] == value for key, value in summary.items())
-
-
-def merge_detail(summary: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
-    """Return the summary with the detail's fields laid over it (detail wins on conflicts)."""
-    merged = dict(summary)
-    merged.update(detail or {})
-    return merged
-
-
-def _range(since: datetime, until: datetime, prefix: str) -> dict[str, str]:
-    return {f"{prefix}_from": format_timestamp(since), f"{prefix}_to": format_timestamp(until)}
+INQUIRIES = _search(
+    SEARCH_INQUIRIES,
+    "/inquiry/search",
+    "inquiry_creation_date_range",
+    # Inquiry summaries lack the order id, which only the detail carries.
+    DetailSpec(
+        call=GET_INQUIRY,
+        id_field="inquiryId",
+        when=DetailWhen.WHEN_LACKING,
+        lacking=(("orderId",),),
+        path="/inquiry/{id}",
+        merge=True,
+    ),
+)
+CASES = _search(
+    SEARCH_CASES,
+    "/casemanagement/search",
+    "case_creation_date_range",
+    # Case summaries lack the case type (and the order id), which only the detail carries.
+    DetailSpec(
+        call=GET_CASE,
+        id_field="caseId",
+        when=DetailWhen.WHEN_LACKING,
+        lacking=(("caseType",), ("orderId",)),
+        path="/casemanagement/{id}",
+        merge=True,
+    ),
+)
+RETURNS = _search(
+    SEARCH_RETURNS,
+    "/return/search",
+    "creation_date_range",
+    # A refunded return's summary lacks the refund date; unrefunded returns need no detail.
+    DetailSpec(
+        call=GET_RETURN,
+        id_field="returnId",
+        when=DetailWhen.WHEN_LACKING,
+        lacking=(REFUND_DATE_PATHS,),
+        only_if=("sellerTotalRefund.actualRefundAmount",),
+        path="/return/{id}",
+        merge=True,
+    ),
+)
 
 
 def iter_inquiries(
@@ -160,22 +121,11 @@ def iter_inquiries(
     *,
     page_size: int = PAGE_SIZE,
     details: bool | None = None,
-    known: Known | None = None,
+    known: paging.Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of inquiries created in ``[since, until]`` (summary, merged with detail where needed)."""
-    pages = _search(
-        client, "/inquiry/search", _range(since, until, "inquiry_creation_date_range"), SEARCH_INQUIRIES, page_size
-    )
-    yield from _with_details(
-        client,
-        pages,
-        id_field="inquiryId",
-        detail_path="/inquiry",
-        detail_call=GET_INQUIRY,
-        search_call=SEARCH_INQUIRIES,
-        needs_detail=inquiry_needs_detail,
-        details=details,
-        known=known,
+    return paging.pages(
+        INQUIRIES, rest=client, since=since, until=until, page_size=page_size, details=details, known=known
     )
 
 
@@ -186,23 +136,10 @@ def iter_cases(
     *,
     page_size: int = PAGE_SIZE,
     details: bool | None = None,
-    known: Known | None = None,
+    known: paging.Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of cases created in ``[since, until]`` (summary, merged with detail where needed)."""
-    pages = _search(
-        client, "/casemanagement/search", _range(since, until, "case_creation_date_range"), SEARCH_CASES, page_size
-    )
-    yield from _with_details(
-        client,
-        pages,
-        id_field="caseId",
-        detail_path="/casemanagement",
-        detail_call=GET_CASE,
-        search_call=SEARCH_CASES,
-        needs_detail=case_needs_detail,
-        details=details,
-        known=known,
-    )
+    return paging.pages(CASES, rest=client, since=since, until=until, page_size=page_size, details=details, known=known)
 
 
 def iter_returns(
@@ -212,20 +149,11 @@ def iter_returns(
     *,
     page_size: int = PAGE_SIZE,
     details: bool | None = None,
-    known: Known | None = None,
+    known: paging.Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of returns created in ``[since, until]`` (summary, merged with detail where needed)."""
-    pages = _search(client, "/return/search", _range(since, until, "creation_date_range"), SEARCH_RETURNS, page_size)
-    yield from _with_details(
-        client,
-        pages,
-        id_field="returnId",
-        detail_path="/return",
-        detail_call=GET_RETURN,
-        search_call=SEARCH_RETURNS,
-        needs_detail=return_needs_detail,
-        details=details,
-        known=known,
+    return paging.pages(
+        RETURNS, rest=client, since=since, until=until, page_size=page_size, details=details, known=known
     )
 
 

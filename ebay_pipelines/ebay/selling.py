@@ -1,7 +1,8 @@
 """Trading GetMyeBaySelling: the account's active listings.
 
 Call cost: one call per 200 active listings. Listings have no last-change time in this call,
-so rows use the fetch time as ``source_updated_at``.
+so rows use the fetch time as ``source_updated_at``. The endpoint spec ``ACTIVE_LISTINGS``
+describes the call; :mod:`ebay_pipelines.ebay.paging` walks it.
 """
 
 from __future__ import annotations
@@ -10,29 +11,32 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from . import paging
+from .endpoints import EndpointSpec, Pagination
 from .parsing import Record, utcnow
-from .trading import TradingClient, add, add_pagination, new_request, to_dicts
+from .trading import TradingClient
 
 CALL = "GetMyeBaySelling"
-ENTRIES_PER_PAGE = 200
 
-
-def _active_list_request(page: int, per_page: int):
-    request = new_request(CALL)
-    active = add(request, "ActiveList")
-    add(active, "Include", True)
-    add_pagination(active, per_page, page)
-    return request
+ACTIVE_LISTINGS = EndpointSpec(
+    call=CALL,
+    api="trading",
+    list_element="ActiveList",
+    item_path="ItemArray/Item",
+    pagination=Pagination.TRADING,
+    page_size=200,
+    paging_note="Trading page numbers, 1 to TotalNumberOfPages; a listing ending meanwhile shifts the listings "
+    "behind it up a page, which can skip one (design §8).",
+    params=(("Include", True),),
+)
+ENTRIES_PER_PAGE = ACTIVE_LISTINGS.page_size
 
 
 def iter_active_listings(
     client: TradingClient, *, entries_per_page: int = ENTRIES_PER_PAGE
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield pages of active-listing Item dicts (``ActiveList/ItemArray/Item``)."""
-    for page in client.paginate(
-        CALL, "ActiveList", _active_list_request, item_path="ItemArray/Item", entries_per_page=entries_per_page
-    ):
-        yield to_dicts(page)
+    return paging.pages(ACTIVE_LISTINGS, trading=client, page_size=entries_per_page)
 
 
 def active_listing_row(account_id: str, item: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:

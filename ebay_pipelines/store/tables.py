@@ -50,7 +50,7 @@ def _account_fk() -> Column:
 
 
 def _money(name: str, with_currency: bool = True) -> list[Column]:
-    cols = [Column(f"{name}_value", MONEY)]
+    cols: list[Column] = [Column(f"{name}_value", MONEY)]
     if with_currency:
         cols.append(Column(f"{name}_currency", Text))
     return cols
@@ -524,26 +524,6 @@ problem_orders = Table(
     *_bookkeeping(),
     Index("ix_problem_orders_account_last_problem", "ebay_account_id", "last_problem_at"),
 )
-
-DATA_TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (
-        ebay_orders,
-        order_line_items,
-        ebay_transactions,
-        ebay_finances_transactions,
-        ebay_finances_fees,
-        ebay_refunds,
-        ebay_disputes,
-        ebay_offers,
-        ebay_inventory,
-        ebay_active_inventory,
-        ebay_messages,
-        ebay_buyer,
-        ebay_inquiries,
-        ebay_cases,
-    )
-}
 
 
 def natural_key(table: Table) -> list[str]:

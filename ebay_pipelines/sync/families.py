@@ -1,27 +1,35 @@
 """The one table of api-family specs that drives assets, schedules and the compatibility mirrors.
 
-Each family names the eBay calls it makes, the tables it fills, its window rules and cadence, and
-a small fetch function that turns eBay's pages into row pages for those tables. Nothing here
-knows Dagster; nothing here writes to the database.
+Each family points at the endpoint specs of the eBay calls it makes (``ebay_pipelines.ebay``'s
+API modules declare them), with a row function per endpoint turning one record into rows of the
+family's tables, plus its window rules and cadence. One generic fetch pages every endpoint through
+the paging engine and turns each page into a row page; refunds and offers, whose flows are
+special, keep a small fetch of their own. Everything else names a family needs (calls, windows,
+data tables) is derived from here. Nothing here knows Dagster; nothing here writes to the database.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messages, postorder, selling
+from sqlalchemy import Table
+
+from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messages, paging, postorder, selling
+from ebay_pipelines.ebay.endpoints import EndpointSpec
 from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.store.partition_writer import RowPage
+from ebay_pipelines.store.tables import metadata
 from ebay_pipelines.sync.windows import Window
 
 StoredLookup = Callable[[str, str, list[str]], Mapping[str, dict]]
 #: ``(family, table, time column, {column: value}, start, end, covered_until) -> raws or None``.
 CoveredLookup = Callable[[str, str, str, Mapping[str, str], datetime, datetime, datetime], list[dict] | None]
+#: ``(account_id, record, fetched_at) -> {table: rows}``: the rows one eBay record gives.
+RowFunction = Callable[[str, dict[str, Any], datetime], Mapping[str, list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -63,20 +71,42 @@ class FetchContext:
         return self.window.end
 
 
-Fetch = Callable[[FetchContext], Iterator[RowPage]]
+@dataclass(frozen=True)
+class StoredAs:
+    """Where a family stores an endpoint's records (stored key = ``prefix`` + eBay id).
+
+    The paging engine reads them back to skip the detail call of a record whose summary is unchanged.
+    """
+
+    table: str
+    key_column: str
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One endpoint a family reads, and the rows each of its records gives (None: walked, not stored)."""
+
+    endpoint: EndpointSpec
+    rows: RowFunction | None
+    stored_as: StoredAs | None = None
+
+    def __post_init__(self) -> None:
+        if self.stored_as is not None and self.endpoint.detail is None:
+            raise ValueError(f"{self.endpoint.call} has no detail call a stored record could save")
+
+
+Fetch = Callable[["FamilySpec", FetchContext], Iterator[RowPage]]
 
 
 @dataclass(frozen=True)
 class FamilySpec:
-    """How one api family syncs: calls, tables, window, cadence and freshness."""
+    """How one api family syncs: its endpoints and rows, tables, window, cadence and freshness."""
 
     name: str
     tables: tuple[str, ...]
     description: str
-    ebay_calls: tuple[str, ...]
-    fetch: Fetch
-    windowed: bool = True
-    window_filter: str | None = None
+    sources: tuple[Source, ...]
     window_columns: dict[str, str] = field(default_factory=dict)
     overlap: timedelta = timedelta(minutes=60)
     first_backfill_days: int = 90
@@ -84,134 +114,148 @@ class FamilySpec:
     max_lag: timedelta = timedelta(hours=3)
     prune_missing: bool = False
     upstream: tuple[str, ...] = ()
+    #: A family's own flow over its sources (None: every source paged in turn, see :func:`fetch_sources`).
+    custom_fetch: Fetch | None = None
+
+    @property
+    def endpoints(self) -> tuple[EndpointSpec, ...]:
+        """The endpoint specs of the eBay calls this family makes."""
+        return tuple(source.endpoint for source in self.sources)
+
+    @property
+    def ebay_calls(self) -> tuple[str, ...]:
+        """eBay's names of every call this family makes (list calls and their detail calls)."""
+        return tuple(dict.fromkeys(call for endpoint in self.endpoints for call in endpoint.calls))
+
+    @property
+    def windowed(self) -> bool:
+        """Whether the family syncs day windows (its endpoints search by date) rather than snapshots."""
+        return any(endpoint.window is not None for endpoint in self.endpoints)
+
+    @property
+    def window_filter(self) -> str | None:
+        """How the window reaches eBay, e.g. ``lastmodifieddate:[from..to]`` (None: a snapshot)."""
+        labels = [endpoint.window.label for endpoint in self.endpoints if endpoint.window is not None]
+        return " / ".join(dict.fromkeys(labels)) or None
+
+    def fetch(self, ctx: FetchContext) -> Iterator[RowPage]:
+        """Fetch the partition ``ctx`` describes as row pages of this family's tables."""
+        if self.custom_fetch is not None:
+            return self.custom_fetch(self, ctx)
+        return fetch_sources(self, ctx)
 
 
-def _orders(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in fulfillment.iter_orders(ctx.rest, ctx.since, ctx.until):
-        orders, line_items = [], []
-        for order in page:
-            row, items = fulfillment.order_and_line_item_rows(a, order)
-            orders.append(row)
-            line_items.extend(items)
-        yield RowPage(rows={"ebay_orders": orders, "order_line_items": line_items}, fetched=len(page))
+# ------------------------------------------------------------------------------------------------
+# Fetching: endpoint pages -> row pages
+# ------------------------------------------------------------------------------------------------
 
 
-def _rows_of(table: str, pages: Iterable[list[dict]], row: Callable[[dict], dict]) -> Iterator[RowPage]:
-    """Turn each page of eBay records into a row page of one table, one row per record."""
-    for page in pages:
-        yield RowPage(rows={table: [row(record) for record in page]}, fetched=len(page))
+def fetch_sources(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
+    """Page every source of ``spec`` in turn, one row page per page of records."""
+    for source in spec.sources:
+        yield from source_pages(spec, source, ctx)
 
 
-def _transactions(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of(
-        "ebay_transactions",
-        finances.iter_transactions(ctx.rest, ctx.since, ctx.until),
-        lambda t: finances.legacy_transaction_row(ctx.account_id, t),
-    )
+def source_pages(spec: FamilySpec, source: Source, ctx: FetchContext) -> Iterator[RowPage]:
+    """Page one source through the engine (in the partition's window when it searches by date)."""
+    endpoint = source.endpoint
+    stored_as = source.stored_as
+    known = None if stored_as is None else ctx.known(stored_as.table, stored_as.key_column, stored_as.prefix)
+    windowed = endpoint.window is not None
+    for page in paging.pages(
+        endpoint,
+        rest=ctx.rest,
+        trading=ctx.trading,
+        since=ctx.since if windowed else None,
+        until=ctx.until if windowed else None,
+        known=known,
+        now=ctx.fetched_at,
+    ):
+        yield row_page(spec, source, ctx, page)
 
 
-def _finances(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for page in finances.iter_transactions(ctx.rest, ctx.since, ctx.until):
-        yield RowPage(
-            rows={
-                "ebay_finances_transactions": [finances.finance_transaction_row(a, t) for t in page],
-                "ebay_finances_fees": [row for t in page for row in finances.fee_rows(a, t)],
-            },
-            fetched=len(page),
-        )
+def row_page(spec: FamilySpec, source: Source, ctx: FetchContext, records: list[dict[str, Any]]) -> RowPage:
+    """The row page of one page of records: every table of the family, with the rows the records give."""
+    if source.rows is None:
+        raise ValueError(f"family {spec.name}: {source.endpoint.call} records give no rows")
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in spec.tables}
+    for record in records:
+        for table, table_rows in source.rows(ctx.account_id, record, ctx.fetched_at).items():
+            if table not in rows:
+                raise ValueError(f"family {spec.name}: {source.endpoint.call} gave rows of {table}, not its table")
+            rows[table].extend(table_rows)
+    return RowPage(rows=rows, fetched=len(records))
 
 
-def _refunds(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    refund_row = functools.partial(finances.refund_row_from_transaction, a)
+def _refunds(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
+    finance, returns = spec.sources
     # REFUND transactions: what the finances family stored, when one of its runs covered this
     # window up to its last overlap (a later one is read by the next window, which overlaps it);
     # otherwise a getTransactions call of their own.
+    upstream = spec.upstream[0]
+    owner = FAMILY_OF_TABLE[upstream]
     stored = (
         None
         if ctx.covered is None
         else ctx.covered(
-            "finances",
-            "ebay_finances_transactions",
-            "transaction_date",
+            owner.name,
+            upstream,
+            owner.window_columns[upstream],
             {"transaction_type": "REFUND"},
             ctx.since,
             ctx.until,
-            ctx.until - REFUNDS_OVERLAP,
+            ctx.until - spec.overlap,
         )
     )
     if stored is not None:
-        yield from _rows_of("ebay_refunds", [stored], refund_row)
+        yield row_page(spec, finance, ctx, stored)
     else:
-        fetched = finances.iter_transactions(ctx.rest, ctx.since, ctx.until, transaction_type="REFUND")
-        yield from _rows_of("ebay_refunds", fetched, refund_row)
-    returns = postorder.iter_returns(
-        ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_refunds", "refund_id", "RET-")
-    )
-    yield from _rows_of("ebay_refunds", returns, functools.partial(postorder.return_refund_row, a))
+        yield from source_pages(spec, finance, ctx)
+    yield from source_pages(spec, returns, ctx)
 
 
-def _disputes(ctx: FetchContext) -> Iterator[RowPage]:
-    disputes = fulfillment.iter_disputes(
-        ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_disputes", "payment_dispute_id")
-    )
-    yield from _rows_of(
-        "ebay_disputes", disputes, lambda d: fulfillment.dispute_row(ctx.account_id, d, fetched_at=ctx.fetched_at)
-    )
+def _offers(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
+    items, offers = spec.sources
+    for page in paging.pages(items.endpoint, rest=ctx.rest):
+        skus = inventory.skus_of(page, ctx.account_id)
+        for found in paging.pages_per_value(offers.endpoint, ctx.rest, "sku", skus):
+            yield row_page(spec, offers, ctx, found)
 
 
-def _offers(ctx: FetchContext) -> Iterator[RowPage]:
-    a = ctx.account_id
-    for items in inventory.iter_inventory_items(ctx.rest):
-        offers = inventory.iter_offers_for_skus(ctx.rest, inventory.skus_of(items, a))
-        yield from _rows_of("ebay_offers", offers, lambda o: inventory.offer_row(a, o, fetched_at=ctx.fetched_at))
+# ------------------------------------------------------------------------------------------------
+# Row functions: one eBay record -> rows by table
+# ------------------------------------------------------------------------------------------------
 
 
-def _inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of(
-        "ebay_inventory",
-        inventory.iter_inventory_items(ctx.rest),
-        lambda i: inventory.inventory_row(ctx.account_id, i, fetched_at=ctx.fetched_at),
-    )
+def _one(table: str, row: Callable[..., dict[str, Any]], *, timed: bool = True) -> RowFunction:
+    """One row of ``table`` per record: ``row(account_id, record[, fetched_at=...])``.
+
+    ``timed=False`` calls ``row`` without ``fetched_at``: its ``source_updated_at`` comes from the
+    record, or is the time the row is built.
+    """
+    if timed:
+        return lambda account_id, record, fetched_at: {table: [row(account_id, record, fetched_at=fetched_at)]}
+    return lambda account_id, record, fetched_at: {table: [row(account_id, record)]}
 
 
-def _active_inventory(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of(
-        "ebay_active_inventory",
-        selling.iter_active_listings(ctx.trading),
-        lambda i: selling.active_listing_row(ctx.account_id, i, fetched_at=ctx.fetched_at),
-    )
+def _order_rows(account_id: str, order: dict[str, Any], fetched_at: datetime) -> dict[str, list[dict[str, Any]]]:
+    row, line_items = fulfillment.order_and_line_item_rows(account_id, order)
+    return {"ebay_orders": [row], "order_line_items": line_items}
 
 
-def _messages(ctx: FetchContext) -> Iterator[RowPage]:
-    found = messages.iter_messages(ctx.trading, ctx.since, ctx.until, known=ctx.known("ebay_messages", "message_id"))
-    yield from _rows_of(
-        "ebay_messages", found, lambda m: messages.message_row(ctx.account_id, m, fetched_at=ctx.fetched_at)
-    )
+def _finance_rows(account_id: str, txn: dict[str, Any], fetched_at: datetime) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "ebay_finances_transactions": [finances.finance_transaction_row(account_id, txn)],
+        "ebay_finances_fees": finances.fee_rows(account_id, txn),
+    }
 
 
-def _buyer(ctx: FetchContext) -> Iterator[RowPage]:
-    yield from _rows_of(
-        "ebay_buyer",
-        buying.iter_purchases(ctx.trading),
-        lambda t: buying.purchase_row(ctx.account_id, t, fetched_at=ctx.fetched_at),
-    )
+# ------------------------------------------------------------------------------------------------
+# The family table
+# ------------------------------------------------------------------------------------------------
 
-
-def _inquiries(ctx: FetchContext) -> Iterator[RowPage]:
-    found = postorder.iter_inquiries(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_inquiries", "inquiry_id"))
-    yield from _rows_of("ebay_inquiries", found, functools.partial(postorder.inquiry_row, ctx.account_id))
-
-
-def _cases(ctx: FetchContext) -> Iterator[RowPage]:
-    found = postorder.iter_cases(ctx.rest, ctx.since, ctx.until, known=ctx.known("ebay_cases", "case_id"))
-    yield from _rows_of("ebay_cases", found, functools.partial(postorder.case_row, ctx.account_id))
-
-
-#: Snapshot families: no window, refreshed every six hours, stale after thirteen.
-SNAPSHOT_CADENCE: dict[str, Any] = {"windowed": False, "cron": "0 */6 * * *", "max_lag": timedelta(hours=13)}
+#: Snapshot families: refreshed every six hours, stale after thirteen.
+SNAPSHOT_CADENCE: dict[str, Any] = {"cron": "0 */6 * * *", "max_lag": timedelta(hours=13)}
 REFUNDS_OVERLAP = timedelta(minutes=60)
 
 FAMILIES: tuple[FamilySpec, ...] = (
@@ -220,9 +264,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         tables=("ebay_orders", "order_line_items"),
         description="Orders and their line items from the Fulfillment API, windowed by last-modified date "
         "so later payment, shipping and refund changes land.",
-        ebay_calls=("getOrders",),
-        fetch=_orders,
-        window_filter="lastmodifieddate",
+        sources=(Source(fulfillment.ORDERS, _order_rows),),
         window_columns={"ebay_orders": "last_modified_date", "order_line_items": "source_updated_at"},
         cron="*/15 * * * *",
         max_lag=timedelta(hours=1),
@@ -231,18 +273,16 @@ FAMILIES: tuple[FamilySpec, ...] = (
         name="transactions",
         tables=("ebay_transactions",),
         description="Finances API transactions in the legacy single-table shape.",
-        ebay_calls=("getTransactions",),
-        fetch=_transactions,
-        window_filter="transactionDate",
+        sources=(
+            Source(finances.TRANSACTIONS, _one("ebay_transactions", finances.legacy_transaction_row, timed=False)),
+        ),
         window_columns={"ebay_transactions": "transaction_date"},
     ),
     FamilySpec(
         name="finances",
         tables=("ebay_finances_transactions", "ebay_finances_fees"),
         description="Finances API transactions with their marketplace fees in a separate table.",
-        ebay_calls=("getTransactions",),
-        fetch=_finances,
-        window_filter="transactionDate",
+        sources=(Source(finances.TRANSACTIONS, _finance_rows),),
         window_columns={"ebay_finances_transactions": "transaction_date", "ebay_finances_fees": "transaction_date"},
     ),
     FamilySpec(
@@ -250,37 +290,52 @@ FAMILIES: tuple[FamilySpec, ...] = (
         tables=("ebay_refunds",),
         description="Refunds from REFUND finance transactions (read from ebay_finances_transactions when the "
         "finances family already synced the window) and from Post-Order returns.",
-        ebay_calls=("getTransactions", "searchReturns", "getReturn"),
-        fetch=_refunds,
-        window_filter="transactionDate / return creation date",
+        sources=(
+            Source(
+                finances.REFUND_TRANSACTIONS,
+                _one("ebay_refunds", finances.refund_row_from_transaction, timed=False),
+            ),
+            Source(
+                postorder.RETURNS,
+                _one("ebay_refunds", postorder.return_refund_row, timed=False),
+                StoredAs("ebay_refunds", "refund_id", "RET-"),
+            ),
+        ),
         window_columns={"ebay_refunds": "refund_date"},
         overlap=REFUNDS_OVERLAP,
         upstream=("ebay_finances_transactions",),
+        custom_fetch=_refunds,
     ),
     FamilySpec(
         name="disputes",
         tables=("ebay_disputes",),
         description="Payment disputes: summaries by open date, then each dispute's detail.",
-        ebay_calls=("getPaymentDisputeSummaries", "getPaymentDispute"),
-        fetch=_disputes,
-        window_filter="open_date_from/open_date_to",
+        sources=(
+            Source(
+                fulfillment.DISPUTES,
+                _one("ebay_disputes", fulfillment.dispute_row),
+                StoredAs("ebay_disputes", "payment_dispute_id"),
+            ),
+        ),
         window_columns={"ebay_disputes": "open_date"},
     ),
     FamilySpec(
         name="offers",
         tables=("ebay_offers",),
         description="Snapshot of every offer, found by walking inventory items and asking for each SKU's offers.",
-        ebay_calls=("getInventoryItems", "getOffers"),
-        fetch=_offers,
+        sources=(
+            Source(inventory.INVENTORY_ITEMS, None),
+            Source(inventory.OFFERS, _one("ebay_offers", inventory.offer_row)),
+        ),
         **SNAPSHOT_CADENCE,
         prune_missing=True,
+        custom_fetch=_offers,
     ),
     FamilySpec(
         name="inventory",
         tables=("ebay_inventory",),
         description="Snapshot of every inventory item (SKU) from the Inventory API.",
-        ebay_calls=("getInventoryItems",),
-        fetch=_inventory,
+        sources=(Source(inventory.INVENTORY_ITEMS, _one("ebay_inventory", inventory.inventory_row)),),
         **SNAPSHOT_CADENCE,
         prune_missing=True,
     ),
@@ -288,8 +343,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         name="active_inventory",
         tables=("ebay_active_inventory",),
         description="Snapshot of active listings from Trading GetMyeBaySelling (ActiveList).",
-        ebay_calls=("GetMyeBaySelling",),
-        fetch=_active_inventory,
+        sources=(Source(selling.ACTIVE_LISTINGS, _one("ebay_active_inventory", selling.active_listing_row)),),
         **SNAPSHOT_CADENCE,
         prune_missing=True,
     ),
@@ -297,9 +351,13 @@ FAMILIES: tuple[FamilySpec, ...] = (
         name="messages",
         tables=("ebay_messages",),
         description="Member messages from Trading GetMyMessages: headers for the window, then bodies 10 at a time.",
-        ebay_calls=("GetMyMessages",),
-        fetch=_messages,
-        window_filter="StartTime/EndTime",
+        sources=(
+            Source(
+                messages.MESSAGES,
+                _one("ebay_messages", messages.message_row),
+                StoredAs("ebay_messages", "message_id"),
+            ),
+        ),
         window_columns={"ebay_messages": "receive_date"},
         cron="*/15 * * * *",
         max_lag=timedelta(hours=1),
@@ -308,8 +366,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         name="buyer",
         tables=("ebay_buyer",),
         description="Purchases (won items of the last 60 days) from Trading GetMyeBayBuying.",
-        ebay_calls=("GetMyeBayBuying",),
-        fetch=_buyer,
+        sources=(Source(buying.PURCHASES, _one("ebay_buyer", buying.purchase_row)),),
         first_backfill_days=30,
         **SNAPSHOT_CADENCE,
     ),
@@ -317,24 +374,34 @@ FAMILIES: tuple[FamilySpec, ...] = (
         name="inquiries",
         tables=("ebay_inquiries",),
         description="Post-Order inquiries by creation date, with details where the summary lacks fields.",
-        ebay_calls=("searchInquiries", "getInquiry"),
-        fetch=_inquiries,
-        window_filter="inquiry_creation_date_range",
+        sources=(
+            Source(
+                postorder.INQUIRIES,
+                _one("ebay_inquiries", postorder.inquiry_row, timed=False),
+                StoredAs("ebay_inquiries", "inquiry_id"),
+            ),
+        ),
         window_columns={"ebay_inquiries": "creation_date"},
     ),
     FamilySpec(
         name="cases",
         tables=("ebay_cases",),
         description="Post-Order cases by creation date, with details where the summary lacks fields.",
-        ebay_calls=("searchCases", "getCase"),
-        fetch=_cases,
-        window_filter="case_creation_date_range",
+        sources=(
+            Source(
+                postorder.CASES,
+                _one("ebay_cases", postorder.case_row, timed=False),
+                StoredAs("ebay_cases", "case_id"),
+            ),
+        ),
         window_columns={"ebay_cases": "creation_date"},
     ),
 )
 
 FAMILIES_BY_NAME: dict[str, FamilySpec] = {spec.name: spec for spec in FAMILIES}
 FAMILY_OF_TABLE: dict[str, FamilySpec] = {table: spec for spec in FAMILIES for table in spec.tables}
+#: The eBay data tables, in family order: every table a family fills.
+DATA_TABLES: dict[str, Table] = {table: metadata.tables[table] for spec in FAMILIES for table in spec.tables}
 
 
 def family(name: str) -> FamilySpec:

@@ -41,7 +41,7 @@ from ebay_pipelines.simulator.server import match_route
 from ebay_pipelines.store.tables import metadata, natural_key
 from ebay_pipelines.store.values import UnstorableValue, check_rows
 from ebay_pipelines.sync import partition_sync
-from ebay_pipelines.sync.families import FAMILIES_BY_NAME, FetchContext
+from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME, FetchContext
 from ebay_pipelines.sync.partition_sync import EbayClients
 from ebay_pipelines.sync.windows import Window
 
@@ -50,27 +50,8 @@ NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("EBAY_PIPELINES_HOSTILE_EXAMPLES", "25"))
 FAST = RetryPolicy(max_attempts=2, initial_delay=0.001, jitter=0.001, max_delay=0.01, max_total_seconds=5, timeout=5)
 
-# (family, eBay call whose answer is replaced)
-CALLS = [
-    ("orders", "getOrders"),
-    ("transactions", "getTransactions"),
-    ("finances", "getTransactions"),
-    ("refunds", "getTransactions"),
-    ("refunds", "searchReturns"),
-    ("refunds", "getReturn"),
-    ("disputes", "getPaymentDisputeSummaries"),
-    ("disputes", "getPaymentDispute"),
-    ("inventory", "getInventoryItems"),
-    ("offers", "getInventoryItems"),
-    ("offers", "getOffers"),
-    ("inquiries", "searchInquiries"),
-    ("inquiries", "getInquiry"),
-    ("cases", "searchCases"),
-    ("cases", "getCase"),
-    ("messages", "GetMyMessages"),
-    ("active_inventory", "GetMyeBaySelling"),
-    ("buyer", "GetMyeBayBuying"),
-]
+# (family, eBay call whose answer is replaced): every call of every family
+CALLS = [(spec.name, call) for spec in FAMILIES for call in spec.ebay_calls]
 
 HOSTILE_TEXT = [
     "'; DROP TABLE ebay_orders; --",

@@ -30,8 +30,7 @@ import sqlalchemy as sa
 from tests_support import register_account, run_family
 
 from ebay_pipelines.simulator import EbaySimulator, FaultRule, SimulatorConfig
-from ebay_pipelines.store.tables import DATA_TABLES
-from ebay_pipelines.sync.families import FAMILIES_BY_NAME
+from ebay_pipelines.sync.families import DATA_TABLES, FAMILIES_BY_NAME
 
 from .support import (
     SNAPSHOT_FAMILIES,
