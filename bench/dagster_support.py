@@ -50,10 +50,13 @@ def sync_job(family: str) -> dg.JobDefinition:
 def multiprocess_sync_job(family: str) -> dg.JobDefinition:
     """``sync_<family>_job`` as the project defines it, but with Dagster's multiprocess executor."""
     from ebay_pipelines.definitions import build_definitions
-    from ebay_pipelines.defs.jobs import FAMILY_JOBS
+    from ebay_pipelines.defs.jobs import build_family_job
+    from ebay_pipelines.settings import Settings
+    from ebay_pipelines.sync.families import family as family_spec
 
-    defs = build_definitions()
-    base = FAMILY_JOBS[family]
+    settings = Settings.from_env()
+    defs = build_definitions(settings=settings)
+    base = build_family_job(family_spec(family), settings)
     job = dg.define_asset_job(
         name=f"{base.name}_multiprocess",
         selection=base.selection,

@@ -1,13 +1,18 @@
-"""The Dagster code location: every asset, check, sensor, schedule and resource of the project."""
+"""The Dagster code location: every asset, check, sensor, schedule and resource of the project.
+
+Nothing is read from the environment when this module is imported: Dagster calls :func:`defs`
+when it loads the code location, and the settings are read then, once.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from ebay_pipelines.defs.assets import FAMILY_ASSETS, IO_MANAGER_KEY, build_family_asset
+from ebay_pipelines import settings as project_settings
+from ebay_pipelines.defs.assets import IO_MANAGER_KEY, build_family_asset
 from ebay_pipelines.defs.checks import QUALITY_CHECKS, quality_checks_job, quality_checks_schedule
 from ebay_pipelines.defs.io_manager import PostgresUpsertIOManager
-from ebay_pipelines.defs.jobs import FAMILY_JOBS
+from ebay_pipelines.defs.jobs import build_family_jobs
 from ebay_pipelines.defs.maintenance import (
     ebay_account_health,
     ebay_health_schedule,
@@ -17,37 +22,66 @@ from ebay_pipelines.defs.maintenance import (
 )
 from ebay_pipelines.defs.problem_orders import problem_orders, problem_orders_schedule
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
-from ebay_pipelines.defs.schedules import FAMILY_SCHEDULES
-from ebay_pipelines.defs.sensors import SENSORS
+from ebay_pipelines.defs.schedules import build_family_schedules
+from ebay_pipelines.defs.sensors import build_sensors
+from ebay_pipelines.settings import Settings
 from ebay_pipelines.sync.families import FAMILIES
+
+
+def default_resources(settings: Settings) -> tuple[PostgresResource, EbayApiResource]:
+    """The resources of a deployment: each value that is configured comes in through ``dg.EnvVar``.
+
+    Unset values keep their defaults (the embedded PostgreSQL, production eBay hosts).
+    """
+
+    def from_env(name: str) -> dg.EnvVar | None:
+        return dg.EnvVar(name) if name in settings.configured else None
+
+    ebay = EbayApiResource(
+        environment=from_env(project_settings.EBAY_ENVIRONMENT_ENV),
+        api_base_url=from_env(project_settings.EBAY_API_BASE_URL_ENV),
+        client_id=from_env(project_settings.EBAY_CLIENT_ID_ENV),
+        client_secret=from_env(project_settings.EBAY_CLIENT_SECRET_ENV),
+    )
+    return PostgresResource(database_url=from_env(project_settings.DATABASE_URL_ENV)), ebay
 
 
 def build_definitions(
     postgres: PostgresResource | None = None,
     ebay: EbayApiResource | None = None,
     step_retry_policy: dg.RetryPolicy | None = None,
+    settings: Settings | None = None,
 ) -> dg.Definitions:
     """Assemble the code location (tests pass their own resources and, optionally, a step retry policy)."""
-    postgres = postgres or PostgresResource()
-    family_assets = [build_family_asset(s, step_retry_policy) for s in FAMILIES] if step_retry_policy else FAMILY_ASSETS
+    settings = settings or Settings.from_env()
+    default_postgres, default_ebay = default_resources(settings)
+    postgres = postgres or default_postgres
+    jobs = build_family_jobs(settings)
     return dg.Definitions(
-        assets=[*family_assets, problem_orders, ebay_account_health],
+        assets=[
+            *[build_family_asset(spec, settings, step_retry_policy) for spec in FAMILIES],
+            problem_orders,
+            ebay_account_health,
+        ],
         asset_checks=QUALITY_CHECKS,
-        jobs=[*FAMILY_JOBS.values(), quality_checks_job, refresh_tokens_job, health_job],
+        jobs=[*jobs.values(), quality_checks_job, refresh_tokens_job, health_job],
         schedules=[
-            *FAMILY_SCHEDULES,
+            *build_family_schedules(jobs),
             quality_checks_schedule,
             refresh_tokens_schedule,
             ebay_health_schedule,
             problem_orders_schedule,
         ],
-        sensors=SENSORS,
+        sensors=build_sensors(list(jobs.values())),
         resources={
             "postgres": postgres,
-            "ebay": ebay or EbayApiResource(),
+            "ebay": ebay or default_ebay,
             IO_MANAGER_KEY: PostgresUpsertIOManager(postgres=postgres),
         },
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location Dagster loads (``-m ebay_pipelines.definitions``)."""
+    return build_definitions()

@@ -6,7 +6,6 @@ shown like any other run), otherwise it executes in this process on the project'
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlparse
@@ -125,22 +124,29 @@ def launch(
 
 
 def _run_here(spec, account_id: str, key: str, partition_key: str | None, tags: dict[str, str], target) -> LaunchedRun:
+    """Execute the run in this process, on the project's instance, with resources naming ``target``.
+
+    Nothing is written to the process environment: the definitions get their database through
+    their resources, and the instance its storage through an override of the packaged config.
+    """
     import dagster as dg
     import sqlalchemy as sa
+    from dagster._core.instance.ref import InstanceRef
 
-    from ebay_pipelines.cli import install_instance_config
+    from ebay_pipelines.definitions import build_definitions, default_resources
     from ebay_pipelines.defs.jobs import job_name
     from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
+    from ebay_pipelines.defs.resources import PostgresResource
+    from ebay_pipelines.instance import install_instance_config
     from ebay_pipelines.store.tables import ebay_worker_run
 
-    home = settings.dagster_home()
+    current = settings.current()
+    home = current.dagster_home
     install_instance_config(home)
-    os.environ.setdefault(settings.DATABASE_URL_ENV, target.ebay_url)
-    os.environ[settings.DAGSTER_PG_URL_ENV] = target.dagster_url
-    os.environ["DAGSTER_HOME"] = str(home)
-    from ebay_pipelines.definitions import defs
-
-    with dg.DagsterInstance.get() as instance:
+    _, ebay = default_resources(current)
+    defs = build_definitions(PostgresResource(database_url=target.ebay_url), ebay, settings=current)
+    ref = InstanceRef.from_dir(str(home), overrides={"storage": {"postgres": {"postgres_url": target.dagster_url}}})
+    with dg.DagsterInstance.from_ref(ref) as instance:
         if not instance.has_dynamic_partition(ACCOUNTS_PARTITION, account_id):
             instance.add_dynamic_partitions(ACCOUNTS_PARTITION, [account_id])
         # A single partition goes by partition_key (Dagster adds its own partition tags); a range

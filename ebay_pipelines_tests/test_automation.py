@@ -12,10 +12,12 @@ from tests_support import fast_definitions, register_account, run_family
 
 from ebay_pipelines.defs import sensors
 from ebay_pipelines.defs.checks import QUALITY_CHECKS
+from ebay_pipelines.defs.jobs import build_family_jobs
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
 from ebay_pipelines.defs.requests import ACCOUNT_FAMILY_TAG, ACCOUNT_TAG
 from ebay_pipelines.defs.resources import PostgresResource
-from ebay_pipelines.defs.schedules import FAMILY_SCHEDULES
+from ebay_pipelines.defs.schedules import build_family_schedules
+from ebay_pipelines.settings import Settings
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import add_account, set_account_enabled, set_workers_enabled
 from ebay_pipelines.store.secrets import load_cipher
@@ -36,7 +38,7 @@ def _apply_partition_requests(instance: dg.DagsterInstance, result: dg.SensorRes
 
 def _tick(instance: dg.DagsterInstance, postgres: PostgresResource, cursor: str | None) -> dg.SensorResult:
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"postgres": postgres})
-    result = sensors.ebay_accounts_sensor(context)
+    result = sensors.build_accounts_sensor(list(build_family_jobs(Settings.from_env()).values()))(context)
     _apply_partition_requests(instance, result)
     return result
 
@@ -65,14 +67,14 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     ticks = 1
     while True:
         result = _tick(dagster_instance, postgres, cursor)
-        assert len(result.run_requests or []) <= sensors.MAX_RUNS_PER_TICK
+        assert len(result.run_requests or []) <= Settings.from_env().backfill_runs_per_tick
         cursor = result.cursor
         ticks += 1
         if not result.run_requests:
             break
         requested.extend(result.run_requests)
         assert ticks < 200, "the backfill never finished"
-    assert len(first.run_requests) == sensors.MAX_RUNS_PER_TICK
+    assert len(first.run_requests) == Settings.from_env().backfill_runs_per_tick
     assert ticks > 2, "the backfill was not spread over several ticks"
 
     today = datetime.now(UTC).date()
@@ -84,7 +86,7 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
         family = request.tags[ACCOUNT_FAMILY_TAG].split(".", 1)[1]
         assert request.job_name == f"sync_{family}_job"
         keys_of_request = _requested_keys(request)
-        assert len(keys_of_request) <= sensors.BACKFILL_DAYS_PER_RUN
+        assert len(keys_of_request) <= Settings.from_env().backfill_days_per_run
         assert not keys_of_request & seen[(account, family)], "a day was requested twice"
         seen[(account, family)] |= keys_of_request
     for account in ("shop-a", "shop-b"):
@@ -100,7 +102,7 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
         per_account_family[request.tags[ACCOUNT_FAMILY_TAG]] += 1
     for spec in WINDOW_FAMILIES:
         assert per_account_family[f"shop-a.{spec.name}"] == -(
-            -spec.first_backfill_days // sensors.BACKFILL_DAYS_PER_RUN
+            -spec.first_backfill_days // Settings.from_env().backfill_days_per_run
         )
     # The newest days of every family are requested before any older day.
     first_batch = [r for r in requested[: 2 * len(FAMILIES)] if r.tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"]
@@ -130,8 +132,12 @@ def _requested_keys(request: dg.RunRequest) -> set[str]:
     return days
 
 
+def _family_schedules() -> list[dg.ScheduleDefinition]:
+    return build_family_schedules(build_family_jobs(Settings.from_env()))
+
+
 def _schedule(name: str) -> dg.ScheduleDefinition:
-    return next(s for s in FAMILY_SCHEDULES if s.name == f"sync_{name}_schedule")
+    return next(s for s in _family_schedules() if s.name == f"sync_{name}_schedule")
 
 
 class _Tick:
@@ -193,7 +199,7 @@ def test_schedules_request_the_latest_window_per_enabled_account(
 
 
 def test_every_family_has_a_schedule_with_its_cadence() -> None:
-    by_name = {s.name: s for s in FAMILY_SCHEDULES}
+    by_name = {s.name: s for s in _family_schedules()}
     for spec in FAMILIES:
         schedule = by_name[f"sync_{spec.name}_schedule"]
         assert schedule.cron_schedule == spec.cron
@@ -365,11 +371,11 @@ def test_ui_backfills_of_a_window_family_run_each_account_in_ranges_of_days(
     covered: dict[str, set[str]] = defaultdict(set)
     for request in requests:
         keys = _requested_keys(request)
-        assert len(keys) <= sensors.BACKFILL_DAYS_PER_RUN
+        assert len(keys) <= Settings.from_env().backfill_days_per_run
         assert set(request.asset_selection or ()) == {dg.AssetKey("ebay_orders"), dg.AssetKey("order_line_items")}
         covered[next(iter(keys)).split("|")[0]] |= keys
     # 40 days of 2 accounts in 4 runs (31 + 9 days each), instead of 80.
-    assert len(requests) == 2 * -(-len(days) // sensors.BACKFILL_DAYS_PER_RUN)
+    assert len(requests) == 2 * -(-len(days) // Settings.from_env().backfill_days_per_run)
     assert covered == {a: {f"{a}|{d.isoformat()}" for d in days} for a in ("shop-a", "shop-b")}
 
 

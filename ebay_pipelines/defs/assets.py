@@ -1,34 +1,28 @@
 """One multi-asset per api family, generated from the family spec table.
 
-Each family's step checks the kill switches, opens its ``ebay_worker_run`` row and yields one
-output per table; the IO manager then streams eBay's pages into PostgreSQL. A switched-off family
-yields no output (nothing materializes) and its run row says ``skipped`` with the reason.
+Each family's step checks the kill switches, opens its ``ebay_worker_run`` row, makes every eBay
+call of its partitions and stages their rows (so an eBay failure is a failure of this step, with
+its typed error), then yields one output per table holding only the staged handles; the IO manager
+merges them into PostgreSQL. A switched-off family yields no output (nothing materializes) and its
+run row says ``skipped`` with the reason.
 """
 
-import os
 from collections.abc import Iterator
+from functools import partial
 
 import dagster as dg
+import sqlalchemy as sa
 
 from ebay_pipelines.defs.failures import retry_only_transient
-from ebay_pipelines.defs.partitions import (
-    BACKFILL_DAYS_PER_RUN,
-    account_partitions,
-    group_partition_keys,
-    window_partitions,
-)
+from ebay_pipelines.defs.partitions import account_partitions, group_partition_keys, window_partitions
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
+from ebay_pipelines.settings import Settings
 from ebay_pipelines.store.tables import metadata as table_metadata
 from ebay_pipelines.sync import partition_sync
-from ebay_pipelines.sync.families import FAMILIES, FamilySpec
+from ebay_pipelines.sync.families import FamilySpec
 
 OWNERS = ["team:ebay-sync"]
 IO_MANAGER_KEY = "ebay_io_manager"
-ACCOUNT_POOL = "ebay_api"
-# Step retries for transient failures (rate limits, 5xx, dropped connections) after the HTTP
-# client's own retries gave up; non-transient errors (a revoked token) are never retried
-# (see ebay_pipelines.defs.failures).
-STEP_RETRIES = int(os.environ.get("EBAY_PIPELINES_STEP_RETRIES", "2"))
 
 
 def column_schema(table_name: str) -> dg.TableSchema:
@@ -40,7 +34,8 @@ def column_schema(table_name: str) -> dg.TableSchema:
                 name=c.name,
                 type=str(c.type).lower(),
                 description=c.comment,
-                constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=False),
+                # ``nullable=None`` leaves NULL / NOT NULL to the database, whose default is nullable.
+                constraints=dg.TableColumnConstraints(nullable=c.nullable is not False, unique=False),
             )
             for c in table.columns
         ]
@@ -48,6 +43,7 @@ def column_schema(table_name: str) -> dg.TableSchema:
 
 
 def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
+    endpoints = spec.endpoints
     return dg.AssetOut(
         key=dg.AssetKey(table),
         description=f"{spec.description} Table `{table}` (family `{spec.name}`).",
@@ -63,44 +59,54 @@ def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
             "dagster/table_name": table,
             "api_family": spec.name,
             "ebay_calls": ", ".join(spec.ebay_calls),
+            "pagination": "; ".join(f"{e.call}: {e.pagination.value}, {e.page_size} per page" for e in endpoints),
             "window_filter": spec.window_filter or "none (snapshot)",
+            "window_limits": "; ".join(f"{e.call}: {e.window.limits}" for e in endpoints if e.window)
+            or "none (snapshot)",
+            "ebay_endpoints": dg.MetadataValue.json([e.summary() for e in endpoints]),
             "overlap_minutes": int(spec.overlap.total_seconds() // 60) if spec.windowed else 0,
             "first_backfill_days": spec.first_backfill_days,
         },
     )
 
 
-def step_retry_policy() -> dg.RetryPolicy:
-    """The default step retry policy: STEP_RETRIES retries, 30 s apart and growing, for transient failures only."""
+def step_retry_policy(settings: Settings) -> dg.RetryPolicy:
+    """Step retries (``EBAY_PIPELINES_STEP_RETRIES``), 30 s apart and growing, for transient failures.
+
+    They cover rate limits, 5xx and dropped connections after the HTTP client's own retries gave
+    up; non-transient errors (a revoked token) are never retried (see ``defs.failures``).
+    """
     return dg.RetryPolicy(
-        max_retries=STEP_RETRIES, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+        max_retries=settings.step_retries, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
     )
 
 
-def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
+def build_family_asset(
+    spec: FamilySpec, settings: Settings, retry_policy: dg.RetryPolicy | None = None
+) -> dg.AssetsDefinition:
     """Build the multi-asset that syncs ``spec`` (default retries: :func:`step_retry_policy`).
 
     A run syncs one partition, or, for a range run of a window family, each account's consecutive
     days in one window; backfills of window families are split into runs of up to
-    ``BACKFILL_DAYS_PER_RUN`` partitions.
+    ``EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN`` partitions.
     """
 
     @dg.multi_asset(
         name=f"sync_{spec.name}",
         outs={table: _out(spec, table) for table in spec.tables},
-        partitions_def=window_partitions if spec.windowed else account_partitions,
-        backfill_policy=dg.BackfillPolicy.multi_run(BACKFILL_DAYS_PER_RUN) if spec.windowed else None,
+        partitions_def=window_partitions(settings.start_date) if spec.windowed else account_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(settings.backfill_days_per_run) if spec.windowed else None,
         deps=[dg.AssetKey(t) for t in spec.upstream],
         can_subset=False,
-        pool=ACCOUNT_POOL,
         op_tags={"api_family": spec.name},
-        retry_policy=retry_policy or step_retry_policy(),
+        retry_policy=retry_policy or step_retry_policy(settings),
     )
     def _sync(
         context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource
     ) -> Iterator[dg.Output]:
         engine = postgres.get_engine()
-        syncs: list[partition_sync.PartitionSync] = []
+        staged: list[partition_sync.StagedSync] = []
+        batch_rows = postgres.batch_rows
         with retry_only_transient(f"family {spec.name} run {context.run_id}"):
             groups = group_partition_keys(context.partition_keys)
         for group in groups:
@@ -113,7 +119,7 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
                     last_day=group.last_day,
                     partition_key=group.label,
                     dagster_run_id=context.run_id,
-                    clients_factory=lambda account_id=group.account_id: ebay.clients_for(engine, account_id),
+                    clients_factory=partial(ebay.clients_for, engine, group.account_id),
                     retry_number=context.retry_number,
                 )
             if isinstance(began, partition_sync.Skipped):
@@ -125,13 +131,25 @@ def build_family_asset(spec: FamilySpec, retry_policy: dg.RetryPolicy | None = N
                 f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
             )
             context.log.info(f"account {group.account_id} family {spec.name} {group.label}: syncing {window}")
-            syncs.append(began)
-        if not syncs:
+            try:
+                with retry_only_transient(f"account {group.account_id} family {spec.name} partition {group.label}"):
+                    staged.append(began.stage(engine, batch_rows))
+            except BaseException:
+                _abandon(engine, staged, f"not written: partition {group.label} of the same run failed")
+                raise
+            context.log.info(
+                f"account {group.account_id} family {spec.name} {group.label}: fetched "
+                f"{staged[-1].staged.fetched} records in {staged[-1].staged.pages} pages, {staged[-1].api_calls} API calls"
+            )
+        if not staged:
             return
         for table in spec.tables:
-            yield dg.Output(tuple(syncs), output_name=table)
+            yield dg.Output(tuple(staged), output_name=table)
 
     return _sync
 
 
-FAMILY_ASSETS: list[dg.AssetsDefinition] = [build_family_asset(spec) for spec in FAMILIES]
+def _abandon(engine: sa.Engine, staged: list[partition_sync.StagedSync], reason: str) -> None:
+    """Drop what earlier partitions of a failing run staged, and close their run rows with ``reason``."""
+    for sync in staged:
+        sync.abandon(engine, reason)

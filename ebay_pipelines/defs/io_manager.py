@@ -1,10 +1,11 @@
 """A partition-aware IO manager that upserts into PostgreSQL and reads partitions back.
 
-``handle_output`` receives either :class:`PartitionSync` objects (a family partition, or one
-account's range of days, whose pages are fetched and written now, each in one transaction with the
-compatibility mirrors) or a DataFrame (a derived, per-account snapshot such as ``problem_orders``).
-A family with several tables yields the same syncs for each table's output: the first output
-writes everything, later outputs only report their table's counts. ``load_input`` reads a partition (or a range) back as a DataFrame.
+``handle_output`` receives either :class:`StagedSync` handles (a family partition, or one account's
+range of days, already fetched by the asset and waiting in staging tables; each is merged in one
+transaction with the compatibility mirrors, and no eBay call happens here) or a DataFrame (a
+derived, per-account snapshot such as ``problem_orders``). A family with several tables yields the
+same handles for each table's output: the first output merges everything, later outputs only
+report their table's counts. ``load_input`` reads a partition (or a range) back as a DataFrame.
 """
 
 import math
@@ -21,7 +22,7 @@ from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.store.partition_writer import RowPage, SnapshotScope, write_partition
 from ebay_pipelines.store.tables import metadata as table_metadata
 from ebay_pipelines.sync.families import FAMILY_OF_TABLE
-from ebay_pipelines.sync.partition_sync import PartitionSync
+from ebay_pipelines.sync.partition_sync import StagedSync
 from ebay_pipelines.sync.windows import day_start
 
 
@@ -53,7 +54,7 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
             return
         engine = self.postgres.get_engine()
         table = _table_name(context)
-        if isinstance(obj, tuple) and obj and all(isinstance(s, PartitionSync) for s in obj):
+        if isinstance(obj, tuple) and obj and all(isinstance(s, StagedSync) for s in obj):
             self._write_syncs(context, engine, table, obj)
             return
         if isinstance(obj, pd.DataFrame):
@@ -62,15 +63,20 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
         raise TypeError(f"{table}: cannot store a {type(obj).__name__}")
 
     def _write_syncs(
-        self, context: dg.OutputContext, engine: sa.Engine, table: str, syncs: tuple[PartitionSync, ...]
+        self, context: dg.OutputContext, engine: sa.Engine, table: str, syncs: tuple[StagedSync, ...]
     ) -> None:
         """Write each sync of the run (one per account and day range) and report the table's counts."""
         results = []
         for sync in syncs:
-            with retry_only_transient(
-                f"account {sync.account_id} family {sync.spec.name} partition {sync.partition_key}"
-            ):
-                results.append(sync.write(engine, self.batch_rows))
+            try:
+                with retry_only_transient(
+                    f"account {sync.account_id} family {sync.family} partition {sync.partition_key}"
+                ):
+                    results.append(sync.merge(engine))
+            except BaseException:
+                for later in syncs[len(results) + 1 :]:
+                    later.abandon(engine, f"not written: partition {sync.partition_key} of the same run failed")
+                raise
         counts = [r.counts.for_table(table) for r in results]
         summaries = [r.summary for r in results]
         context.add_output_metadata(

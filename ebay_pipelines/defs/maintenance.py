@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ebay_pipelines.defs.assets import OWNERS
-from ebay_pipelines.defs.partitions import account_partitions, parse_partition_key
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, account_partitions, parse_partition_key
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.sync.maintenance import account_health, refresh_tokens
 
@@ -93,7 +93,7 @@ health_job = dg.define_asset_job(
 )
 def ebay_health_schedule(context: dg.ScheduleEvaluationContext):
     """Probe every registered account once an hour."""
-    accounts = context.instance.get_dynamic_partitions(account_partitions.name)
+    accounts = context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION)
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
     return [dg.RunRequest(run_key=f"health:{a}:{stamp}", partition_key=a) for a in accounts] or dg.SkipReason(
         "no accounts"

@@ -8,7 +8,7 @@ before it are not partitions and are not synced; their stored rows stay).
 
 from __future__ import annotations
 
-import os
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,16 +20,18 @@ from ebay_pipelines.sync.windows import parse_day
 
 ACCOUNTS_PARTITION = "ebay_accounts"
 ACCOUNT_DIM, DATE_DIM = "account", "date"
-START_DATE = os.environ.get("EBAY_PIPELINES_START_DATE", "2025-06-01")
-# A backfill of a window family (the accounts sensor's, or one launched in the UI) syncs up to this
-# many consecutive days of one account in one run and one eBay window: far fewer API calls and runs
-# than a run per day. Schedules still run one day each.
-BACKFILL_DAYS_PER_RUN = int(os.environ.get("EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN", "31"))
 
 account_partitions = dg.DynamicPartitionsDefinition(name=ACCOUNTS_PARTITION)
-# end_offset=1 makes today's (still growing) day a partition, so schedules can refresh it.
-daily_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC", end_offset=1)
-window_partitions = dg.MultiPartitionsDefinition({ACCOUNT_DIM: account_partitions, DATE_DIM: daily_partitions})
+
+
+@functools.cache
+def window_partitions(start_date: date) -> dg.MultiPartitionsDefinition:
+    """Accounts × UTC days from ``start_date`` (``EBAY_PIPELINES_START_DATE``), today included.
+
+    ``end_offset=1`` makes today's (still growing) day a partition, so schedules can refresh it.
+    """
+    days = dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC", end_offset=1)
+    return dg.MultiPartitionsDefinition({ACCOUNT_DIM: account_partitions, DATE_DIM: days})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from ebay_pipelines.defs.assets import IO_MANAGER_KEY, OWNERS, column_schema
-from ebay_pipelines.defs.partitions import ACCOUNT_DIM, account_partitions, parse_partition_key
+from ebay_pipelines.defs.partitions import ACCOUNT_DIM, ACCOUNTS_PARTITION, account_partitions, parse_partition_key
 from ebay_pipelines.sync.problems import build_problem_orders
 
 _BY_ACCOUNT = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=ACCOUNT_DIM)
@@ -85,7 +85,7 @@ problem_orders_job = dg.define_asset_job(
 )
 def problem_orders_schedule(context: dg.ScheduleEvaluationContext):
     """Rebuild every account's problem orders once an hour from the synced tables."""
-    accounts = context.instance.get_dynamic_partitions(account_partitions.name)
+    accounts = context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION)
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
     return [dg.RunRequest(run_key=f"problem_orders:{a}:{stamp}", partition_key=a) for a in accounts] or dg.SkipReason(
         "no accounts"

@@ -8,8 +8,8 @@ A tick with nothing to do says why (kill switch, disabled families, no accounts)
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from ebay_pipelines.defs.jobs import FAMILY_JOBS
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
 from ebay_pipelines.defs.requests import family_run_request
 from ebay_pipelines.defs.resources import PostgresResource
@@ -29,10 +29,15 @@ def family_schedule_requests(
         if not workers_enabled(conn):
             return dg.SkipReason("workers are disabled globally (ebay_worker_global_config.workers_enabled = false)")
         accounts = [a for a in list_accounts(conn, enabled_only=True) if a.account_id in partitions]
-        skipped, wanted = [], []
+        skipped: list[str] = []
+        wanted: list[str] = []
         for account in accounts:
             allowed, reason = mirrors.sync_allowed(conn, account.account_id, spec.name)
-            (wanted if allowed else skipped).append(account.account_id if allowed else reason)
+            if allowed:
+                wanted.append(account.account_id)
+            else:
+                assert reason is not None
+                skipped.append(reason)
     if not wanted:
         reasons = "; ".join(skipped) if skipped else "no enabled accounts with partitions yet"
         return dg.SkipReason(f"{spec.name}: nothing to sync: {reasons}")
@@ -56,12 +61,12 @@ def family_schedule_requests(
     return requests
 
 
-def build_family_schedule(spec: FamilySpec) -> dg.ScheduleDefinition:
-    """Build the schedule of one family."""
+def build_family_schedule(spec: FamilySpec, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """Build the schedule of one family, launching its ``job``."""
 
     @dg.schedule(
         name=f"sync_{spec.name}_schedule",
-        job=FAMILY_JOBS[spec.name],
+        job=job,
         cron_schedule=spec.cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -75,4 +80,6 @@ def build_family_schedule(spec: FamilySpec) -> dg.ScheduleDefinition:
     return _schedule
 
 
-FAMILY_SCHEDULES = [build_family_schedule(spec) for spec in FAMILIES]
+def build_family_schedules(jobs: dict[str, UnresolvedAssetJobDefinition]) -> list[dg.ScheduleDefinition]:
+    """Every family's schedule, given the family jobs by name."""
+    return [build_family_schedule(spec, jobs[spec.name]) for spec in FAMILIES]

@@ -1,38 +1,34 @@
 """Sensors: new accounts and their initial backfill, run failures, and stale run rows."""
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from ebay_pipelines.defs.jobs import FAMILY_JOBS
-from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, BACKFILL_DAYS_PER_RUN, START_DATE, account_partitions
+from ebay_pipelines import settings
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, account_partitions
 from ebay_pipelines.defs.requests import family_run_request
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.ids import is_valid_account_id
-from ebay_pipelines.store import mirrors
+from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import list_accounts
 from ebay_pipelines.sync.families import FAMILIES, family
-
-MAX_RUNS_PER_TICK = int(os.environ.get("EBAY_PIPELINES_BACKFILL_RUNS_PER_TICK", "20"))
-STALE_RUN_TIMEOUT = timedelta(minutes=int(os.environ.get("EBAY_PIPELINES_STALE_RUN_MINUTES", "30")))
-
 
 BackfillTask = tuple[str, date | None, date | None]
 
 
-def backfill_tasks(
-    start: date, first_day: date | None = None, days_per_run: int = BACKFILL_DAYS_PER_RUN
-) -> list[BackfillTask]:
+def backfill_tasks(start: date, first_day: date | None = None, days_per_run: int | None = None) -> list[BackfillTask]:
     """The initial backfill of one account as (family, first day, last day) runs, newest first.
 
     Snapshot families come first (one run each), then each window family's ``first_backfill_days``
     back from ``start`` in ranges of up to ``days_per_run`` days (one eBay window each),
     interleaved across families so every family lands its latest days early.
     """
-    first_day = first_day or date.fromisoformat(START_DATE)
+    now = settings.current()
+    first_day = first_day or now.start_date
+    days_per_run = days_per_run or now.backfill_days_per_run
     tasks: list[BackfillTask] = [(s.name, None, None) for s in FAMILIES if not s.windowed]
     chunks: dict[str, list[tuple[date, date]]] = {}
     for spec in FAMILIES:
@@ -100,15 +96,19 @@ class BackfillQueue:
         return taken
 
 
-@dg.sensor(
-    name="ebay_accounts_sensor",
-    jobs=list(FAMILY_JOBS.values()),
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds enabled accounts of ebay_accounts as partitions, removes deleted ones, and requests each "
-    "new account's initial backfill a bounded number of runs per tick.",
-)
-def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
+def build_accounts_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
+    """The accounts sensor, requesting backfill runs of the family ``jobs``."""
+    return dg.sensor(
+        name="ebay_accounts_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Adds enabled accounts of ebay_accounts as partitions, removes deleted ones, and requests each "
+        "new account's initial backfill a bounded number of runs per tick.",
+    )(accounts_tick)
+
+
+def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
     """Keep the account partitions in step with ``ebay_accounts`` and feed initial backfills."""
     engine = postgres.get_engine()
     with engine.connect() as conn:
@@ -142,9 +142,9 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
             "initial backfill",
             last_day=last,
         )
-        for account_id, (name, first, last) in queue.take(MAX_RUNS_PER_TICK)
+        for account_id, (name, first, last) in queue.take(settings.current().backfill_runs_per_tick)
     ]
-    partition_requests = []
+    partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if to_add:
         partition_requests.append(account_partitions.build_add_request(to_add))
     if to_remove:
@@ -160,11 +160,16 @@ def ebay_accounts_sensor(context: dg.SensorEvaluationContext, postgres: Postgres
 def _close_runs_of(context: dg.RunStatusSensorContext, postgres: PostgresResource, what: str) -> None:
     run = context.dagster_run
     reason = f"Dagster run {run.run_id} {what}"
-    if context.failure_event is not None and context.failure_event.message:
+    # Only a failure sensor's context has a failure event; a canceled run's has none.
+    if isinstance(context, dg.RunFailureSensorContext) and context.failure_event.message:
         reason += f": {context.failure_event.message}"
-    closed = mirrors.fail_runs_of_dagster_run(postgres.get_engine(), run.run_id, reason)
+    engine = postgres.get_engine()
+    closed = mirrors.fail_runs_of_dagster_run(engine, run.run_id, reason)
     if closed:
-        context.log.info(f"closed {closed} ebay_worker_run row(s) of run {run.run_id} as error")
+        dropped = staging.drop_orphaned_stages(engine)
+        context.log.info(
+            f"closed {closed} ebay_worker_run row(s) of run {run.run_id} as error, dropped {dropped} staging table(s)"
+        )
 
 
 @dg.run_failure_sensor(
@@ -192,12 +197,21 @@ def ebay_run_canceled_sensor(context: dg.RunStatusSensorContext, postgres: Postg
     name="ebay_stale_runs_sensor",
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Closes ebay_worker_run rows left running without a heartbeat for longer than the timeout.",
+    description="Closes ebay_worker_run rows left running without a heartbeat for longer than the timeout, "
+    "and drops the staging tables of runs that died before their merge.",
 )
 def ebay_stale_runs_sensor(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SkipReason:
-    """Sweep run rows whose process died without telling anyone."""
-    closed = mirrors.close_stale_runs(postgres.get_engine(), STALE_RUN_TIMEOUT)
-    return dg.SkipReason(f"closed {closed} stale run row(s)" if closed else "no stale run rows")
+    """Sweep run rows whose process died without telling anyone, and the staging tables they left."""
+    engine = postgres.get_engine()
+    closed = mirrors.close_stale_runs(engine, timedelta(minutes=settings.current().stale_run_minutes))
+    dropped = staging.drop_orphaned_stages(engine)
+    return dg.SkipReason(
+        f"closed {closed} stale run row(s), dropped {dropped} orphaned staging table(s)"
+        if closed or dropped
+        else "no stale run rows"
+    )
 
 
-SENSORS = [ebay_accounts_sensor, ebay_run_failure_sensor, ebay_run_canceled_sensor, ebay_stale_runs_sensor]
+def build_sensors(jobs: list[UnresolvedAssetJobDefinition]) -> list[dg.SensorDefinition]:
+    """Every sensor of the project; the accounts sensor launches the family ``jobs``."""
+    return [build_accounts_sensor(jobs), ebay_run_failure_sensor, ebay_run_canceled_sensor, ebay_stale_runs_sensor]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -55,9 +54,11 @@ class EbaySettings:
             raise ConfigurationError("EBAY_API_BASE_URL must start with http:// or https://")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> EbaySettings:
-        """Build settings from EBAY_ENVIRONMENT, EBAY_API_BASE_URL, EBAY_CLIENT_ID and EBAY_CLIENT_SECRET."""
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> EbaySettings:
+        """Build settings from EBAY_ENVIRONMENT, EBAY_API_BASE_URL, EBAY_CLIENT_ID and EBAY_CLIENT_SECRET in ``env``.
+
+        The project reads its environment in one place (``ebay_pipelines.settings``), which passes it here.
+        """
         environment = (env.get("EBAY_ENVIRONMENT") or "production").strip().lower()
         if environment not in _HOSTS:
             raise ConfigurationError("EBAY_ENVIRONMENT must be 'production' or 'sandbox'")

@@ -1,11 +1,15 @@
-"""Write one partition's stream of row pages atomically.
+"""Write one partition's stream of row pages atomically, in two steps: stage, then merge.
 
-All rows of a partition, the sync-state cursor move and the run row's completion commit in one
-transaction: a run that dies halfway leaves nothing half-written and no cursor moved. Page events
-go to ``ebay_api_worker_log`` as they happen, in their own transactions, so the UI can follow a
-long run. Pages are fetched one or two ahead in a background thread (so eBay's answers arrive
-while earlier rows are written) and rows are written in batches of ``batch_rows`` per table, so
-memory stays bounded by a few pages.
+:func:`stage_partition` consumes the pages (in the asset's compute, where the eBay calls happen)
+and COPYs their rows into the sync's own staging tables, page by page, so memory stays bounded by a
+few pages; page events go to ``ebay_api_worker_log`` as they happen, so the UI can follow a long
+run. Pages are fetched one or two ahead in a background thread, so eBay's answers arrive while
+earlier rows are staged. It returns a small :class:`StagedPartition` handle.
+
+:func:`merge_partition` (in the IO manager) then merges the staged rows into the data tables,
+prunes what a complete snapshot did not see, moves the sync-state cursor and completes the run row
+in one transaction, and drops the staging tables: a run that dies anywhere leaves nothing
+half-written and no cursor moved.
 """
 
 from __future__ import annotations
@@ -14,18 +18,17 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from ebay_pipelines.store import mirrors
+from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.gc_scope import existing_objects_frozen
-from ebay_pipelines.store.tables import metadata, natural_key
-from ebay_pipelines.store.upsert import TableCounts, upsert_rows
+from ebay_pipelines.store.upsert import TableCounts
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +54,31 @@ class PartitionResult:
 
 
 @dataclass(frozen=True)
+class StagedPartition:
+    """What a sync staged: its staging tables, the columns its rows carry, and its page counts.
+
+    It holds no eBay client and no row: the merge needs nothing else.
+    """
+
+    stages: dict[str, str]
+    columns: dict[str, tuple[str, ...]]
+    staged: dict[str, int]
+    pages: int
+    fetched: int
+    seconds: float
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The data tables this sync writes."""
+        return tuple(self.stages)
+
+
+@dataclass(frozen=True)
 class SnapshotScope:
     """Rows of ``account_id`` in these tables that the snapshot did not see are deleted at the end."""
 
     account_id: str
     tables: tuple[str, ...]
-
-
-def _seen_table_name(table: str) -> str:
-    return f"_seen_{table}"
-
-
-def _create_seen_tables(conn: Connection, tables: Iterable[str]) -> None:
-    for name in tables:
-        table = metadata.tables[name]
-        cols = ", ".join(f'"{c}" text' for c in natural_key(table))
-        conn.execute(sa.text(f'CREATE TEMP TABLE "{_seen_table_name(name)}" ({cols}) ON COMMIT DROP'))
 
 
 _DONE = object()
@@ -104,7 +116,7 @@ class _Prefetch:
                     break
             else:
                 self._put(_DONE)
-        except BaseException as exc:
+        except BaseException as exc:  # recorded, then re-raised unchanged
             self._put(exc)
         finally:
             close = getattr(iterator, "close", None)
@@ -133,15 +145,176 @@ class _Prefetch:
                 self._thread.join(timeout=0.05)
 
 
-def _delete_unseen(conn: Connection, name: str, account_id: str) -> int:
-    table = metadata.tables[name]
-    key = natural_key(table)
-    seen = sa.table(_seen_table_name(name), *[sa.column(c) for c in key])
-    match = sa.and_(*[sa.cast(table.c[c], sa.Text) == seen.c[c] for c in key])
-    stmt = sa.delete(table).where(
-        table.c.ebay_account_id == account_id, ~sa.exists(sa.select(sa.literal(1)).select_from(seen).where(match))
+def _record_failure(engine: Engine, run: mirrors.RunHandle | None, exc: BaseException, summary: dict[str, Any]) -> None:
+    if run is None:
+        return
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    try:
+        mirrors.fail_run(engine, run, reason, summary)
+    except Exception:  # pragma: no cover - the original error matters more
+        log.exception("could not record the failure of run %s", run.run_id)
+
+
+def _drop_quietly(engine: Engine, stages: Iterable[str]) -> None:
+    try:
+        with engine.begin() as conn:
+            staging.drop_stages(conn, stages)
+    except Exception:  # pragma: no cover - drop_orphaned_stages retries later
+        log.exception("could not drop staging tables")
+
+
+def stage_partition(
+    engine: Engine,
+    pages: Iterable[RowPage],
+    *,
+    tables: Iterable[str],
+    run: mirrors.RunHandle | None,
+    summary: dict[str, Any] | None = None,
+    batch_rows: int = 2000,
+    prefetch_pages: int = 2,
+) -> StagedPartition:
+    """Consume ``pages`` and COPY their rows into new staging tables of ``tables``.
+
+    Rows are buffered per table and staged ``batch_rows`` at a time, committed after each page.
+    On any error the staging tables are dropped, the run row becomes ``error`` with a one-line
+    reason in ``ebay_sync_state.last_error``, and the exception propagates. ``prefetch_pages`` 0
+    consumes ``pages`` in the calling thread.
+    """
+    with existing_objects_frozen():
+        return _stage_partition(
+            engine,
+            pages,
+            tables=tuple(tables),
+            run=run,
+            summary=summary or {},
+            batch_rows=batch_rows,
+            prefetch_pages=prefetch_pages,
+        )
+
+
+def _stage_partition(
+    engine: Engine,
+    pages: Iterable[RowPage],
+    *,
+    tables: tuple[str, ...],
+    run: mirrors.RunHandle | None,
+    summary: dict[str, Any],
+    batch_rows: int,
+    prefetch_pages: int,
+) -> StagedPartition:
+    started = time.monotonic()
+    stages = staging.stage_names(run.run_id if run is not None else uuid.uuid4().hex, tables)
+    columns: dict[str, tuple[str, ...]] = {}
+    staged: dict[str, int] = dict.fromkeys(tables, 0)
+    pending: dict[str, list[dict]] = {}
+    counts = {"pages": 0, "fetched": 0}
+
+    def flush(conn: Any, name: str) -> int:
+        rows = pending.pop(name, None)
+        if not rows:
+            return 0
+        if name not in stages:
+            raise ValueError(f"a page holds rows for {name}, which this sync does not write ({', '.join(tables)})")
+        got = staging.copy_rows(conn, name, stages[name], rows)
+        columns[name] = tuple(dict.fromkeys((*columns.get(name, ()), *got)))
+        staged[name] += len(rows)
+        return len(rows)
+
+    prefetch = _Prefetch(pages, prefetch_pages) if prefetch_pages > 0 else None
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                staging.create_stages(conn, stages, run.run_id if run is not None else None)
+            for page in prefetch if prefetch is not None else pages:
+                counts["pages"] += 1
+                counts["fetched"] += page.fetched
+                page_staged = 0
+                with conn.begin():  # each page's batches commit on their own: memory stays bounded
+                    for name, rows in page.rows.items():
+                        buffered = pending.setdefault(name, [])
+                        buffered.extend(rows)
+                        if len(buffered) >= batch_rows:
+                            page_staged += flush(conn, name)
+                if run is not None:
+                    mirrors.log_event(
+                        engine, run, "page", {"page": counts["pages"], "fetched": page.fetched, "staged": page_staged}
+                    )
+                    mirrors.heartbeat(engine, run)
+            with conn.begin():
+                for name in list(pending):
+                    flush(conn, name)
+    except BaseException as exc:  # recorded, then re-raised unchanged
+        _drop_quietly(engine, stages.values())
+        _record_failure(engine, run, exc, {**summary, "total_fetched": counts["fetched"], "pages": counts["pages"]})
+        raise
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+    return StagedPartition(
+        stages=stages,
+        columns=columns,
+        staged=staged,
+        pages=counts["pages"],
+        fetched=counts["fetched"],
+        seconds=time.monotonic() - started,
     )
-    return conn.execute(stmt).rowcount
+
+
+def merge_partition(
+    engine: Engine,
+    staged: StagedPartition,
+    *,
+    run: mirrors.RunHandle | None,
+    summary: dict[str, Any],
+    cursor_value: datetime | None = None,
+    snapshot: SnapshotScope | None = None,
+    api_calls: int | None = None,
+) -> PartitionResult:
+    """Merge a staged sync into its tables and complete ``run``, in one transaction; drop the staging.
+
+    ``snapshot`` deletes the account's rows of its tables that were not staged. On any error the
+    transaction rolls back (nothing written, no cursor moved), the run row becomes ``error`` and the
+    exception propagates.
+    """
+    started = time.monotonic()
+    result = PartitionResult(pages=staged.pages, fetched=staged.fetched)
+
+    def current_summary() -> dict[str, Any]:
+        tables = {
+            name: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
+            for name, c in result.counts.by_table.items()
+        }
+        return {
+            **summary,
+            "total_fetched": result.fetched,
+            "total_stored": sum(c.written for c in result.counts.by_table.values()),
+            "pages": result.pages,
+            "api_calls": api_calls,
+            "tables": tables,
+            "deleted": dict(result.deleted),
+            "duration_s": round(staged.seconds + time.monotonic() - started, 3),
+        }
+
+    try:
+        with engine.begin() as conn:
+            for name, stage in staged.stages.items():
+                result.counts.for_table(name).add(staging.merge_stage(conn, name, stage, staged.columns.get(name, ())))
+            if snapshot is not None:
+                for name in snapshot.tables:
+                    result.deleted[name] = staging.delete_unseen(conn, name, staged.stages[name], snapshot.account_id)
+            result.summary = current_summary()
+            if run is not None:
+                mirrors.complete_run(conn, run, result.summary, cursor_value)
+            staging.drop_stages(conn, staged.stages.values())
+        if run is not None:
+            done = {k: result.summary[k] for k in ("total_fetched", "total_stored", "pages", "api_calls")}
+            mirrors.log_event(engine, run, "done", done)
+    except BaseException as exc:  # recorded, then re-raised unchanged
+        _drop_quietly(engine, staged.stages.values())
+        _record_failure(engine, run, exc, current_summary())
+        raise
+    result.seconds = staged.seconds + time.monotonic() - started
+    return result
 
 
 def write_partition(
@@ -155,118 +328,31 @@ def write_partition(
     batch_rows: int = 2000,
     api_calls: Callable[[], int] | None = None,
     prefetch_pages: int = 2,
+    tables: Iterable[str] | None = None,
 ) -> PartitionResult:
-    """Consume ``pages`` and upsert their rows in one transaction, closing ``run`` with it.
+    """Stage ``pages`` and merge them at once (for callers that fetch and write in one place).
 
-    Rows are buffered per table and written ``batch_rows`` at a time. On any error the
-    transaction rolls back, the run row becomes ``error`` with a one-line reason in
-    ``ebay_sync_state.last_error``, and the exception propagates. ``prefetch_pages`` 0
-    consumes ``pages`` in the calling thread.
+    ``tables`` defaults to the snapshot's tables, else to the tables the first page holds rows for.
     """
-    with existing_objects_frozen():
-        return _write_partition(
-            engine,
-            pages,
-            run=run,
-            summary=summary,
-            cursor_value=cursor_value,
-            snapshot=snapshot,
-            batch_rows=batch_rows,
-            api_calls=api_calls,
-            prefetch_pages=prefetch_pages,
-        )
+    pages = iter(pages)
+    first = next(pages, None)
+    if tables is None:
+        tables = snapshot.tables if snapshot is not None else tuple(first.rows) if first is not None else ()
+    chained = pages if first is None else _prepend(first, pages)
+    staged = stage_partition(
+        engine, chained, tables=tables, run=run, summary=summary, batch_rows=batch_rows, prefetch_pages=prefetch_pages
+    )
+    return merge_partition(
+        engine,
+        staged,
+        run=run,
+        summary=summary,
+        cursor_value=cursor_value,
+        snapshot=snapshot,
+        api_calls=api_calls() if api_calls else None,
+    )
 
 
-def _write_partition(
-    engine: Engine,
-    pages: Iterable[RowPage],
-    *,
-    run: mirrors.RunHandle | None,
-    summary: dict[str, Any],
-    cursor_value: datetime | None,
-    snapshot: SnapshotScope | None,
-    batch_rows: int,
-    api_calls: Callable[[], int] | None,
-    prefetch_pages: int,
-) -> PartitionResult:
-    result = PartitionResult()
-    started = time.monotonic()
-
-    def current_summary() -> dict[str, Any]:
-        tables = {
-            name: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
-            for name, c in result.counts.by_table.items()
-        }
-        return {
-            **summary,
-            "total_fetched": result.fetched,
-            "total_stored": sum(c.written for c in result.counts.by_table.values()),
-            "pages": result.pages,
-            "api_calls": api_calls() if api_calls else None,
-            "tables": tables,
-            "deleted": dict(result.deleted),
-            "duration_s": round(time.monotonic() - started, 3),
-        }
-
-    pending: dict[str, list[dict]] = {}
-    written_since_event: dict[str, int] = {}
-
-    def flush(conn: Connection, name: str) -> None:
-        rows = pending.pop(name, None)
-        if not rows:
-            return
-        seen = _seen_table_name(name) if snapshot and name in snapshot.tables else None
-        got = upsert_rows(conn, metadata.tables[name], rows, seen_table=seen)
-        result.counts.for_table(name).add(got)
-        written_since_event[name] = written_since_event.get(name, 0) + got.written
-
-    prefetch = _Prefetch(pages, prefetch_pages) if prefetch_pages > 0 else None
-    try:
-        with engine.begin() as conn:
-            if snapshot:
-                _create_seen_tables(conn, snapshot.tables)
-            for page in prefetch if prefetch is not None else pages:
-                result.pages += 1
-                result.fetched += page.fetched
-                for name, rows in page.rows.items():
-                    result.counts.for_table(name)
-                    buffered = pending.setdefault(name, [])
-                    buffered.extend(rows)
-                    if len(buffered) >= batch_rows:
-                        flush(conn, name)
-                if run is not None:
-                    stored, written_since_event = written_since_event, {}
-                    mirrors.log_event(
-                        engine, run, "page", {"page": result.pages, "fetched": page.fetched, "stored": stored}
-                    )
-                    mirrors.heartbeat(engine, run)
-            for name in list(pending):
-                flush(conn, name)
-            if snapshot:
-                for name in snapshot.tables:
-                    result.deleted[name] = _delete_unseen(conn, name, snapshot.account_id)
-            for name in snapshot.tables if snapshot else ():
-                result.counts.for_table(name)
-            result.summary = current_summary()
-            if run is not None:
-                mirrors.complete_run(conn, run, result.summary, cursor_value)
-        if run is not None:
-            mirrors.log_event(
-                engine,
-                run,
-                "done",
-                {k: result.summary[k] for k in ("total_fetched", "total_stored", "pages", "api_calls")},
-            )
-    except BaseException as exc:
-        if run is not None:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            try:
-                mirrors.fail_run(engine, run, reason, current_summary())
-            except Exception:  # pragma: no cover - the original error matters more
-                log.exception("could not record the failure of run %s", run.run_id)
-        raise
-    finally:
-        if prefetch is not None:
-            prefetch.close()
-    result.seconds = time.monotonic() - started
-    return result
+def _prepend(first: RowPage, rest: Iterator[RowPage]) -> Iterator[RowPage]:
+    yield first
+    yield from rest

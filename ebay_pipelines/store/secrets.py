@@ -76,7 +76,7 @@ def local_key_file(home: Path | None = None) -> Path:
 
 def load_cipher() -> TokenCipher:
     """Return the cipher for the configured key, creating a local key file on first use."""
-    secret = os.environ.get(settings.SECRET_KEY_ENV, "").strip()
+    secret = settings.current().secret_key
     if secret:
         return TokenCipher(key_from_secret(secret))
     path = local_key_file()

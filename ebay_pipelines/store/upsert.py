@@ -4,17 +4,15 @@ A row replaces the stored one only when its ``source_updated_at`` is not older t
 value and something in it actually differs, so re-fetching an old window never overwrites newer
 data and re-running an unchanged window writes nothing.
 
-A batch travels in a few round trips whatever its size. One indexed query asks whether any of
-its keys is stored yet: when none is (a first load), the batch is ``COPY``-ed (CSV) straight into
-the table. Otherwise it is copied into a temporary staging table of the same columns, then one
-``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` applies the monotonic, changed-data guard and
-returns only the inserted/updated counts. (A run holds its account and family exclusively, see
-``mirrors.start_run``, so no other writer inserts the same keys in between.)
+Rows reach a staging table of the same columns by ``COPY`` (text format); one
+``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` then picks the newest version of each key, applies
+the monotonic, changed-data guard and returns only the inserted/updated counts. (A run holds its
+account and family exclusively, see ``mirrors.start_run``, so no other writer inserts the same
+keys in between.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import operator
 from collections.abc import Iterable, Sequence
@@ -24,10 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg2.extensions
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
+from ebay_pipelines.store.database import json_dumps
 from ebay_pipelines.store.tables import natural_key
 
 _DIALECT = sa.dialects.postgresql.dialect()
@@ -92,8 +92,17 @@ def _json_default(value: object) -> str:
 
 
 def json_text(value: object) -> str:
-    """Serialize a JSON column value like ``database.json_dumps`` (Decimals as exact strings), only faster."""
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    """Serialize a JSON column value like ``database.json_dumps`` (Decimals as exact strings), only faster.
+
+    orjson refuses integers outside 64 bits, which JSON (and jsonb) allow: those documents go
+    through Python's encoder instead.
+    """
+    try:
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise TypeError(str(exc)) from None
+        return json_dumps(value)
 
 
 #: COPY's text format: tab-separated, ``\\N`` for NULL, backslash escapes.
@@ -140,41 +149,52 @@ def copy_text(rows: Sequence[dict], columns: list[str], json_columns: frozenset[
     return buffer
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """Quote an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _stage_name(table: sa.Table, columns: list[str]) -> str:
-    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
-    return f"_stage_{table.name}_{digest}"
+#: The staging tables' arrival-order column: of two staged versions of one key, the later one wins a tie.
+SEQ_COLUMN = "_stage_seq"
 
 
-def _merge_sql(table: sa.Table, stage: str, columns: list[str]) -> str:
-    """The statement moving a staged batch into ``table`` under the monotonic, changed-data guard."""
+def merge_sql(table: sa.Table, stage: str, columns: list[str]) -> str:
+    """The statement moving staged rows into ``table`` under the monotonic, changed-data guard.
+
+    Of several staged versions of one key, the one with the newest ``source_updated_at`` (the
+    later one on ties) is merged. It returns (inserted, written, distinct keys staged).
+    """
     key = natural_key(table)
+    keys = ", ".join(quote(c) for c in key)
     updatable = [c for c in columns if c not in key and c not in BOOKKEEPING]
     compared = [c for c in updatable if c != "source_updated_at"]
-    target = _quote(table.name)
-    cols = ", ".join(_quote(c) for c in columns)
-    sets = [f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in updatable] + ["synced_at = now()"]
+    target = quote(table.name)
+    cols = ", ".join(quote(c) for c in columns)
+    newest = "source_updated_at DESC NULLS LAST, " if "source_updated_at" in table.c else ""
+    sets = [f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updatable] + ["synced_at = now()"]
     guard = [
         "(t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
         "OR EXCLUDED.source_updated_at >= t.source_updated_at)"
     ]
     if compared:
         # A row only counts as changed when its data differs: a newer fetch time alone is no change.
-        mine = ", ".join(f"t.{_quote(c)}" for c in compared)
-        theirs = ", ".join(f"EXCLUDED.{_quote(c)}" for c in compared)
+        mine = ", ".join(f"t.{quote(c)}" for c in compared)
+        theirs = ", ".join(f"EXCLUDED.{quote(c)}" for c in compared)
         guard.append(f"ROW({mine}) IS DISTINCT FROM ROW({theirs})")
+    seq = quote(SEQ_COLUMN)
     return (
-        f"WITH written AS (INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {_quote(stage)} "
-        f"ON CONFLICT ({', '.join(_quote(c) for c in key)}) DO UPDATE SET {', '.join(sets)} "
+        f"WITH picked AS MATERIALIZED (SELECT DISTINCT ON ({keys}) {seq} FROM {quote(stage)} "
+        f"ORDER BY {keys}, {newest}{seq} DESC), "
+        f"written AS (INSERT INTO {target} AS t ({cols}) SELECT {cols} FROM {quote(stage)} "
+        f"WHERE {seq} IN (SELECT {seq} FROM picked) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {', '.join(sets)} "
         f"WHERE {' AND '.join(guard)} RETURNING (xmax = 0) AS inserted) "
-        f"SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
+        f"SELECT count(*) FILTER (WHERE inserted), count(*), (SELECT count(*) FROM picked) FROM written"
     )
 
 
-def _check_shape(table: sa.Table, batch: list[dict]) -> list[str]:
+def check_shape(table: sa.Table, batch: Sequence[dict]) -> list[str]:
+    """Return the columns of a batch of rows, all of one shape and all columns of ``table``."""
     allowed = set(table.c.keys()) - BOOKKEEPING
     columns = sorted(batch[0].keys())
     expected = set(columns)
@@ -185,64 +205,30 @@ def _check_shape(table: sa.Table, batch: list[dict]) -> list[str]:
     return columns
 
 
-def _unnest_keys(table: sa.Table, key: list[str], batch: Sequence[dict]) -> tuple[str, dict[str, list]]:
-    """``unnest(...) AS keys(k0, k1, ..)`` over the batch's key columns, with its parameters."""
-    arrays = ", ".join(f"%(k{i})s::{table.c[c].type.compile(dialect=_DIALECT)}[]" for i, c in enumerate(key))
-    names = ", ".join(f"k{i}" for i in range(len(key)))
-    return f"unnest({arrays}) AS keys({names})", {f"k{i}": [row[c] for row in batch] for i, c in enumerate(key)}
-
-
-def _any_stored(cursor: Any, table: sa.Table, key: list[str], batch: Sequence[dict]) -> bool:
-    """Whether any key of ``batch`` is already in ``table`` (one indexed probe per key)."""
-    keys, params = _unnest_keys(table, key, batch)
-    match = " AND ".join(f"t.{_quote(c)} = keys.k{i}" for i, c in enumerate(key))
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {keys} JOIN {_quote(table.name)} AS t ON {match})", params)
-    return bool(cursor.fetchone()[0])
-
-
-def upsert_rows(
-    conn: Connection, table: sa.Table, rows: Iterable[dict], *, seen_table: str | None = None
-) -> UpsertCounts:
+def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict]) -> UpsertCounts:
     """Upsert ``rows`` into ``table`` monotonically and return what happened to them.
 
-    ``seen_table`` names a temporary table (one text column per key column) that also receives
-    the batch's keys, for snapshot writes that later delete what they did not see.
+    The rows pass through a session-local staging table and the same merge as a sync's staged rows.
     """
     batch = list(rows)
     if not batch:
         return UpsertCounts()
-    columns = _check_shape(table, batch)
-    key = natural_key(table)
-    batch = _dedupe(batch, key)
+    columns = check_shape(table, batch)
     json_columns = frozenset(c.name for c in table.columns if isinstance(c.type, JSONB))
-    stage = _stage_name(table, columns)
-    cols = ", ".join(_quote(c) for c in columns)
+    stage = f"_upsert_{table.name}"
     dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
+    assert isinstance(dbapi, psycopg2.extensions.connection), "the store runs on psycopg2 (store/urls.py)"
     with dbapi.cursor() as cursor:
-        if not _any_stored(cursor, table, key, batch):
-            cursor.copy_expert(
-                f"COPY {_quote(table.name)} ({cols}) FROM STDIN {COPY_OPTIONS}", copy_text(batch, columns, json_columns)
-            )
-            if seen_table is not None:
-                keys, params = _unnest_keys(table, key, batch)
-                texts = ", ".join(f"keys.k{i}::text" for i in range(len(key)))
-                cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {texts} FROM {keys}", params)
-            return UpsertCounts(inserted=len(batch))
-        # The staging table lives as long as the session; it is emptied before each batch
-        # (a rolled-back batch leaves nothing behind: temporary tables are transactional too).
+        # Emptied before each batch (a rolled-back batch leaves nothing: temporary tables are transactional too).
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_quote(stage)} AS "
-            f"SELECT {cols} FROM {_quote(table.name)} WITH NO DATA; TRUNCATE {_quote(stage)}"
+            f"CREATE TEMP TABLE IF NOT EXISTS {quote(stage)} (LIKE {quote(table.name)} INCLUDING DEFAULTS, "
+            f"{quote(SEQ_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY); TRUNCATE {quote(stage)}"
         )
         cursor.copy_expert(
-            f"COPY {_quote(stage)} ({cols}) FROM STDIN {COPY_OPTIONS}", copy_text(batch, columns, json_columns)
+            f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN {COPY_OPTIONS}",
+            copy_text(batch, columns, json_columns),
         )
-        if seen_table is not None:
-            keys = ", ".join(f"{_quote(c)}::text" for c in key)
-            cursor.execute(f"INSERT INTO {_quote(seen_table)} SELECT {keys} FROM {_quote(stage)}")
-        cursor.execute(_merge_sql(table, stage, columns))
-        inserted, written = cursor.fetchone()
+        cursor.execute(merge_sql(table, stage, [c.name for c in table.columns if c.name in set(columns)]))
+        inserted, written, distinct = cursor.fetchone()
     del dbapi.notices[:]
-    updated = written - inserted
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(batch) - written)
+    return UpsertCounts(inserted=inserted, updated=written - inserted, unchanged=distinct - written)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from ebay_pipelines import settings as project_settings
 from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
 from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
@@ -15,7 +16,7 @@ from ebay_pipelines.ebay.health import ProbeResult, probe_account
 from ebay_pipelines.store.accounts import list_accounts
 from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.tokens import DatabaseTokenStore, reauthorization_reason
-from ebay_pipelines.sync.partition_sync import build_clients, require_reauthorization
+from ebay_pipelines.sync.partition_sync import build_clients, ebay_settings, require_reauthorization
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def refresh_tokens(
     engine: Engine, margin: timedelta = timedelta(minutes=45), settings: EbaySettings | None = None
 ) -> list[TokenRefreshResult]:
     """Make sure every enabled account holds an access token valid for at least ``margin``."""
-    settings = settings or EbaySettings.from_env()
+    settings = settings or ebay_settings(project_settings.current())
     store = DatabaseTokenStore(engine, load_cipher())
     oauth = OAuthClient(settings)
     with engine.connect() as conn:

@@ -1,9 +1,11 @@
-"""Sync of one family partition: switches, run lifecycle, lazy fetch and the atomic write.
+"""Sync of one family partition: switches, run lifecycle, fetch-and-stage, and the atomic merge.
 
 ``begin`` checks the kill switches and opens the ``ebay_worker_run`` row; the returned
-:class:`PartitionSync` fetches nothing until :meth:`PartitionSync.write` streams eBay's pages into
-the database in one transaction. The Dagster layer calls ``begin`` in the asset and ``write`` in
-the IO manager; scripts and benchmarks can call both directly.
+:class:`PartitionSync` makes every eBay call in :meth:`PartitionSync.stage`, which streams the rows
+into staging tables and returns a :class:`StagedSync` (data only, no client).
+:meth:`StagedSync.merge` then writes them, the cursor and the run row in one transaction. The
+Dagster asset calls ``begin`` and ``stage``; the IO manager calls ``merge``; scripts and benchmarks
+can call :meth:`PartitionSync.write` for both.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ebay_pipelines import settings as project_settings
 from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
 from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
@@ -25,9 +28,16 @@ from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.retry import RetryPolicy
 from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.ids import validate_account_id
-from ebay_pipelines.store import mirrors
+from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import get_account
-from ebay_pipelines.store.partition_writer import PartitionResult, RowPage, SnapshotScope, write_partition
+from ebay_pipelines.store.partition_writer import (
+    PartitionResult,
+    RowPage,
+    SnapshotScope,
+    StagedPartition,
+    merge_partition,
+    stage_partition,
+)
 from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
@@ -36,6 +46,18 @@ from ebay_pipelines.sync.families import FAMILIES, FamilySpec, FetchContext
 from ebay_pipelines.sync.windows import Window, days_window
 
 log = logging.getLogger(__name__)
+
+
+def ebay_settings(settings: project_settings.Settings) -> EbaySettings:
+    """The eBay connection settings the project settings name (a clear ConfigurationError when keys are missing)."""
+    return EbaySettings.from_env(
+        {
+            project_settings.EBAY_ENVIRONMENT_ENV: settings.ebay_environment,
+            project_settings.EBAY_API_BASE_URL_ENV: settings.ebay_api_base_url or "",
+            project_settings.EBAY_CLIENT_ID_ENV: settings.ebay_client_id or "",
+            project_settings.EBAY_CLIENT_SECRET_ENV: settings.ebay_client_secret or "",
+        }
+    )
 
 
 @dataclass
@@ -64,7 +86,7 @@ def build_clients(
     engine: Engine, account_id: str, settings: EbaySettings | None = None, retry: RetryPolicy | None = None
 ) -> EbayClients:
     """Build the clients of a registered account, with tokens from ``ebay_tokens``."""
-    settings = settings or EbaySettings.from_env()
+    settings = settings or ebay_settings(project_settings.current())
     retry = retry or RetryPolicy()
     with engine.connect() as conn:
         account = get_account(conn, account_id)
@@ -85,7 +107,7 @@ class Skipped:
 
 @dataclass
 class PartitionSync:
-    """A started sync of one family partition; nothing is fetched before :meth:`write`."""
+    """A started sync of one family partition: :meth:`stage` fetches, :meth:`StagedSync.merge` writes."""
 
     spec: FamilySpec
     account_id: str
@@ -95,7 +117,6 @@ class PartitionSync:
     fetched_at: datetime
     partition_key: str
     dagster_run_id: str | None
-    result: PartitionResult | None = field(default=None)
 
     @property
     def cursor_value(self) -> datetime:
@@ -116,66 +137,113 @@ class PartitionSync:
             "api_family": self.spec.name,
         }
 
-    def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
-        """Fetch every page and write it atomically (once; later calls return the first result).
+    def stage(self, engine: Engine, batch_rows: int = 1000) -> StagedSync:
+        """Make every eBay call of the partition and stage its rows; return a handle holding no client.
 
         A rejected refresh token stops every family of the account until it is re-authorized; a
         value PostgreSQL cannot store is reported as :class:`UnstorableValue` naming its table,
         column and record instead of the driver's message.
         """
-        if self.result is None:
-            context = FetchContext(
-                self.account_id,
-                self.window,
-                self.clients.rest,
-                self.clients.trading,
-                self.fetched_at,
-                stored=functools.partial(stored_raw, engine, account_id=self.account_id),
-                covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id),
+        context = FetchContext(
+            self.account_id,
+            self.window,
+            self.clients.rest,
+            self.clients.trading,
+            self.fetched_at,
+            stored=functools.partial(stored_raw, engine, account_id=self.account_id),
+            covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id),
+        )
+        pages = _PageTap(self.spec.fetch(context))
+        try:
+            staged = stage_partition(
+                engine, pages, tables=self.spec.tables, run=self.run, summary=self.summary(), batch_rows=batch_rows
             )
-            snapshot = SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None
-            pages = _PageTap(self.spec.fetch(context))
-            try:
-                self.result = write_partition(
-                    engine,
-                    pages,
-                    run=self.run,
-                    summary=self.summary(),
-                    cursor_value=self.cursor_value,
-                    snapshot=snapshot,
-                    batch_rows=batch_rows,
-                    api_calls=self.clients.api_calls,
-                )
-            except ReauthorizationRequired as exc:
-                require_reauthorization(engine, self.account_id, str(exc))
+        except ReauthorizationRequired as exc:
+            require_reauthorization(engine, self.account_id, str(exc))
+            raise
+        except EbayError:
+            raise
+        except Exception as exc:
+            # The driver's or PostgreSQL's message names neither table nor record: look for an
+            # unstorable value in the page being staged (only on failure; it costs a full scan).
+            unstorable = None if pages.current is None else find_unstorable(pages.current.rows)
+            if unstorable is None:
                 raise
-            except EbayError:
-                raise
-            except Exception as exc:
-                # The driver's or PostgreSQL's message names neither table nor record: look for an
-                # unstorable value in the page being written (only on failure; it costs a full scan).
-                unstorable = None if pages.current is None else find_unstorable(pages.current.rows)
-                if unstorable is None:
-                    raise
-                mirrors.explain_failure(engine, self.run, f"UnstorableValue: {unstorable}")
-                raise unstorable from exc
-            self.result.summary["calls_by_name"] = self.clients.calls_by_name()
-            log.info(
-                "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
-                self.account_id,
-                self.spec.name,
-                self.partition_key,
-                self.result.fetched,
-                self.result.pages,
-                self.clients.api_calls(),
-                self.result.summary["total_stored"],
-            )
-        return self.result
+            mirrors.explain_failure(engine, self.run, f"UnstorableValue: {unstorable}")
+            raise unstorable from exc
+        return StagedSync(
+            family=self.spec.name,
+            account_id=self.account_id,
+            partition_key=self.partition_key,
+            run=self.run,
+            summary=self.summary(),
+            cursor_value=self.cursor_value,
+            snapshot=SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None,
+            staged=staged,
+            api_calls=self.clients.api_calls(),
+            calls_by_name=self.clients.calls_by_name(),
+        )
+
+    def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
+        """Stage and merge at once (scripts and benchmarks that fetch and write in one place)."""
+        return self.stage(engine, batch_rows).merge(engine)
 
     def fail(self, engine: Engine, error: BaseException) -> None:
-        """Record a failure that happened before :meth:`write` could (it records its own)."""
-        if self.result is None:
-            mirrors.fail_run(engine, self.run, f"{type(error).__name__}: {error}", self.summary())
+        """Record a failure that happened outside :meth:`stage` and the merge (they record their own)."""
+        mirrors.fail_run(engine, self.run, f"{type(error).__name__}: {error}", self.summary())
+
+
+@dataclass
+class StagedSync:
+    """A partition whose eBay calls are done and whose rows wait in staging tables: data, no client.
+
+    A family of several tables hands the same handle to each table's output: the first merge
+    writes everything, later calls return its result.
+    """
+
+    family: str
+    account_id: str
+    partition_key: str
+    run: mirrors.RunHandle
+    summary: dict[str, Any]
+    cursor_value: datetime
+    snapshot: SnapshotScope | None
+    staged: StagedPartition
+    api_calls: int
+    calls_by_name: dict[str, int]
+    result: PartitionResult | None = None
+
+    def merge(self, engine: Engine) -> PartitionResult:
+        """Merge the staged rows, move the cursor and complete the run row in one transaction (once)."""
+        if self.result is not None:
+            return self.result
+        result = merge_partition(
+            engine,
+            self.staged,
+            run=self.run,
+            summary={**self.summary, "calls_by_name": self.calls_by_name},
+            cursor_value=self.cursor_value,
+            snapshot=self.snapshot,
+            api_calls=self.api_calls,
+        )
+        log.info(
+            "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
+            self.account_id,
+            self.family,
+            self.partition_key,
+            result.fetched,
+            result.pages,
+            self.api_calls,
+            result.summary["total_stored"],
+        )
+        self.result = result
+        return result
+
+    def abandon(self, engine: Engine, reason: str) -> None:
+        """Drop the staged rows unmerged and close the run row as ``error`` with ``reason``."""
+        with engine.begin() as conn:
+            staging.drop_stages(conn, self.staged.stages.values())
+        mirrors.fail_run(engine, self.run, reason, self.summary)
 
 
 class _PageTap:

@@ -80,10 +80,13 @@ def test_repr_hides_secret_and_settings_are_frozen() -> None:
         s.client_id = "other"  # type: ignore[misc]
 
 
-def test_reads_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_process_environment_through_the_project_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ebay_pipelines.settings import Settings
+    from ebay_pipelines.sync.partition_sync import ebay_settings
+
     monkeypatch.setenv("EBAY_CLIENT_ID", "from-env")
     monkeypatch.setenv("EBAY_CLIENT_SECRET", "env-secret")
     monkeypatch.delenv("EBAY_ENVIRONMENT", raising=False)
     monkeypatch.delenv("EBAY_API_BASE_URL", raising=False)
-    s = EbaySettings.from_env()
+    s = ebay_settings(Settings.from_env())
     assert s.client_id == "from-env" and s.base_url is None
