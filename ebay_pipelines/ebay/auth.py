@@ -19,6 +19,7 @@ from .config import EbaySettings
 from .errors import (
     EbayApiError,
     EbayError,
+    ErrorContext,
     PayloadError,
     RateLimited,
     ReauthorizationRequired,
@@ -153,7 +154,7 @@ class OAuthClient:
         )
 
     def _refresh_once(self, account_id: str, refresh_token: str) -> AccessToken:
-        ctx = {"call_name": self.CALL_NAME, "account_id": account_id}
+        ctx: ErrorContext = {"call_name": self.CALL_NAME, "account_id": account_id}
         self.calls[(account_id, self.CALL_NAME)] += 1
         attempt = self.calls[(account_id, self.CALL_NAME)]
         issued_at = utcnow()
@@ -204,7 +205,7 @@ def _json_or_none(response: requests.Response) -> object:
         return None
 
 
-def _parse_token(body: object, issued_at: datetime, ctx: dict) -> AccessToken:
+def _parse_token(body: object, issued_at: datetime, ctx: ErrorContext) -> AccessToken:
     if not isinstance(body, dict):
         raise PayloadError("token endpoint answered with a body that is not a JSON object", transient=True, **ctx)
     token = body.get("access_token")

@@ -9,8 +9,22 @@ built only from eBay's error descriptions and our own wording.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
 import requests
+
+
+class ErrorContext(TypedDict, total=False):
+    """Who and what an error is about, passed on to :class:`EbayError` as keyword arguments."""
+
+    call_name: str | None
+    account_id: str | None
+
+
+class AnswerContext(ErrorContext, total=False):
+    """An :class:`ErrorContext` with the HTTP status of the answer at fault."""
+
+    status: int | None
 
 
 class EbayError(Exception):

@@ -16,7 +16,7 @@ import requests
 
 from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
-from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TransportError
+from .errors import EbayApiError, ErrorContext, PayloadError, RateLimited, ServerError, TransportError
 from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .signing import RequestSigner
@@ -60,7 +60,7 @@ def error_details(body: object) -> tuple[list[int | str], str]:
         errors = [errors]
     if not isinstance(errors, list):
         return [], ""
-    ids = [e.get("errorId") for e in errors if isinstance(e, dict) and e.get("errorId") is not None]
+    ids: list[int | str] = [e["errorId"] for e in errors if isinstance(e, dict) and e.get("errorId") is not None]
     messages = [str(e.get("message") or e.get("longMessage") or "") for e in errors if isinstance(e, dict)]
     return ids, next((m for m in messages if m), "")
 
@@ -212,13 +212,13 @@ class EbayRestClient(AccountClient):
         return headers
 
     def _send(self, method: str, url: str, api: str, call_name: str, params: Params, state: dict) -> dict[str, Any]:
-        ctx = {"call_name": call_name, "account_id": self.account_id}
+        ctx: ErrorContext = {"call_name": call_name, "account_id": self.account_id}
         token = self.tokens.get()
         request = requests.Request(method, url, params=_as_pairs(params), headers=self._headers(api, token))
         prepared = self.session.prepare_request(request)
         if self.signing is not None and self.signing.applies_to(api):
-            body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
-            prepared.headers.update(self.signing.headers(method, prepared.url or url, body))
+            payload = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
+            prepared.headers.update(self.signing.headers(method, prepared.url or url, payload))
         state["attempt"] += 1
         self.calls[(self.account_id, call_name)] += 1
         started = time.monotonic()
@@ -272,7 +272,7 @@ class EbayRestClient(AccountClient):
         raise EbayApiError(message or f"eBay answered HTTP {status}", status=status, error_ids=ids, **ctx)
 
     @staticmethod
-    def _parse(content: bytes, status: int, ctx: dict) -> object:
+    def _parse(content: bytes, status: int, ctx: ErrorContext) -> object:
         try:
             return parse_json(content)
         except ValueError:

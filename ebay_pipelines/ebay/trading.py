@@ -18,7 +18,16 @@ from lxml import etree
 
 from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
-from .errors import EbayApiError, PayloadError, RateLimited, ServerError, TradingError, TransportError
+from .errors import (
+    AnswerContext,
+    EbayApiError,
+    ErrorContext,
+    PayloadError,
+    RateLimited,
+    ServerError,
+    TradingError,
+    TransportError,
+)
 from .rest import RETRYABLE_STATUSES
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .xmlconv import NS, element_to_dict, find, findall, findtext, parse_xml, q
@@ -33,7 +42,8 @@ RATE_LIMIT_ERROR_CODE = "518"
 
 def new_request(call_name: str) -> etree._Element:
     """Return an empty ``<CallNameRequest xmlns="urn:ebay:apis:eBLBaseComponents">`` root."""
-    return etree.Element(q(f"{call_name}Request"), nsmap={None: NS})
+    # lxml-stubs type nsmap keys as str, but None (the default namespace) is what lxml documents.
+    return etree.Element(q(f"{call_name}Request"), nsmap={None: NS})  # type: ignore[dict-item]
 
 
 def add(parent: etree._Element, name: str, text: Any = None) -> etree._Element:
@@ -129,7 +139,7 @@ class TradingClient(AccountClient):
         )
 
     def _send(self, call_name: str, body: bytes, state: dict) -> etree._Element:
-        ctx = {"call_name": call_name, "account_id": self.account_id}
+        ctx: ErrorContext = {"call_name": call_name, "account_id": self.account_id}
         token = self.tokens.get()
         headers = {
             "X-EBAY-API-CALL-NAME": call_name,
@@ -177,7 +187,7 @@ class TradingClient(AccountClient):
         return self._check_ack(call_name, root, status)
 
     def _check_ack(self, call_name: str, root: etree._Element, status: int) -> etree._Element:
-        ctx = {"call_name": call_name, "account_id": self.account_id, "status": status}
+        ctx: AnswerContext = {"call_name": call_name, "account_id": self.account_id, "status": status}
         ack = (findtext(root, "Ack") or "").strip()
         errors = _errors(root)
         codes = [e["code"] for e in errors if e["code"]]

@@ -23,6 +23,7 @@ def _window(svc: Services, req: Request, prefix: str, now: int) -> tuple[int, in
     if start is None and end is None:
         start, end = svc.world.gen.hist_start, now
     elif start is None:
+        assert end is not None
         start = end - 90 * MS_DAY
     elif end is None:
         end = start + 90 * MS_DAY
@@ -118,7 +119,7 @@ def _detail(
 ) -> Response:
     plan = svc.world.find_by_prefixed_id(account, prefix, value, now)
     when = getattr(plan, attr) if plan is not None else None
-    if when is None or when > now:
+    if plan is None or when is None or when > now:
         return postorder_error(404, 1105, f"The {what} id {value} is invalid.")
     return json_response(render(account, plan, now))
 

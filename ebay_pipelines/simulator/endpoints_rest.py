@@ -23,7 +23,9 @@ class FilterError(Exception):
 
 def split_criteria(text: str) -> list[tuple[str, str]]:
     """Split ``name:value,name:value`` at commas outside ``[]``/``{}``."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "[{":
             depth += 1
@@ -143,9 +145,10 @@ def get_dispute_summaries(svc: Services, req: Request, account: str, now: int) -
         plan = world.find_order(account, order_id, now)
         plans = [plan] if plan is not None and plan.disp_at is not None and plan.disp_at <= now else []
     else:
+        raw_from, raw_to = req.q("open_date_from"), req.q("open_date_to")
         try:
-            start = parse_iso(req.q("open_date_from")) if req.q("open_date_from") else None
-            end = parse_iso(req.q("open_date_to")) if req.q("open_date_to") else None
+            start = parse_iso(raw_from) if raw_from else None
+            end = parse_iso(raw_to) if raw_to else None
         except ValueError:
             return rest_error(400, 33001, FULFILLMENT, "REQUEST", "Invalid input request")
         if start is None:

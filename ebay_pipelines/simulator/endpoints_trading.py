@@ -129,9 +129,10 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
         )
     else:
         folder = text(root, "FolderID")
+        raw_start, raw_end = text(root, "StartTime"), text(root, "EndTime")
         try:
-            start = parse_iso(text(root, "StartTime")) if text(root, "StartTime") else world.gen.hist_start
-            end = parse_iso(text(root, "EndTime")) if text(root, "EndTime") else now + 1
+            start = parse_iso(raw_start) if raw_start else world.gen.hist_start
+            end = parse_iso(raw_end) if raw_end else now + 1
         except ValueError:
             return failure(call, now, error("37", "Input data is invalid.", "Invalid StartTime or EndTime."))
         entries, page = _pagination(root, 25, None)

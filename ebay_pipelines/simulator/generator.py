@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from .config import SimulatorConfig
 from .util import (
@@ -325,16 +327,20 @@ def randint(low: int, high: int, u: float) -> int:
     return low + int(u * (high - low + 1))
 
 
-class _WeightedLRU:
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+class _WeightedLRU(Generic[_K, _V]):
     """A thread-safe LRU bounded by the summed weight of its values."""
 
     def __init__(self, capacity: int) -> None:
-        self._data: OrderedDict[object, tuple[int, object]] = OrderedDict()
+        self._data: OrderedDict[_K, tuple[int, _V]] = OrderedDict()
         self._weight = 0
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def get(self, key: object) -> object | None:
+    def get(self, key: _K) -> _V | None:
         with self._lock:
             hit = self._data.get(key)
             if hit is None:
@@ -342,7 +348,7 @@ class _WeightedLRU:
             self._data.move_to_end(key)
             return hit[1]
 
-    def put(self, key: object, value: object, weight: int) -> None:
+    def put(self, key: _K, value: _V, weight: int) -> None:
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:
@@ -366,9 +372,9 @@ class Generator:
         self.seed = cfg.seed
         self.hist_start = anchor_ms - cfg.history_days * MS_DAY
         self.hist_day = day_of(self.hist_start)
-        self._plans = _WeightedLRU(cfg.plan_cache_orders)
-        self._details = _WeightedLRU(20_000)
-        self._products = _WeightedLRU(65_536)
+        self._plans: _WeightedLRU[tuple[str, int], tuple[OrderPlan, ...]] = _WeightedLRU(cfg.plan_cache_orders)
+        self._details: _WeightedLRU[tuple[str, int, int], OrderDetail] = _WeightedLRU(20_000)
+        self._products: _WeightedLRU[tuple[str, int], Product] = _WeightedLRU(65_536)
         self._acodes: dict[str, int] = {}
         total_case = cfg.case_rate
         self._escalate_p = min(1.0, 0.75 * total_case / cfg.inquiry_rate) if cfg.inquiry_rate > 0 else 0.0
@@ -534,7 +540,7 @@ class Generator:
         key = (account, day)
         hit = self._plans.get(key)
         if hit is not None:
-            return hit  # type: ignore[return-value]
+            return hit
         n = self.order_count(account, day)
         plans = tuple(self.plan(account, day, i, n) for i in range(n))
         self._plans.put(key, plans, max(1, n))
@@ -570,7 +576,7 @@ class Generator:
         key = (account, day, idx)
         hit = self._details.get(key)
         if hit is not None:
-            return hit  # type: ignore[return-value]
+            return hit
         if plan is None:
             plan = self.plan(account, day, idx)
         head = uniforms(self.seed, account, "od", day, idx)
@@ -655,7 +661,7 @@ class Generator:
         if hit is None:
             hit = self._make_product(account, i)
             self._products.put(key, hit, 1)
-        return hit  # type: ignore[return-value]
+        return hit
 
     def _make_product(self, account: str, i: int) -> Product:
         u = uniforms(self.seed, account, "sku", i)

@@ -209,7 +209,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         for key, value in resp.headers.items():
             self.send_header(key, value)
         buffered = getattr(self, "_headers_buffer", [])
-        self._headers_buffer = []
+        self._headers_buffer: list[bytes] = []
         self.wfile.write(b"".join(buffered) + b"\r\n" + resp.body)
 
     def _dispatch(self) -> None:
@@ -251,6 +251,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         account = sim.tokens.resolve(token)
         if account is None:
             return invalid_token()
+        assert route.handler is not None, "only the token and Trading routes have no handler"
         resp = route.handler(sim.services, req, account, sim.clock.now_ms(), *args)
         return _altered(resp, rule)
 

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
+from typing import Any
 
 from .config import SimulatorConfig
 from .simulator import EbaySimulator
@@ -18,10 +19,10 @@ def serve(
     host: str = "127.0.0.1",
     now: datetime | None = None,
     stop: threading.Event | None = None,
-    **config: object,
+    **config: Any,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); extra keywords go to ``SimulatorConfig``."""
-    cfg = SimulatorConfig(seed=seed, host=host, port=port, now=now, **config)  # type: ignore[arg-type]
+    cfg = SimulatorConfig(seed=seed, host=host, port=port, now=now, **config)
     done = stop or threading.Event()
 
     def _stop(*_: object) -> None:

@@ -46,6 +46,7 @@ class PostOrderRenderer:
     # ------------------------------------------------------------------ inquiries
     def _inquiry_events(self, plan: OrderPlan) -> list[tuple[int, str]]:
         c = plan.inq_at
+        assert c is not None, "only plans with an inquiry have inquiry events"
         close = plan.case_at if plan.case_at is not None else c + 2 * MS_DAY + int(plan.u_extra * 2 * MS_DAY)
         final = "CLOSED_WITH_ESCALATION" if plan.case_at is not None else "CLOSED"
         return [(c, "OPEN"), (c + 12 * MS_HOUR, "WAITING_BUYER_RESPONSE"), (close, final)]
@@ -54,6 +55,7 @@ class PostOrderRenderer:
         """An InquirySummaryType as of ``now``."""
         d, ln = self._line(account, plan)
         lmd, status = _latest(self._inquiry_events(plan), now)
+        assert plan.inq_at is not None
         return {
             "inquiryId": self.gen.inquiry_id(account, plan.day, plan.idx),
             "inquiryStatusEnum": status,
@@ -103,12 +105,14 @@ class PostOrderRenderer:
     # ------------------------------------------------------------------ cases
     def _case_events(self, plan: OrderPlan) -> list[tuple[int, str]]:
         e = plan.case_at
+        assert e is not None, "only plans with a case have case events"
         return [(e, "OPEN"), (e + 2 * MS_DAY, "WAITING_CS"), (e + 4 * MS_DAY, "CLOSED")]
 
     def case_summary(self, account: str, plan: OrderPlan, now: int) -> dict:
         """A CaseSummaryType as of ``now``."""
         d, ln = self._line(account, plan)
         lmd, status = _latest(self._case_events(plan), now)
+        assert plan.case_at is not None
         return {
             "caseId": self.gen.case_id(account, plan.day, plan.idx),
             "caseStatusEnum": status,
@@ -143,15 +147,18 @@ class PostOrderRenderer:
     # ------------------------------------------------------------------ returns
     def _return_events(self, plan: OrderPlan) -> list[tuple[int, str]]:
         r = plan.ret_at
+        assert r is not None, "only plans with a return have return events"
         if plan.refund_at is not None:
             mid = r + (plan.refund_at - r) // 2
             return [(r, "RETURN_REQUESTED"), (mid, "ITEM_SHIPPED"), (plan.refund_at, "CLOSED")]
+        assert plan.case_at is not None, "a return without a refund is escalated to a case"
         return [(r, "RETURN_REQUESTED"), (plan.case_at, "ESCALATED")]
 
     def return_summary(self, account: str, plan: OrderPlan, now: int) -> dict:
         """A ReturnSummaryType as of ``now``."""
         d, ln = self._line(account, plan)
         _, state = _latest(self._return_events(plan), now)
+        assert plan.ret_at is not None
         estimated = num_amount(ln.total, self.currency)
         refund: dict = {"estimatedRefundAmount": estimated}
         refunded = plan.refund_at is not None and plan.refund_at <= now

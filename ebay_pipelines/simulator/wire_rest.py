@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from .generator import MS_DAY, OrderPlan
 from .queries import TxnRef, World
@@ -89,6 +90,7 @@ class RestRenderer:
                     }
                 ]
             if refunded and ln.j == refund_line.j:
+                assert plan.refund_at is not None
                 item["refunds"] = [
                     {
                         "refundId": d.refund_id,
@@ -121,6 +123,7 @@ class RestRenderer:
         due = Decimal("0") if cancelled else d.total - refunded_amount
         payments = []
         if paid:
+            assert plan.paid is not None
             payments.append(
                 {
                     "paymentMethod": "EBAY",
@@ -132,6 +135,7 @@ class RestRenderer:
             )
         refunds = []
         if refunded:
+            assert plan.refund_at is not None
             refunds.append(
                 {
                     "refundId": d.refund_id,
@@ -174,7 +178,7 @@ class RestRenderer:
             "pricingSummary": pricing,
             "cancelStatus": (
                 {"cancelState": "CANCELED", "cancelledDate": iso_ms(plan.cancel_at), "cancelRequests": []}
-                if cancelled
+                if cancelled and plan.cancel_at is not None
                 else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}
             ),
             "paymentSummary": {"payments": payments, "refunds": refunds, "totalDueSeller": amt(due)},
@@ -210,7 +214,7 @@ class RestRenderer:
         """The Finances ``Transaction`` for a located transaction."""
         amt, gen = self._amt, self.gen
         payout = f"6{gen.acode(account)}{day_of(ref.date) + 2:05d}"
-        base = {
+        base: dict[str, Any] = {
             "transactionId": ref.transaction_id,
             "transactionType": ref.transaction_type,
             "transactionDate": iso_ms(ref.date),
@@ -233,7 +237,7 @@ class RestRenderer:
             return base
         plan = ref.plan
         d = gen.order_detail(account, plan.day, plan.idx, plan)
-        common = {
+        common: dict[str, Any] = {
             "orderId": d.order_id,
             "salesRecordReference": str(d.sales_record),
             "buyer": {"username": d.buyer.username},
@@ -241,7 +245,7 @@ class RestRenderer:
         if ref.transaction_type == "SALE":
             lines = []
             for ln in d.lines:
-                fees = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
+                fees: list[dict[str, Any]] = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
                 if ln.fixed_fee:
                     fees.append({"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amt(ln.fixed_fee)})
                 lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": amt(ln.total), "marketplaceFees": fees})
@@ -289,6 +293,7 @@ class RestRenderer:
 
     # ------------------------------------------------------------------ disputes
     def _dispute_state(self, plan: OrderPlan, now: int) -> tuple[str, int]:
+        assert plan.disp_at is not None, "only plans with a dispute have a dispute state"
         closed = plan.disp_close is not None and plan.disp_close <= now
         if closed:
             return "CLOSED", 3
@@ -300,7 +305,8 @@ class RestRenderer:
         """A ``PaymentDisputeSummary`` as of ``now``."""
         d = self.gen.order_detail(account, plan.day, plan.idx, plan)
         status, _ = self._dispute_state(plan, now)
-        out = {
+        assert plan.disp_at is not None
+        out: dict[str, Any] = {
             "paymentDisputeId": self.gen.dispute_id(account, plan.day, plan.idx),
             "paymentDisputeStatus": status,
             "reason": d.dispute_reason,
@@ -311,6 +317,7 @@ class RestRenderer:
             "respondByDate": iso_ms(plan.disp_at + 7 * MS_DAY),
         }
         if status == "CLOSED":
+            assert plan.disp_close is not None
             out["closedDate"] = iso_ms(plan.disp_close)
         return out
 
@@ -360,7 +367,7 @@ class RestRenderer:
         out = []
         for j in range(p.offers):
             published = j == 0 and i < self.gen.cfg.active_listings
-            offer = {
+            offer: dict[str, Any] = {
                 "offerId": self.gen.offer_id(account, i, j),
                 "sku": p.sku,
                 "marketplaceId": self.marketplace,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +33,7 @@ class CheckOutcome:
     checked: int = 0
 
 
-def _outcome(rows: list, checked: int = 0) -> CheckOutcome:
+def _outcome(rows: Sequence[Sequence[object]], checked: int = 0) -> CheckOutcome:
     examples = [" ".join(str(v) for v in row) for row in rows[:10]]
     return CheckOutcome(passed=not rows, failures=len(rows), examples=examples, checked=checked)
 

@@ -89,7 +89,9 @@ def _number_problem(value: Any) -> str | None:
     if isinstance(value, Decimal):
         if not value.is_finite():
             return f"is {value!r}, which is not a finite number"
-        if value.adjusted() >= NUMERIC_MAX_INTEGER_DIGITS or -value.as_tuple().exponent > NUMERIC_MAX_SCALE:  # type: ignore[operator]
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int), "a finite Decimal has an integer exponent"
+        if value.adjusted() >= NUMERIC_MAX_INTEGER_DIGITS or -exponent > NUMERIC_MAX_SCALE:
             return "is too large or too precise for PostgreSQL numeric"
     return None
 

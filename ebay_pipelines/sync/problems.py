@@ -34,9 +34,9 @@ def _line_item_index(line_items: pd.DataFrame) -> dict[tuple[str, str], str]:
     index: dict[tuple[str, str], str] = {}
     for row in line_items.itertuples(index=False):
         if _present(row.legacy_item_id) and _present(row.line_item_id):
-            index[(str(row.legacy_item_id), str(row.line_item_id))] = row.order_id
+            index[(str(row.legacy_item_id), str(row.line_item_id))] = str(row.order_id)
             if _present(getattr(row, "legacy_transaction_id", None)):
-                index[(str(row.legacy_item_id), str(row.legacy_transaction_id))] = row.order_id
+                index[(str(row.legacy_item_id), str(row.legacy_transaction_id))] = str(row.order_id)
     return index
 
 
