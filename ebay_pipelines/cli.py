@@ -5,9 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import shutil
-import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +13,9 @@ from typing import Any
 import click
 
 from ebay_pipelines import settings
+from ebay_pipelines.dev_server import DevSupervisor
 from ebay_pipelines.ids import InvalidAccountId
+from ebay_pipelines.instance import install_instance_config, install_workspace
 from ebay_pipelines.store import migrate as migrations
 from ebay_pipelines.store.accounts import (
     UnknownAccount,
@@ -29,22 +28,8 @@ from ebay_pipelines.store.accounts import (
 from ebay_pipelines.store.database import DatabaseTarget, DatabaseUnavailable, cached_engine, prepare, resolve_target
 from ebay_pipelines.store.secrets import SecretKeyError, load_cipher
 from ebay_pipelines.store.urls import InvalidDatabaseUrl
+from ebay_pipelines.sync.families import FAMILIES
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-FAMILY_NAMES = (
-    "orders",
-    "transactions",
-    "finances",
-    "refunds",
-    "disputes",
-    "offers",
-    "inventory",
-    "active_inventory",
-    "messages",
-    "buyer",
-    "inquiries",
-    "cases",
-)
 EXPECTED_ERRORS = (
     DatabaseUnavailable,
     InvalidAccountId,
@@ -95,26 +80,18 @@ def migrate() -> None:
 
 def _dagster_environment(target: DatabaseTarget, home: Path) -> dict[str, str]:
     """Return the environment the Dagster processes run with."""
-    env = dict(os.environ)
+    env = dict(os.environ)  # the Dagster processes inherit this process's environment, plus:
     env["DAGSTER_HOME"] = str(home)
     env[settings.DATABASE_URL_ENV] = target.ebay_url
     env[settings.DAGSTER_PG_URL_ENV] = target.dagster_url
     return env
 
 
-def install_instance_config(home: Path) -> Path:
-    """Copy the project's ``dagster.yaml`` into the Dagster home folder and return its path."""
-    home.mkdir(parents=True, exist_ok=True)
-    destination = home / "dagster.yaml"
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", destination)
-    return destination
-
-
 def _demo_wanted(demo: bool | None) -> bool:
     """The demo runs when asked, or by default when no eBay application keys are configured."""
     if demo is not None:
         return demo
-    return not (os.environ.get("EBAY_CLIENT_ID") or os.environ.get("EBAY_API_BASE_URL"))
+    return not settings.current().ebay_keys_configured
 
 
 @main.command()
@@ -128,55 +105,56 @@ def _demo_wanted(demo: bool | None) -> bool:
 @click.option("--simulator-port", default=0, type=int, help="Port of the demo simulator (0: any free port).")
 @_friendly_errors
 def dev(host: str, port: int, demo: bool | None, simulator_port: int) -> None:
-    """Start the database, apply migrations and run the Dagster UI and daemon with this project."""
+    """Start the database, apply migrations and run the Dagster UI and daemon with this project.
+
+    SIGTERM or Ctrl-C stops everything it started, in order, and exits 0.
+    """
+    with DevSupervisor() as supervisor:
+        code = _serve(supervisor, host, port, demo, simulator_port)
+    sys.exit(code)
+
+
+def _serve(supervisor: DevSupervisor, host: str, port: int, demo: bool | None, simulator_port: int) -> int:
+    """Start the database, the demo if wanted and ``dagster dev``; stop them all; return the exit code."""
     target = _ready_database()
-    home = settings.dagster_home()
-    install_instance_config(home)
-    env = _dagster_environment(target, home)
-    click.echo(f"Dagster home: {home}")
-    click.echo(target.describe())
     simulator = None
-    if _demo_wanted(demo):
-        from ebay_pipelines import demo as demo_setup
-
-        simulator = demo_setup.start_simulator(simulator_port)
-        env.update(demo_setup.simulator_environment(simulator))
-        added = demo_setup.register_demo_accounts(cached_engine(target.ebay_url), load_cipher(), simulator)
-        click.echo(
-            f"demo: eBay simulator at {simulator.base_url}; demo accounts {', '.join(demo_setup.DEMO_ACCOUNTS)}"
-            + (f" (registered {', '.join(added)})" if added else "")
-        )
-    click.echo(f"Dagster UI: http://{host}:{port}")
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-w",
-        str(PROJECT_ROOT / "workspace.yaml"),
-        "-h",
-        host,
-        "-p",
-        str(port),
-    ]
-    process = subprocess.Popen(command, cwd=home, env=env)
-
-    def _forward(signum: int, _frame: Any) -> None:
-        process.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, _forward)
     try:
-        code = process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        code = process.wait()
-    if simulator is not None:
-        simulator.stop()
-    if target.embedded_data_dir is not None:
-        from ebay_pipelines.store import embedded
+        home = settings.dagster_home()
+        install_instance_config(home)
+        env = _dagster_environment(target, home)
+        click.echo(f"Dagster home: {home}")
+        click.echo(target.describe())
+        if _demo_wanted(demo) and not supervisor.stop_requested:
+            from ebay_pipelines import demo as demo_setup
 
-        embedded.stop(target.embedded_data_dir)
-    sys.exit(code if code and code > 0 else 0)
+            simulator = demo_setup.start_simulator(simulator_port)
+            env.update(demo_setup.simulator_environment(simulator))
+            added = demo_setup.register_demo_accounts(cached_engine(target.ebay_url), load_cipher(), simulator)
+            click.echo(
+                f"demo: eBay simulator at {simulator.base_url}; demo accounts {', '.join(demo_setup.DEMO_ACCOUNTS)}"
+                + (f" (registered {', '.join(added)})" if added else "")
+            )
+        click.echo(f"Dagster UI: http://{host}:{port}")
+        command = [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-w",
+            str(install_workspace(home)),
+            "-h",
+            host,
+            "-p",
+            str(port),
+        ]
+        return supervisor.run(command, cwd=home, env=env)
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        if target.embedded_data_dir is not None:
+            from ebay_pipelines.store import embedded
+
+            embedded.stop(target.embedded_data_dir)
 
 
 @main.group()
@@ -258,9 +236,21 @@ def simulator(ctx: click.Context, port: int, seed: int) -> None:
     sys.exit(simulator_main(["--port", str(port), "--seed", str(seed), *ctx.args]))
 
 
+class _FamilyChoice(click.Choice):
+    """The api families of the family table; an unknown one fails like the CLI's other errors (status 1)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            raise click.ClickException(f"unknown api family {value!r}; known: {', '.join(self.choices)}") from None
+
+
 @main.command("run")
 @click.option("--account", "account_id", required=True, help="Account id to sync.")
-@click.option("--api", "family_name", required=True, help="Api family: " + ", ".join(FAMILY_NAMES) + ".")
+@click.option(
+    "--api", "family_name", required=True, type=_FamilyChoice([spec.name for spec in FAMILIES]), help="Api family."
+)
 @click.option("--day", default=None, help="Day to sync (YYYY-MM-DD, window families; default: today UTC).")
 @click.option(
     "--to-day",

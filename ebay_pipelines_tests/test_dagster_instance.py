@@ -7,13 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
-import requests
 import sqlalchemy as sa
 from dagster import DagsterInstance
+from dev_processes import DevProcess, assert_clean_stop, dev_env
 
 from ebay_pipelines.cli import install_instance_config
 from ebay_pipelines.store.database import make_engine
@@ -85,43 +84,19 @@ def test_definitions_validate(tmp_path: Path, database_url: str, pg_server_url: 
 
 
 def test_dev_serves_the_ui_with_postgres_storage(tmp_path: Path) -> None:
-    """`ebay-pipelines dev` on a fresh home: embedded database, webserver + daemon, GraphQL answers."""
+    """`ebay-pipelines dev` on a fresh home: embedded database, webserver + daemon, GraphQL answers, clean stop."""
     port = _free_port()
     home = tmp_path / "h"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EBAY_PIPELINES_")}
-    env["DAGSTER_HOME"] = str(home)
-    exe = Path(sys.executable).with_name("ebay-pipelines")
-    log_path = tmp_path / "dev.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(exe), "dev", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    dev = DevProcess(
+        ["--port", str(port)],
+        dev_env(home, drop_prefixes=("EBAY_PIPELINES_",)),
+        tmp_path / "dev.log",
+        background_job=False,
+    )
     try:
-        deadline = time.monotonic() + 240
-        answer = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                response = requests.post(
-                    f"http://127.0.0.1:{port}/graphql",
-                    json={
-                        "query": "{ version workspaceOrError { __typename ... on Workspace "
-                        "{ locationEntries { name loadStatus } } } }"
-                    },
-                    timeout=5,
-                )
-                answer = response.json()["data"]
-                entries = answer["workspaceOrError"]["locationEntries"]
-                if entries and entries[0]["loadStatus"] == "LOADED":
-                    break
-            except (requests.ConnectionError, requests.Timeout, KeyError, ValueError, TypeError):
-                pass
-            time.sleep(1)
-        assert process.poll() is None, log_path.read_text()[-3000:]
-        assert answer is not None and answer["version"], log_path.read_text()[-3000:]
+        answer = dev.wait_until_serving(port)
+        assert dev.poll() is None, dev.log_tail(3000)
+        assert answer is not None and answer["version"], dev.log_tail(3000)
         assert answer["workspaceOrError"]["locationEntries"][0]["name"] == "ebay_pipelines"
         assert answer["workspaceOrError"]["locationEntries"][0]["loadStatus"] == "LOADED"
         # The UI listens on the loopback interface only.
@@ -134,16 +109,11 @@ def test_dev_serves_the_ui_with_postgres_storage(tmp_path: Path) -> None:
         server = embedded.EmbeddedServer(pgdata, None, _admin_url(pgdata))
         assert "runs" in _table_names(server.url_for("dagster"))
         assert "ebay_orders" in _table_names(server.url_for("ebay_pipelines"))
+
+        # SIGTERM stops dev, everything it started and the embedded server, in order, with exit code 0.
+        assert_clean_stop(dev.stop(signal.SIGTERM), dev)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (home / "embedded-postgres" / "pgdata" / "postmaster.pid").exists():
-        time.sleep(0.5)
+        dev.kill()
     assert not (home / "embedded-postgres" / "pgdata" / "postmaster.pid").exists(), "embedded server left running"
 
 

@@ -7,7 +7,6 @@ that the run queue never ran two runs of one account and family at once.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
+from dev_processes import DevProcess, assert_clean_stop, dev_env
 
 from ebay_pipelines.store.database import make_engine
 from ebay_pipelines.sync.families import FAMILIES
@@ -48,7 +48,7 @@ def _ebay_engine(home: Path) -> sa.Engine:
     )
 
 
-def _wait(predicate, seconds: float, what: str, process: subprocess.Popen, log: Path):
+def _wait(predicate, seconds: float, what: str, process: DevProcess, log: Path):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"dev exited early:\n{log.read_text()[-4000:]}"
@@ -75,18 +75,10 @@ def _overlaps(intervals: list[tuple[datetime, datetime]]) -> int:
 def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: Path) -> None:
     port = _free_port()
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EBAY_PIPELINES_", "EBAY_"))}
-    env["DAGSTER_HOME"] = str(home)
+    env = dev_env(home, drop_prefixes=("EBAY_PIPELINES_", "EBAY_"))
     bin_dir = Path(sys.executable).parent
     log = tmp_path / "dev.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(bin_dir / "ebay-pipelines"), "dev", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = DevProcess(["--port", str(port)], env, log, background_job=False)
     try:
         _wait(
             lambda: (
@@ -205,13 +197,11 @@ def test_dev_demo_backfills_every_family_and_serves_graphql_launches(tmp_path: P
                 by_account.setdefault(r.ebay_account_id, []).append((r.started_at, r.finished_at))
         assert all(_overlaps(v) == 1 for v in by_family.values())
         assert all(_overlaps(v) <= 2 for v in by_account.values())
+
+        # SIGTERM stops dev, the simulator, the Dagster services, the runs and the embedded server.
+        assert_clean_stop(process.stop(signal.SIGTERM), process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.kill()
 
 
 def _dynamic_partitions(home: Path) -> bool:

