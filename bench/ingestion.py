@@ -101,7 +101,8 @@ def run_sync_layer(env: dict[str, str], engine: sa.Engine, days: list[date], now
             now=now,
         )
         assert isinstance(began, partition_sync.PartitionSync), began
-        began.write(engine)
+        result = began.write(engine)
+    print(f"  sync layer: staged in {result.summary['staging_s']} s, merged in {result.summary['merge_s']} s")
 
 
 def range_tags(days: list[date]) -> dict[str, str]:

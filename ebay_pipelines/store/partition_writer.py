@@ -293,6 +293,8 @@ def merge_partition(
             "tables": tables,
             "deleted": dict(result.deleted),
             "duration_s": round(staged.seconds + time.monotonic() - started, 3),
+            "staging_s": round(staged.seconds, 3),
+            "merge_s": round(time.monotonic() - started, 3),
         }
 
     try:
