@@ -8,6 +8,7 @@ database; each test gets its own copy (``CREATE DATABASE ... TEMPLATE``), so tes
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,13 @@ from ebay_pipelines.store.database import make_engine
 from ebay_pipelines.store.urls import normalize_url, with_database
 
 TEMPLATE_DB = "ebay_pipelines_test_template"
+
+# Each session gets its own root for pytest's temporary folders. pytest resets the shared
+# /tmp/pytest-of-<user> to mode 0700 when a session starts, and the embedded server's own user
+# (initdb runs as it, on absolute paths) then loses its way into folders another session is
+# initializing: a second suite run on the same machine would fail the first one's initdb.
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ:
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = tempfile.mkdtemp(prefix="ebay-pipelines-tests-")
 
 
 def _admin(url: str) -> sa.Engine:
