@@ -49,7 +49,8 @@ PURCHASES = EndpointSpec(
     item_path="OrderTransactionArray/OrderTransaction",
     pagination=Pagination.TRADING,
     page_size=200,
-    paging_note="Trading page numbers, 1 to TotalNumberOfPages, over the WonList of the last 60 days (eBay's longest).",
+    paging_note="Trading page numbers, page 1 then TotalNumberOfPages back to page 2, over the WonList of the "
+    "last 60 days (eBay's longest): a purchase ageing out meanwhile shifts the rest into pages not yet read.",
     params=(("Include", True), ("DurationInDays", DURATION_IN_DAYS)),
     records_of=_transactions,
 )

@@ -1,7 +1,7 @@
 """Endpoint specs: every eBay call the families make, described as data.
 
 An :class:`EndpointSpec` says where a list call lives (API, path or Trading call), how its pages
-are walked (:class:`Pagination`, page size, why), which window parameters it takes and eBay's
+are walked (:class:`Pagination`, page size, :class:`~ebay_pipelines.ebay.walk.Walk` order, why), which window parameters it takes and eBay's
 limits on them (:class:`WindowSpec`), which fixed parameters it always sends, and when a detail
 call completes a record (:class:`DetailSpec`). The engine in :mod:`ebay_pipelines.ebay.paging`
 executes them; each API module declares its own specs next to its row functions.
@@ -17,6 +17,7 @@ from typing import Any
 
 from .config import API_PATHS
 from .parsing import format_timestamp
+from .walk import Walk
 
 #: Turns one wire item of a Trading list into the records it holds (e.g. a won order's transactions).
 RecordsOf = Callable[[dict[str, Any], str], list[dict[str, Any]]]
@@ -25,7 +26,8 @@ RecordsOf = Callable[[dict[str, Any], str], list[dict[str, Any]]]
 class Pagination(enum.Enum):
     """How the pages of a list call are walked."""
 
-    #: REST collection: ``limit``/``offset``, then the envelope's ``next`` links (record offsets when none).
+    #: REST collection: ``limit``/``offset``; forward by the envelope's ``next`` links (record offsets when
+    #: none), backward by ``offset`` in the unit page 1's ``next`` link uses.
     REST = "REST next links (offset fallback)"
     #: Post-Order search: ``limit`` and ``offset`` = 1-based page number, ``paginationOutput.totalPages``.
     POST_ORDER = "Post-Order page number"
@@ -163,6 +165,9 @@ class EndpointSpec:
     page_size: int
     #: Why the pages are walked this way (and in which direction).
     paging_note: str
+    #: The order the pages are read in (see :mod:`ebay_pipelines.ebay.walk`): backward lands every record
+    #: that stays in a set shrinking while it is paged, at the same number of calls.
+    walk: Walk = Walk.BACKWARD
     path: str | None = None
     items_key: str | None = None
     list_element: str | None = None
@@ -213,7 +218,7 @@ class EndpointSpec:
         return {
             "call": self.call,
             "where": where + (f" ({fixed})" if fixed else ""),
-            "pagination": f"{self.pagination.value}, {self.page_size} per page",
+            "pagination": f"{self.pagination.value}, {self.page_size} per page, {self.walk.value}",
             "paging_note": self.paging_note,
             "window": "none" if self.window is None else f"{self.window.label} ({self.window.limits})",
             "detail": self.detail.label if self.detail else "none",

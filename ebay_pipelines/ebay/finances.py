@@ -28,8 +28,8 @@ TRANSACTIONS = EndpointSpec(
     items_key="transactions",
     pagination=Pagination.REST,
     page_size=1000,
-    paging_note="REST next links, first page to last, sorted by transactionDate; transaction dates never move "
-    "and the window end is fixed, so the set holds still.",
+    paging_note="REST record offsets, sorted by transactionDate, page 1 then last page back to page 2: with "
+    "the window end fixed the set only shrinks, and a shift lands in pages not yet read (design §8).",
     window=WindowSpec(filter="transactionDate:[{from}..{to}]"),
     params=(("sort", "transactionDate"),),
 )

@@ -31,8 +31,8 @@ ORDERS = EndpointSpec(
     items_key="orders",
     pagination=Pagination.REST,
     page_size=200,
-    paging_note="REST next links, first page to last; an order modified meanwhile leaves the set and shifts "
-    "the orders behind it up a page, which can skip one (design §8).",
+    paging_note="REST record offsets, page 1 then last page back to page 2: an order modified meanwhile leaves "
+    "the lastmodifieddate set and shifts the orders behind it up, into pages not yet read (design §8).",
     window=WindowSpec(filter="lastmodifieddate:[{from}..{to}]"),
 )
 DISPUTES = EndpointSpec(
@@ -42,8 +42,8 @@ DISPUTES = EndpointSpec(
     items_key="paymentDisputeSummaries",
     pagination=Pagination.REST,
     page_size=200,
-    paging_note="REST next links, first page to last; open dates never move and the window end is fixed, "
-    "so the set holds still.",
+    paging_note="REST record offsets, page 1 then last page back to page 2: open dates never move, but a "
+    "dispute leaving the search shifts the rest up, into pages not yet read (design §8).",
     # eBay accepts open-date ranges of at most 90 days for payment dispute searches.
     window=WindowSpec(start_param="open_date_from", end_param="open_date_to", longest=timedelta(days=90)),
     # Only the detail carries the seller response, outcome and revision.

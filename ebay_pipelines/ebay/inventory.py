@@ -27,8 +27,9 @@ INVENTORY_ITEMS = EndpointSpec(
     items_key="inventoryItems",
     pagination=Pagination.REST,
     page_size=200,
-    paging_note="REST next links, first page to last; an item deleted meanwhile shifts the items behind it up "
-    "a page, which can skip one (design §8).",
+    paging_note="REST offsets in the unit of eBay's next link, page 1 then last page back to page 2: an item "
+    "deleted meanwhile shifts the items behind it up, into pages not yet read; a snapshot prunes only after a "
+    "walk proven complete (design §8).",
 )
 #: eBay requires the ``sku`` parameter: one walk per SKU (see :func:`iter_offers_for_skus`).
 OFFERS = EndpointSpec(
@@ -38,7 +39,7 @@ OFFERS = EndpointSpec(
     items_key="offers",
     pagination=Pagination.REST,
     page_size=200,
-    paging_note="REST next links per SKU; nearly every SKU has one page of offers.",
+    paging_note="REST offsets per SKU, page 1 then last page back to page 2; nearly every SKU has one page of offers.",
     # errorId of getOffers for a SKU without offers ("This Offer is not available.").
     no_records_errors=frozenset({25713}),
 )

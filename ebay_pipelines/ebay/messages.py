@@ -18,6 +18,7 @@ from . import paging
 from .endpoints import DetailSpec, EndpointSpec, Pagination, WindowSpec
 from .parsing import Record, utcnow
 from .trading import TradingClient
+from .walk import Walk
 
 CALL = "GetMyMessages"
 
@@ -28,8 +29,10 @@ MESSAGES = EndpointSpec(
     item_path="Messages/Message",
     pagination=Pagination.TRADING,
     page_size=200,
-    paging_note="Trading page numbers, 1 to TotalNumberOfPages; receive dates never move and the window end is "
-    "fixed, so the set holds still.",
+    paging_note="Trading page numbers, first page to a short one: GetMyMessages answers carry no "
+    "PaginationResult, so no last page to walk back from and no total to prove the walk against; receive "
+    "dates never move and a one-page window is read at once.",
+    walk=Walk.FORWARD,
     params=(("DetailLevel", "ReturnHeaders"),),
     window=WindowSpec(start_param="StartTime", end_param="EndTime"),
     # Headers carry no body: ReturnMessages asks for at most ten MessageIDs per request (eBay's maximum).

@@ -7,6 +7,12 @@ its :class:`Pagination` says (on the clients' own primitives: ``EbayRestClient.p
 items converted with :func:`ebay_pipelines.ebay.trading.to_dicts`). Given ``known`` (ids -> the
 records an earlier sync stored), a record whose summary is unchanged since then is yielded as the
 stored record, without a detail call.
+
+Pages come in walk order (:attr:`EndpointSpec.walk`, see :mod:`ebay_pipelines.ebay.walk`): a
+backward walk yields page 1, then the last page back to page 2, and page 1 once more when the set
+changed meanwhile; a record may then appear in two pages (the store keeps the newest version),
+never twice in one. A :class:`~ebay_pipelines.ebay.walk.WalkReport` passed as ``report`` learns
+whether every walk was proven complete.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .errors import EbayApiError, PayloadError
 from .parsing import Record, date_windows, format_timestamp, utcnow
 from .rest import EbayRestClient
 from .trading import TradingClient, add, add_pagination, new_request, to_dicts
+from .walk import PageAnswer, WalkReport, walk_numbered
 from .xmlconv import findall
 
 logger = logging.getLogger("ebay_pipelines.ebay")
@@ -47,25 +54,34 @@ def pages(
     params: Params = (),
     details: bool | None = None,
     now: datetime | None = None,
+    report: WalkReport | None = None,
 ) -> Iterator[Page]:
     """Yield the non-empty pages of records ``endpoint`` lists in ``[since, until]`` (both inclusive).
 
     ``params`` are sent after the spec's own; ``page_size`` replaces the spec's. ``details`` True
     forces and False skips the detail calls (None: as the detail spec says). A windowed endpoint
     needs ``since`` and ``until``; a window starting before eBay's oldest allowed start (relative to
-    ``now``) starts there instead.
+    ``now``) starts there instead. ``report`` learns whether every walk was proven complete.
     """
     size = page_size or endpoint.page_size
     for start, end in windows(endpoint, since, until, now):
         window = [] if endpoint.window is None or start is None or end is None else endpoint.window.params(start, end)
         if endpoint.trading:
             client_t = _need(trading, endpoint)
-            listed: Iterator[Page] = _trading_pages(client_t, endpoint, [*endpoint.params, *params], window, size)
+            listed: Iterator[Page] = _trading_pages(
+                client_t, endpoint, [*endpoint.params, *params], window, size, report
+            )
         else:
             client_r = _need(rest, endpoint)
-            listed = _rest_pages(client_r, endpoint, [*window, *endpoint.params, *params], size)
+            listed = _rest_pages(client_r, endpoint, [*window, *endpoint.params, *params], size, report)
+        # Details completed in this walk: a page read again (page 1 after a change) costs no second detail call.
+        completed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         for page in listed:
-            records = page if endpoint.detail is None else _with_details(endpoint, rest, trading, page, known, details)
+            records = (
+                page
+                if endpoint.detail is None
+                else _with_details(endpoint, rest, trading, page, known, details, completed)
+            )
             if records:
                 yield records
 
@@ -77,6 +93,7 @@ def pages_per_value(
     values: Iterable[str],
     *,
     page_size: int | None = None,
+    report: WalkReport | None = None,
 ) -> Iterator[Page]:
     """Yield batches of the records ``endpoint`` lists for each value of ``param``, one walk per value.
 
@@ -86,7 +103,7 @@ def pages_per_value(
     size = page_size or endpoint.page_size
     batch: Page = []
     for value in values:
-        for page in pages(endpoint, rest=rest, params=[(param, value)], page_size=size):
+        for page in pages(endpoint, rest=rest, params=[(param, value)], page_size=size, report=report):
             batch.extend(page)
             if len(batch) >= size:
                 yield batch
@@ -148,15 +165,28 @@ def _need(client: Any, endpoint: EndpointSpec) -> Any:
 
 
 def _rest_pages(
-    client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]], size: int
+    client: EbayRestClient,
+    endpoint: EndpointSpec,
+    params: list[tuple[str, Any]],
+    size: int,
+    report: WalkReport | None,
 ) -> Iterator[Page]:
     if endpoint.pagination is Pagination.POST_ORDER:
-        listed = _post_order_pages(client, endpoint, params, size)
+        listed = _post_order_pages(client, endpoint, params, size, report)
     elif endpoint.pagination is Pagination.SINGLE:
-        listed = _single_page(client, endpoint, params)
+        listed = _single_page(client, endpoint, params, report)
     else:
         assert endpoint.path is not None and endpoint.items_key is not None
-        listed = client.paginate(endpoint.api, endpoint.path, params, endpoint.call, endpoint.items_key, size)
+        listed = client.paginate(
+            endpoint.api,
+            endpoint.path,
+            params,
+            endpoint.call,
+            endpoint.items_key,
+            size,
+            walk=endpoint.walk,
+            report=report,
+        )
     if not endpoint.no_records_errors:
         yield from listed
         return
@@ -183,40 +213,43 @@ def _items(client: EbayRestClient, endpoint: EndpointSpec, body: dict[str, Any])
 
 
 def _post_order_pages(
-    client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]], size: int
+    client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]], size: int, report: WalkReport | None
 ) -> Iterator[Page]:
-    """Post-Order searches: ``offset`` is the 1-based page number; stop at ``totalPages`` (or a short page)."""
+    """Post-Order searches: ``offset`` is the 1-based page number, ``paginationOutput`` gives the set's size."""
     assert endpoint.path is not None
-    page = 1
-    while True:
+    path = endpoint.path
+
+    def fetch(page: int) -> PageAnswer:
         query = [*params, ("limit", size), ("offset", page)]
-        body = client.get_json(endpoint.api, endpoint.path, query, endpoint.call)
+        body = client.get_json(endpoint.api, path, query, endpoint.call)
         client.pages[(client.account_id, endpoint.call)] += 1
-        members = _items(client, endpoint, body)
-        if not members:
-            return
-        yield members
         output = Record(body, call_name=endpoint.call, account_id=client.account_id).child("paginationOutput")
-        total_pages = output.integer("totalPages")
-        if total_pages is not None:
-            if page >= total_pages:
-                return
-        elif len(members) < size:
-            return
-        page += 1
+        members = _items(client, endpoint, body)
+        return PageAnswer(members, total=output.integer("totalEntries"), pages=output.integer("totalPages"))
+
+    yield from walk_numbered(fetch(1), fetch, per_page=size, walk=endpoint.walk, call=endpoint.call, report=report)
 
 
-def _single_page(client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]]) -> Iterator[Page]:
+def _single_page(
+    client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]], report: WalkReport | None
+) -> Iterator[Page]:
     assert endpoint.path is not None
     body = client.get_json(endpoint.api, endpoint.path, params, endpoint.call)
     client.pages[(client.account_id, endpoint.call)] += 1
     items = _items(client, endpoint, body)
+    if report is not None:
+        report.walks += 1  # one answer holds the whole set: nothing can shift
     if items:
         yield items
 
 
 def _trading_pages(
-    client: TradingClient, endpoint: EndpointSpec, params: Params, window: list[tuple[str, str]], size: int
+    client: TradingClient,
+    endpoint: EndpointSpec,
+    params: Params,
+    window: list[tuple[str, str]],
+    size: int,
+    report: WalkReport | None,
 ) -> Iterator[Page]:
     """Trading lists: the request's list element holds the parameters, the window and the pagination."""
 
@@ -231,7 +264,13 @@ def _trading_pages(
 
     assert endpoint.item_path is not None
     for elements in client.paginate(
-        endpoint.call, endpoint.list_element, build, item_path=endpoint.item_path, entries_per_page=size
+        endpoint.call,
+        endpoint.list_element,
+        build,
+        item_path=endpoint.item_path,
+        entries_per_page=size,
+        walk=endpoint.walk,
+        report=report,
     ):
         items = to_dicts(elements)
         if endpoint.records_of is None:
@@ -252,7 +291,9 @@ def _with_details(
     page: Page,
     known: Known | None,
     details: bool | None,
+    completed: dict[str, tuple[dict[str, Any], dict[str, Any]]],
 ) -> Page:
+    """Complete ``page`` with detail calls; ``completed`` holds (and gains) this walk's completed records."""
     detail = endpoint.detail
     assert detail is not None
     client: EbayRestClient | TradingClient = _need(trading if endpoint.trading else rest, endpoint)
@@ -268,6 +309,10 @@ def _with_details(
     todo: list[int] = []
     for i, (record_id, summary) in enumerate(zip(ids, page)):
         if not (detail.needed(summary) if details is None else details):
+            continue
+        earlier = completed.get(record_id)
+        if earlier is not None and summary_unchanged(summary, earlier[0]):
+            result[i] = dict(earlier[1])
             continue
         previous = stored.get(record_id)
         if previous is not None and _reusable(detail, summary, previous):
@@ -287,6 +332,8 @@ def _with_details(
         for i in todo:
             path = detail.path.format(id=quote(ids[i], safe=""))
             result[i] = _combined(detail, page[i], rest_client.get_json(api, path, None, detail.call))
+    for i in todo:
+        completed[ids[i]] = (page[i], result[i])
     return result
 
 

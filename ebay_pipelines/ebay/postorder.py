@@ -50,8 +50,8 @@ REFUND_DATE_PATHS: tuple[str, ...] = (
 )
 
 _PAGING_NOTE = (
-    "Post-Order page numbers, first page to totalPages; creation dates never move and the window end is fixed, "
-    "so the set holds still."
+    "Post-Order page numbers, page 1 then totalPages back to page 2: creation dates never move, but a record "
+    "leaving the search shifts the rest up, into pages not yet read (design §8)."
 )
 
 

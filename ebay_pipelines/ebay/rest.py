@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -20,6 +20,7 @@ from .errors import EbayApiError, ErrorContext, PayloadError, RateLimited, Serve
 from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .signing import RequestSigner
+from .walk import PageAnswer, PageAudit, Walk, WalkReport, walk_numbered
 
 __all__ = ["EbayRestClient", "RetryPolicy", "TokenSource"]
 
@@ -111,24 +112,103 @@ class EbayRestClient(AccountClient):
         call_name: str,
         items_key: str,
         page_size: int,
+        *,
+        walk: Walk = Walk.FORWARD,
+        report: WalkReport | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield the item list of every non-empty page of a paged REST collection.
 
-        Follows the envelope's ``next`` link until it is absent. If the collection never sends
-        ``next`` links although ``total`` shows more records after a full page, pages by record
-        ``offset``/``limit`` instead.
+        Forward: follows the envelope's ``next`` link until it is absent. If the collection never
+        sends ``next`` links although ``total`` shows more records after a full page, pages by
+        record ``offset``/``limit`` instead. Backward (see :mod:`ebay_pipelines.ebay.walk`): page 1,
+        then the last page back to page 2 by ``offset``, in the unit page 1's ``next`` link uses
+        (records, or page numbers as the Inventory contract words it); a forward walk when page 1
+        gives no total or no readable ``next`` offset. ``report`` learns whether the walk was proven
+        complete.
         """
-        query = _as_pairs(params) + [("limit", page_size), ("offset", 0)]
+        base = _as_pairs(params)
+        body = self._request("GET", self.url(api, path), api, call_name, base + [("limit", page_size), ("offset", 0)])
+        first = self._answer(body, call_name, items_key)
+        answered_limit = body.get("limit") if body else None
+        limit = answered_limit if isinstance(answered_limit, int) and answered_limit > 0 else page_size
+        if walk is Walk.BACKWARD:
+            unit = self._offset_unit(api, path, body, first, limit, page_size)
+            if unit is not None:
+
+                def fetch(number: int) -> PageAnswer:
+                    query = base + [("limit", limit), ("offset", (number - 1) * unit)]
+                    return self._answer(
+                        self._request("GET", self.url(api, path), api, call_name, query), call_name, items_key
+                    )
+
+                yield from walk_numbered(first, fetch, per_page=limit, walk=walk, call=call_name, report=report)
+                return
+        yield from self._forward(api, path, base, call_name, items_key, page_size, body, first, limit, report)
+
+    def _answer(self, body: dict[str, Any], call_name: str, items_key: str) -> PageAnswer:
+        """One page of a REST collection (a 204 answer is an empty set)."""
+        items = body.get(items_key) if body else None
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise PayloadError(f"'{items_key}' is not a list", call_name=call_name, account_id=self.account_id)
+        self.pages[(self.account_id, call_name)] += 1
+        total = body.get("total") if body else 0
+        return PageAnswer(items, total=total if isinstance(total, int) and not isinstance(total, bool) else None)
+
+    def _offset_unit(
+        self, api: str, path: str, body: dict[str, Any], first: PageAnswer, limit: int, page_size: int
+    ) -> int | None:
+        """How far ``offset`` moves per page, read from page 1's ``next`` link (None: walk forward).
+
+        ``next`` at ``offset=limit`` pages by record, at ``offset=1`` by page number. A collection
+        without ``next`` links whose ``total`` shows more records after a full page pages by record.
+        """
+        if first.total is None:
+            return None
+        next_link = body.get("next") if body else None
+        if not next_link:
+            more = "next" not in body and len(first.items) >= page_size and len(first.items) < first.total
+            return limit if more or first.total <= len(first.items) else None
+        target = self._same_origin(api, urljoin(self.url(api, path), str(next_link)))
+        offsets = [value for name, value in parse_qsl(urlsplit(target).query) if name == "offset"]
+        try:
+            offset = int(offsets[-1]) if offsets else None
+        except ValueError:
+            offset = None
+        if offset == limit:
+            return limit
+        if offset == 1:
+            return 1
+        logger.info(
+            "eBay %s %s account=%s: next link offset %r is neither a record nor a page offset; walking forward",
+            api,
+            path,
+            self.account_id,
+            offset,
+        )
+        return None
+
+    def _forward(
+        self,
+        api: str,
+        path: str,
+        base: list[tuple[str, Any]],
+        call_name: str,
+        items_key: str,
+        page_size: int,
+        body: dict[str, Any],
+        first: PageAnswer,
+        limit: int,
+        report: WalkReport | None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Follow ``next`` links from page 1 (answered as ``body``), or record offsets when there are none."""
+        audit = PageAudit(first, limit)
+        answer, number = first, 1
         received = 0
         seen: set[str] = set()
-        body = self._request("GET", self.url(api, path), api, call_name, query)
         while True:
-            items = body.get(items_key) if body else None
-            if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise PayloadError(f"'{items_key}' is not a list", call_name=call_name, account_id=self.account_id)
-            self.pages[(self.account_id, call_name)] += 1
+            items = answer.items
             received += len(items)
             if items:
                 yield items
@@ -141,21 +221,24 @@ class EbayRestClient(AccountClient):
                     )
                 seen.add(next_url)
                 body = self._request("GET", next_url, api, call_name, None)
-                continue
-            total = body.get("total") if body else None
-            if (
-                not seen
-                and body
-                and "next" not in body
-                and isinstance(total, int)
-                and len(items) >= page_size
-                and received < total
-            ):
+            else:
+                total = body.get("total") if body else None
+                if not (
+                    not seen
+                    and body
+                    and "next" not in body
+                    and isinstance(total, int)
+                    and len(items) >= page_size
+                    and received < total
+                ):
+                    break
                 # No next links at all: page by record offset instead.
-                query = _as_pairs(params) + [("limit", page_size), ("offset", received)]
+                query = base + [("limit", page_size), ("offset", received)]
                 body = self._request("GET", self.url(api, path), api, call_name, query)
-                continue
-            return
+            answer = self._answer(body, call_name, items_key)
+            number += 1
+            audit.see(number, answer)
+        audit.close(call_name, report)
 
     # ------------------------------------------------------------------------------------------
 

@@ -25,8 +25,9 @@ ACTIVE_LISTINGS = EndpointSpec(
     item_path="ItemArray/Item",
     pagination=Pagination.TRADING,
     page_size=200,
-    paging_note="Trading page numbers, 1 to TotalNumberOfPages; a listing ending meanwhile shifts the listings "
-    "behind it up a page, which can skip one (design §8).",
+    paging_note="Trading page numbers, page 1 then TotalNumberOfPages back to page 2: a listing ending "
+    "meanwhile shifts the listings behind it up, into pages not yet read; a snapshot prunes only after a walk "
+    "proven complete (design §8).",
     params=(("Include", True),),
 )
 ENTRIES_PER_PAGE = ACTIVE_LISTINGS.page_size

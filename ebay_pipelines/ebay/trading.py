@@ -30,6 +30,7 @@ from .errors import (
 )
 from .rest import RETRYABLE_STATUSES
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
+from .walk import PageAnswer, Walk, WalkReport, walk_numbered
 from .xmlconv import NS, element_to_dict, find, findall, findtext, parse_xml, q
 
 logger = logging.getLogger("ebay_pipelines.ebay")
@@ -219,39 +220,45 @@ class TradingClient(AccountClient):
         *,
         item_path: str,
         entries_per_page: int = 200,
+        walk: Walk = Walk.FORWARD,
+        report: WalkReport | None = None,
     ) -> Iterator[list[etree._Element]]:
         """Yield the item elements of every non-empty page of a paginated Trading call.
 
         ``build_request(page_number, entries_per_page)`` builds each request (pages start at 1).
         Items are found at ``list_element/item_path`` (``list_element`` None means the response
-        root). Paging stops at ``PaginationResult/TotalNumberOfPages`` when the answer has one,
-        otherwise at the first page holding fewer than ``entries_per_page`` items.
+        root). A forward walk stops at ``PaginationResult/TotalNumberOfPages`` when the answer has
+        one, otherwise at the first page holding fewer than ``entries_per_page`` items. A backward
+        walk (see :mod:`ebay_pipelines.ebay.walk`) reads page 1, then the last page back to page 2;
+        an answer without a ``PaginationResult`` (GetMyMessages) is walked forward. ``report``
+        learns whether the walk was proven complete.
         """
-        page = 1
-        while True:
+
+        def fetch(page: int) -> PageAnswer:
             root = self.execute(call_name, build_request(page, entries_per_page))
             self.pages[(self.account_id, call_name)] += 1
             container = root if list_element is None else find(root, list_element)
             items = [] if container is None else findall(container, item_path)
-            if items:
-                yield items
-            total_pages_text = None if container is None else findtext(container, "PaginationResult/TotalNumberOfPages")
-            if total_pages_text is not None and total_pages_text.strip():
-                try:
-                    total_pages = int(total_pages_text)
-                except ValueError:
-                    raise PayloadError(
-                        f"TotalNumberOfPages is not an integer: {total_pages_text!r}",
-                        call_name=call_name,
-                        account_id=self.account_id,
-                    ) from None
-                if page >= total_pages:
-                    return
-            elif len(items) < entries_per_page:
-                return
-            if not items:
-                return
-            page += 1
+            return PageAnswer(
+                items,
+                total=self._count(call_name, container, "PaginationResult/TotalNumberOfEntries"),
+                pages=self._count(call_name, container, "PaginationResult/TotalNumberOfPages"),
+            )
+
+        yield from walk_numbered(fetch(1), fetch, per_page=entries_per_page, walk=walk, call=call_name, report=report)
+
+    def _count(self, call_name: str, container: etree._Element | None, path: str) -> int | None:
+        text = None if container is None else findtext(container, path)
+        if text is None or not text.strip():
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise PayloadError(
+                f"{path.rsplit('/', 1)[-1]} is not an integer: {text!r}",
+                call_name=call_name,
+                account_id=self.account_id,
+            ) from None
 
 
 def to_dicts(elements: list[etree._Element]) -> list[dict[str, Any]]:

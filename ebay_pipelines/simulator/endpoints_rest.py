@@ -263,8 +263,9 @@ def get_inventory_items(svc: Services, req: Request, account: str, now: int) -> 
     if isinstance(paging, Response):
         return paging
     limit, offset = paging
-    total = svc.config.inventory_skus
-    items = [svc.rest.inventory_item(account, i) for i in range(offset, min(total, offset + limit))]
+    indexes = svc.world.sku_indexes(account)
+    total = len(indexes)
+    items = [svc.rest.inventory_item(account, i) for i in indexes[offset : offset + limit]]
     body = {
         **page_links(req, offset, limit, total),
         "limit": limit,
@@ -291,7 +292,7 @@ def get_offers(svc: Services, req: Request, account: str, now: int) -> Response:
             "Invalid value for sku.",
             parameters=[{"name": "fieldName", "value": "sku"}],
         )
-    index = svc.world.gen.parse_sku(account, sku)
+    index = svc.world.sku_index(account, sku)
     if index is None:
         return rest_error(404, 25713, INVENTORY, "REQUEST", "This Offer is not available.")
     offers = svc.rest.offers(account, index)

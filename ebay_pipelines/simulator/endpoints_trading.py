@@ -151,11 +151,12 @@ def get_my_ebay_selling(svc: Services, root: ET.Element | None, account: str, no
     if spec is not None and (text(spec, "Include") or "true").lower() == "false":
         return document(call, now, [])
     entries, page = _pagination(spec)
-    total = svc.config.active_listings
+    indexes = svc.world.listing_indexes(account)
+    total = len(indexes)
     tr, gen = svc.trading, svc.world.gen
     items = [
         tr.listing_xml(tr.listing_dict(account, gen.listing(account, k), now))
-        for k in range((page - 1) * entries, min(total, page * entries))
+        for k in indexes[(page - 1) * entries : page * entries]
     ]
     active: list[Node] = []
     if items:

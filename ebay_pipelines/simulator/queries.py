@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -60,6 +61,17 @@ TRANSACTION_TYPES = frozenset(
 )
 
 
+#: Per listing call: the kind of record whose date moves, and its id prefix (None: the id as it is).
+_LEAVING: dict[str, tuple[str, str | None]] = {
+    "getTransactions": ("txn", None),
+    "getPaymentDisputeSummaries": ("disp", "6"),
+    "searchInquiries": ("inq", "1"),
+    "searchCases": ("case", "2"),
+    "searchReturns": ("ret", "3"),
+    "GetMyMessages": ("msg", None),
+}
+
+
 class _LRU:
     def __init__(self, size: int) -> None:
         self._data: OrderedDict[object, object] = OrderedDict()
@@ -91,6 +103,14 @@ class World:
         self._mutations: list[Mutation] = []
         self._samples: dict[tuple[int, int], frozenset[int]] = {}
         self._results = _LRU(64)
+        # Churn between pages (see ``churn``): touched orders, records that left their window,
+        # ended listings, deleted and created SKUs; ``_churns`` counts changes for the query cache.
+        self._touched: dict[str, dict[tuple[int, int], int]] = {}
+        self._left: dict[tuple[str, str], dict[object, int]] = {}
+        self._ended: dict[str, set[int]] = {}
+        self._deleted_skus: dict[str, set[int]] = {}
+        self._created_skus: dict[str, int] = {}
+        self._churns = 0
 
     # ------------------------------------------------------------------ modifications
     def add_mutation(self, account: str, fraction: float, at: int) -> Mutation:
@@ -109,7 +129,90 @@ class World:
 
     def _version(self) -> int:
         with self._lock:
-            return len(self._mutations)
+            return len(self._mutations) + self._churns
+
+    # ------------------------------------------------------------------ churn between pages
+    def touch_order(self, account: str, order_id: str, at: int) -> bool:
+        """Modify one order at ``at``: its lastModifiedDate becomes ``at`` (False: no such order)."""
+        parsed = self.gen.parse_order_id(account, order_id)
+        if parsed is None:
+            return False
+        with self._lock:
+            self._touched.setdefault(account, {})[parsed] = at
+            self._churns += 1
+        return True
+
+    def leave(self, endpoint: str, account: str, key: str, at: int) -> bool:
+        """Move the date-filter field of one record listed by ``endpoint`` to ``at`` (False: unknown id)."""
+        kind, prefix = _LEAVING[endpoint]
+        record: object | None = key
+        if prefix is not None:
+            record = self.gen.parse_prefixed_id(account, prefix, key)
+        if record is None:
+            return False
+        with self._lock:
+            self._left.setdefault((kind, account), {})[record] = at
+            self._churns += 1
+        return True
+
+    def _gone(self, kind: str, account: str, record: object, end: int) -> bool:
+        """True when ``record`` left windows ending at ``end`` (its date moved past it)."""
+        at = self._left.get((kind, account), {}).get(record)
+        return at is not None and at > end
+
+    def end_listing(self, account: str, item_id: str) -> bool:
+        """End one active listing (False: not an active listing of ``account``)."""
+        prefix = self.gen.item_id(account, 0)[:-10]
+        if not (item_id.isdigit() and item_id.startswith(prefix) and len(item_id) == len(prefix) + 10):
+            return False
+        k = int(item_id[-10:])
+        if k >= self.cfg.active_listings:
+            return False
+        with self._lock:
+            self._ended.setdefault(account, set()).add(k)
+            self._churns += 1
+        return True
+
+    def listing_indexes(self, account: str) -> Sequence[int]:
+        """Indexes of the account's active listings, in ActiveList order."""
+        ended = self._ended.get(account)
+        if not ended:
+            return range(self.cfg.active_listings)
+        return [k for k in range(self.cfg.active_listings) if k not in ended]
+
+    def create_skus(self, account: str, count: int) -> None:
+        """Create ``count`` new inventory items after every existing one."""
+        with self._lock:
+            self._created_skus[account] = self._created_skus.get(account, 0) + count
+            self._churns += 1
+
+    def delete_sku(self, account: str, sku: str) -> bool:
+        """Delete one inventory item (False: no such SKU)."""
+        index = self.sku_index(account, sku)
+        if index is None:
+            return False
+        with self._lock:
+            self._deleted_skus.setdefault(account, set()).add(index)
+            self._churns += 1
+        return True
+
+    def sku_indexes(self, account: str) -> Sequence[int]:
+        """Indexes of the account's inventory items, in getInventoryItems order."""
+        count = self.cfg.inventory_skus + self._created_skus.get(account, 0)
+        deleted = self._deleted_skus.get(account)
+        if not deleted:
+            return range(count)
+        return [i for i in range(count) if i not in deleted]
+
+    def sku_index(self, account: str, sku: str) -> int | None:
+        """Index of an existing inventory SKU of ``account`` (created ones included, deleted ones not)."""
+        head, _, tail = sku.partition("-")
+        if head != f"SK{self.gen.acode(account)}" or len(tail) != 6 or not tail.isdigit():
+            return None
+        i = int(tail)
+        if i >= self.cfg.inventory_skus + self._created_skus.get(account, 0):
+            return None
+        return None if i in self._deleted_skus.get(account, set()) else i
 
     def sample(self, m: Mutation, day: int) -> frozenset[int]:
         """Indexes of the orders of ``day`` that modification ``m`` selects."""
@@ -131,6 +234,9 @@ class World:
     def lmd(self, account: str, plan: OrderPlan, now: int, muts: list[Mutation]) -> int:
         """lastModifiedDate of an order as of ``now``."""
         best = plan.natural_lmd(now)
+        touched = self._touched.get(account, {}).get((plan.day, plan.idx))
+        if touched is not None and best < touched <= now:
+            best = touched
         for m in muts:
             if m.at > best and m.at >= plan.created and plan.idx in self.sample(m, plan.day):
                 best = m.at
@@ -188,6 +294,16 @@ class World:
                         lmd = self.lmd(account, plan, now, muts)
                         if start <= lmd <= end:
                             out[(day, idx)] = (lmd, plan)
+            for (day, idx), at in self._touched.get(account, {}).items():
+                if (day, idx) in out or not start <= at <= end or day < self.gen.hist_day:
+                    continue
+                n = self.gen.order_count(account, day)
+                if idx >= n:
+                    continue
+                plan = self.gen.plan(account, day, idx, n)
+                lmd = self.lmd(account, plan, now, muts)
+                if self._exists(plan, now) and start <= lmd <= end:
+                    out[(day, idx)] = (lmd, plan)
         return sorted(out.values(), key=lambda x: (x[0], x[1].day, x[1].idx))
 
     def orders_by_creation(self, account: str, start: int, end: int, now: int) -> list[tuple[int, OrderPlan]]:
@@ -286,6 +402,7 @@ class World:
                                 memo,
                             )
                         )
+        out = [t for t in out if not self._gone("txn", account, t.transaction_id, end)]
         out.sort(key=lambda t: (t.date, t.transaction_id))
         return out
 
@@ -296,7 +413,9 @@ class World:
             hits = [
                 p
                 for p in self._scan(account, start, stop, now)
-                if getattr(p, attr) is not None and start <= getattr(p, attr) <= stop
+                if getattr(p, attr) is not None
+                and start <= getattr(p, attr) <= stop
+                and not self._gone(kind, account, (p.day, p.idx), stop)
             ]
             hits.sort(key=lambda p: (getattr(p, attr), p.day, p.idx))
             return hits
@@ -330,7 +449,11 @@ class World:
             n = self.gen.message_count(account, day)
             for j in range(n):
                 msg = self.gen.message(account, day, j, n)
-                if start <= msg.receive < stop and msg.receive >= self.gen.hist_start:
+                if (
+                    start <= msg.receive < stop
+                    and msg.receive >= self.gen.hist_start
+                    and not self._gone("msg", account, msg.message_id, stop - 1)
+                ):
                     out.append(msg)
         out.sort(key=lambda m: (m.receive, m.message_id))
         return out

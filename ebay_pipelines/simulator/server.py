@@ -16,8 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import endpoints_postorder as po
 from . import endpoints_rest as rest
+from .churn import ChurnRule
 from .endpoints_trading import HANDLERS as TRADING_HANDLERS
-from .endpoints_trading import body_token, failure, parse_body
+from .endpoints_trading import body_token, child, failure, parse_body
 from .faults import FaultRule
 from .responses import (
     INVALID_CLIENT,
@@ -253,6 +254,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return invalid_token()
         assert route.handler is not None, "only the token and Trading routes have no handler"
         resp = route.handler(sim.services, req, account, sim.clock.now_ms(), *args)
+        if resp.status == 200:
+            sim.churn.after_page(name, account, resp.body, sim.clock.now_ms())
         return _altered(resp, rule)
 
 
@@ -382,6 +385,8 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
         )
     else:
         resp = Response(200, TRADING_HANDLERS[call](sim.services, root, account, now), XML)
+        if child(root, "MessageIDs") is None:  # a listing call, not a GetMyMessages body request
+            sim.churn.after_page(call, account, resp.body, now)
     return _altered(resp, rule)
 
 
@@ -413,6 +418,18 @@ def control(sim: EbaySimulator, req: Request) -> Response:
         return json_response({"added": len(rules), "rules": len(sim.faults.rules)})
     if path == "/__sim__/faults" and method == "DELETE":
         sim.faults.clear()
+        return json_response({"rules": 0})
+    if path == "/__sim__/churn" and method == "POST":
+        try:
+            data = json.loads(req.body or b"null")
+            churn = [ChurnRule.from_dict(d) for d in (data if isinstance(data, list) else [data])]
+        except (ValueError, TypeError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        for one in churn:
+            sim.churn.add(one)
+        return json_response({"added": len(churn), "rules": len(sim.churn.rules)})
+    if path == "/__sim__/churn" and method == "DELETE":
+        sim.churn.clear()
         return json_response({"rules": 0})
     if path == "/__sim__/now" and method == "POST":
         try:

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
+from .churn import ChurnInjector
 from .clock import SimClock
 from .config import SimulatorConfig
 from .faults import FaultInjector
@@ -23,7 +24,8 @@ class EbaySimulator:
     """A simulated eBay serving the Sell REST APIs, Post-Order v2 and the Trading API on 127.0.0.1.
 
     Use as a context manager (or ``start()``/``stop()``). Data is deterministic for a seed; the
-    simulated clock drives order evolution; faults, tokens and call counts are controllable.
+    simulated clock drives order evolution; faults, churn between pages (``churn``), tokens and
+    call counts are controllable.
     """
 
     def __init__(self, config: SimulatorConfig | None = None) -> None:
@@ -37,6 +39,7 @@ class EbaySimulator:
             seed, self.client_id, self.client_secret, self.config.access_token_ttl, self.clock.now_ms
         )
         self.faults = FaultInjector(seed)
+        self.churn = ChurnInjector(self.services.world)
         self.truth = Truth(self)
         self._calls: Counter = Counter()
         self._calls_lock = threading.Lock()

@@ -125,11 +125,11 @@ class Truth:
     # ------------------------------------------------------------------ Inventory
     def inventory_items(self, account: str) -> list[dict]:
         """Every inventory item, in getInventoryItems order."""
-        return [self._svc.rest.inventory_item(account, i) for i in range(self._svc.config.inventory_skus)]
+        return [self._svc.rest.inventory_item(account, i) for i in self._svc.world.sku_indexes(account)]
 
     def offers(self, account: str) -> list[dict]:
         """Every offer of every SKU, in SKU order."""
-        return [o for i in range(self._svc.config.inventory_skus) for o in self._svc.rest.offers(account, i)]
+        return [o for i in self._svc.world.sku_indexes(account) for o in self._svc.rest.offers(account, i)]
 
     # ------------------------------------------------------------------ Trading
     def active_listings(self, account: str) -> list[dict]:
@@ -138,7 +138,9 @@ class Truth:
         EndTime, ViewItemURL, TimeLeft, WatchCount, GalleryURL."""
         now = self._now()
         gen, tr = self._svc.world.gen, self._svc.trading
-        return [tr.listing_dict(account, gen.listing(account, k), now) for k in range(self._svc.config.active_listings)]
+        return [
+            tr.listing_dict(account, gen.listing(account, k), now) for k in self._svc.world.listing_indexes(account)
+        ]
 
     def messages(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Messages with ReceiveDate in ``[since, until)``: Sender, RecipientUserID, SendToName, Subject,

@@ -75,10 +75,15 @@ class StagedPartition:
 
 @dataclass(frozen=True)
 class SnapshotScope:
-    """Rows of ``account_id`` in these tables that the snapshot did not see are deleted at the end."""
+    """Rows of ``account_id`` in these tables that the snapshot did not see are deleted at the end.
+
+    ``prune_skipped`` (why the snapshot is not proven complete) keeps them instead, and is recorded
+    in the run's summary.
+    """
 
     account_id: str
     tables: tuple[str, ...]
+    prune_skipped: str | None = None
 
 
 _DONE = object()
@@ -272,7 +277,8 @@ def merge_partition(
 ) -> PartitionResult:
     """Merge a staged sync into its tables and complete ``run``, in one transaction; drop the staging.
 
-    ``snapshot`` deletes the account's rows of its tables that were not staged. On any error the
+    ``snapshot`` deletes the account's rows of its tables that were not staged, unless it names a
+    reason to skip that (``prune_skipped``, then in the summary). On any error the
     transaction rolls back (nothing written, no cursor moved), the run row becomes ``error`` and the
     exception propagates.
     """
@@ -292,6 +298,7 @@ def merge_partition(
             "api_calls": api_calls,
             "tables": tables,
             "deleted": dict(result.deleted),
+            **({"prune_skipped": snapshot.prune_skipped} if snapshot is not None and snapshot.prune_skipped else {}),
             "duration_s": round(staged.seconds + time.monotonic() - started, 3),
             "staging_s": round(staged.seconds, 3),
             "merge_s": round(time.monotonic() - started, 3),
@@ -301,7 +308,7 @@ def merge_partition(
         with engine.begin() as conn:
             for name, stage in staged.stages.items():
                 result.counts.for_table(name).add(staging.merge_stage(conn, name, stage, staged.columns.get(name, ())))
-            if snapshot is not None:
+            if snapshot is not None and snapshot.prune_skipped is None:
                 for name in snapshot.tables:
                     result.deleted[name] = staging.delete_unseen(conn, name, staged.stages[name], snapshot.account_id)
             result.summary = current_summary()

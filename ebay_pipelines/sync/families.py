@@ -21,6 +21,7 @@ from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messag
 from ebay_pipelines.ebay.endpoints import EndpointSpec
 from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.trading import TradingClient
+from ebay_pipelines.ebay.walk import WalkReport
 from ebay_pipelines.store.partition_writer import RowPage
 from ebay_pipelines.store.tables import metadata
 from ebay_pipelines.sync.windows import Window
@@ -45,6 +46,8 @@ class FetchContext:
     stored: StoredLookup | None = None
     #: Records another family stored for this window, when one of its completed runs covered it.
     covered: CoveredLookup | None = None
+    #: Whether every page walk of the fetch was proven complete (a snapshot prunes only then).
+    walks: WalkReport = field(default_factory=WalkReport)
 
     def known(self, table: str, key_column: str, prefix: str = "") -> Callable[[list[str]], Mapping[str, dict]] | None:
         """A lookup of stored records of ``table`` by eBay id (stored key = ``prefix`` + id), or None."""
@@ -170,6 +173,7 @@ def source_pages(spec: FamilySpec, source: Source, ctx: FetchContext) -> Iterato
         until=ctx.until if windowed else None,
         known=known,
         now=ctx.fetched_at,
+        report=ctx.walks,
     ):
         yield row_page(spec, source, ctx, page)
 
@@ -216,9 +220,9 @@ def _refunds(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
 
 def _offers(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
     items, offers = spec.sources
-    for page in paging.pages(items.endpoint, rest=ctx.rest):
+    for page in paging.pages(items.endpoint, rest=ctx.rest, report=ctx.walks):
         skus = inventory.skus_of(page, ctx.account_id)
-        for found in paging.pages_per_value(offers.endpoint, ctx.rest, "sku", skus):
+        for found in paging.pages_per_value(offers.endpoint, ctx.rest, "sku", skus, report=ctx.walks):
             yield row_page(spec, offers, ctx, found)
 
 

@@ -27,6 +27,7 @@ from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
 from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.retry import RetryPolicy
 from ebay_pipelines.ebay.trading import TradingClient
+from ebay_pipelines.ebay.walk import WalkReport
 from ebay_pipelines.ids import validate_account_id
 from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import get_account
@@ -178,11 +179,25 @@ class PartitionSync:
             run=self.run,
             summary=self.summary(),
             cursor_value=self.cursor_value,
-            snapshot=SnapshotScope(self.account_id, self.spec.tables) if self.spec.prune_missing else None,
+            snapshot=self._snapshot(context.walks),
             staged=staged,
             api_calls=self.clients.api_calls(),
             calls_by_name=self.clients.calls_by_name(),
         )
+
+    def _snapshot(self, walks: WalkReport) -> SnapshotScope | None:
+        """What the merge prunes: a snapshot family's unseen rows, only when every walk was proven complete."""
+        if not self.spec.prune_missing:
+            return None
+        reason = None if walks.complete else f"walk not proven complete: {walks.reason}"
+        if reason is not None:
+            log.warning(
+                "account %s family %s: keeping rows the snapshot did not see (%s)",
+                self.account_id,
+                self.spec.name,
+                reason,
+            )
+        return SnapshotScope(self.account_id, self.spec.tables, prune_skipped=reason)
 
     def write(self, engine: Engine, batch_rows: int = 1000) -> PartitionResult:
         """Stage and merge at once (scripts and benchmarks that fetch and write in one place)."""

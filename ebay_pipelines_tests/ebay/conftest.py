@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,12 @@ FAST = RetryPolicy(
     max_retry_after=0.05,
     timeout=5.0,
 )
+
+
+def in_ebay_order(pages: Iterable[list]) -> list[list]:
+    """The pages of one backward walk (page 1, then the last back to page 2) in eBay's page order."""
+    walked = list(pages)
+    return walked[:1] + walked[:0:-1]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from ebay_pipelines.ebay.auth import (
 from ebay_pipelines.ebay.config import EbaySettings
 from ebay_pipelines.ebay.errors import EbayApiError, ReauthorizationRequired, is_transient
 
-from .conftest import ACCOUNT, FAST, Wired, window, wire
+from .conftest import ACCOUNT, FAST, Wired, in_ebay_order, window, wire
 
 
 class Clock:
@@ -67,11 +67,12 @@ def test_token_from_store_is_reused_without_a_call(sim) -> None:
 def test_token_expiring_mid_pagination_is_refreshed_once(wired: Wired) -> None:
     since, until = window(30)
     truth = wired.sim.truth.orders(ACCOUNT, since, until)
-    orders = []
+    walked = []
     for n, page in enumerate(fulfillment.iter_orders(wired.rest, since, until, page_size=50)):
-        orders.extend(page)
+        walked.append(page)
         if n == 1:
             wired.sim.expire_access_tokens(ACCOUNT)
+    orders = [o for page in in_ebay_order(walked) for o in page]
     assert [o["orderId"] for o in orders] == [o["orderId"] for o in truth]
     pages = -(-len(truth) // 50)
     assert wired.rest.calls[(ACCOUNT, "getOrders")] == pages + 1 == wired.sim.calls[(ACCOUNT, "getOrders")]

@@ -31,7 +31,7 @@ from ebay_pipelines.ebay.errors import (
 )
 from ebay_pipelines.simulator import FaultRule
 
-from .conftest import ACCOUNT, FAST, Wired, window, wire
+from .conftest import ACCOUNT, FAST, Wired, in_ebay_order, window, wire
 
 CALL = "getOrders"
 
@@ -270,7 +270,7 @@ def test_random_faults_during_a_long_sync_lose_nothing(sim) -> None:
     fired_before = sim.faults.fired[("503", CALL)] + sim.faults.fired[("drop", CALL)]
     sim.faults.add(FaultRule(kind="503", endpoint=CALL, probability=0.3))
     sim.faults.add(FaultRule(kind="drop", endpoint=CALL, probability=0.1))
-    orders = [o for page in fulfillment.iter_orders(w.rest, since, until, page_size=20) for o in page]
+    orders = [o for page in in_ebay_order(fulfillment.iter_orders(w.rest, since, until, page_size=20)) for o in page]
     assert [o["orderId"] for o in orders] == [o["orderId"] for o in truth]
     pages = math.ceil(len(truth) / 20)
     client, server = _counts(w, CALL)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from ebay_pipelines.ebay import buying, finances, fulfillment, inventory, messages, postorder, selling
 
-from .conftest import ACCOUNT, NOW, Wired, window
+from .conftest import ACCOUNT, NOW, Wired, in_ebay_order, window
 
 
 def _flatten(pages):
@@ -27,7 +27,7 @@ def _once(ids: list[str]) -> None:
 
 def test_orders_every_record_once(wired: Wired) -> None:
     since, until = window(30)
-    pages, orders = _flatten(fulfillment.iter_orders(wired.rest, since, until, page_size=50))
+    pages, orders = _flatten(in_ebay_order(fulfillment.iter_orders(wired.rest, since, until, page_size=50)))
     truth = wired.sim.truth.orders(ACCOUNT, since, until)
     assert len(truth) > 150
     ids = [o["orderId"] for o in orders]
@@ -55,7 +55,7 @@ def test_disputes_every_record_once_across_90_day_windows(wired: Wired) -> None:
 
 def test_finance_transactions_every_record_once(wired: Wired) -> None:
     since, until = window(20)
-    pages, txns = _flatten(finances.iter_transactions(wired.rest, since, until, page_size=100))
+    pages, txns = _flatten(in_ebay_order(finances.iter_transactions(wired.rest, since, until, page_size=100)))
     truth = wired.sim.truth.finance_transactions(ACCOUNT, since, until)
     assert len(truth) > 200 and len(pages) == math.ceil(len(truth) / 100)
     _once([(t["transactionId"], t["transactionType"]) for t in txns])
@@ -66,7 +66,7 @@ def test_finance_transactions_every_record_once(wired: Wired) -> None:
 
 def test_refund_transactions_filter(wired: Wired) -> None:
     since, until = window(60)
-    _, refunds = _flatten(finances.iter_transactions(wired.rest, since, until, "REFUND", page_size=5))
+    _, refunds = _flatten(in_ebay_order(finances.iter_transactions(wired.rest, since, until, "REFUND", page_size=5)))
     truth = wired.sim.truth.finance_transactions(ACCOUNT, since, until, "REFUND")
     assert len(truth) > 5
     assert refunds == truth
@@ -74,7 +74,7 @@ def test_refund_transactions_filter(wired: Wired) -> None:
 
 
 def test_inventory_items_every_record_once(wired: Wired) -> None:
-    pages, items = _flatten(inventory.iter_inventory_items(wired.rest, page_size=7))
+    pages, items = _flatten(in_ebay_order(inventory.iter_inventory_items(wired.rest, page_size=7)))
     truth = wired.sim.truth.inventory_items(ACCOUNT)
     assert items == truth
     assert len(pages) == math.ceil(len(truth) / 7)
@@ -96,7 +96,7 @@ def test_offers_every_record_once(wired: Wired) -> None:
 
 def test_inquiries_every_record_once(wired: Wired) -> None:
     since, until = window(90)
-    _, inquiries = _flatten(postorder.iter_inquiries(wired.rest, since, until, page_size=5))
+    _, inquiries = _flatten(in_ebay_order(postorder.iter_inquiries(wired.rest, since, until, page_size=5)))
     truth = wired.sim.truth.inquiry_details(ACCOUNT, since, until)
     assert len(truth) > 10
     _once([i["inquiryId"] for i in inquiries])
@@ -108,7 +108,7 @@ def test_inquiries_every_record_once(wired: Wired) -> None:
 
 def test_cases_every_record_once(wired: Wired) -> None:
     since, until = window(90)
-    _, cases = _flatten(postorder.iter_cases(wired.rest, since, until, page_size=4))
+    _, cases = _flatten(in_ebay_order(postorder.iter_cases(wired.rest, since, until, page_size=4)))
     truth = wired.sim.truth.case_details(ACCOUNT, since, until)
     assert len(truth) > 4
     _once([c["caseId"] for c in cases])
@@ -118,7 +118,7 @@ def test_cases_every_record_once(wired: Wired) -> None:
 
 def test_returns_every_record_once_with_detail_only_when_refunded(wired: Wired) -> None:
     since, until = window(90)
-    _, returns = _flatten(postorder.iter_returns(wired.rest, since, until, page_size=5))
+    _, returns = _flatten(in_ebay_order(postorder.iter_returns(wired.rest, since, until, page_size=5)))
     summaries = wired.sim.truth.returns(ACCOUNT, since, until)
     details = {d["returnId"]: d for d in wired.sim.truth.return_details(ACCOUNT, since, until)}
     assert len(summaries) > 5
@@ -149,7 +149,7 @@ def test_messages_every_record_once_with_bodies(wired: Wired) -> None:
 
 
 def test_active_listings_every_record_once(wired: Wired) -> None:
-    pages, items = _flatten(selling.iter_active_listings(wired.trading, entries_per_page=15))
+    pages, items = _flatten(in_ebay_order(selling.iter_active_listings(wired.trading, entries_per_page=15)))
     truth = wired.sim.truth.active_listings(ACCOUNT)
     assert len(pages) == math.ceil(len(truth) / 15)
     _once([i["ItemID"] for i in items])
@@ -158,7 +158,7 @@ def test_active_listings_every_record_once(wired: Wired) -> None:
 
 
 def test_purchases_every_record_once(wired: Wired) -> None:
-    _, txns = _flatten(buying.iter_purchases(wired.trading, entries_per_page=4))
+    _, txns = _flatten(in_ebay_order(buying.iter_purchases(wired.trading, entries_per_page=4)))
     truth = wired.sim.truth.purchases(ACCOUNT)
     assert len(truth) > 4
     _once([t["OrderLineItemID"] for t in txns])
