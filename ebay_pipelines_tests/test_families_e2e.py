@@ -352,9 +352,7 @@ def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     for t in sim.truth.finance_transactions(ACCOUNT, since, until, transaction_type="REFUND"):
         want.setdefault(t["orderId"], set()).add("refund")
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("select order_id, problems, inquiry_ids, case_ids, dispute_ids from problem_orders")
-        ).all()
+        rows = conn.execute(sa.text("select order_id, problems, inquiries, cases, disputes from problem_orders")).all()
     got = {r.order_id: set(r.problems.split(",")) for r in rows}
     assert len(rows) == len(got)
     for order_id, kinds in want.items():
@@ -363,5 +361,5 @@ def test_problem_orders(setup, sim, engine: sa.Engine) -> None:
     cases = sim.truth.cases(ACCOUNT, since, until)
     assert inquiries and cases
     assert sum("inquiry" in k for k in got.values()) >= 1 and sum("case" in k for k in got.values()) >= 1
-    stored_inquiry_ids = {i for r in rows for i in (r.inquiry_ids or [])}
+    stored_inquiry_ids = {p["id"] for r in rows for p in r.inquiries}
     assert stored_inquiry_ids <= {i["inquiryId"] for i in inquiries}

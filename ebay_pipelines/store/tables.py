@@ -495,34 +495,95 @@ ebay_cases = Table(
     Index("ix_ebay_cases_account_order", "ebay_account_id", "order_id"),
 )
 
-# Derived: one row per order with any inquiry, case, dispute, return or refund.
+# --------------------------------------------------------------------------------------------
+# Derived: the problem grid, rebuilt per account from the tables above (store.problem_grid)
+# --------------------------------------------------------------------------------------------
+
+#: One row per problem: an inquiry, a case, a return, a payment dispute or a refund.
+problem_order_items = Table(
+    "problem_order_items",
+    metadata,
+    _account_fk(),
+    # 'inquiry', 'case', 'return', 'dispute' or 'refund' (store.problem_grid.PROBLEM_TYPES).
+    Column("problem_type", Text, primary_key=True),
+    Column("problem_id", Text, primary_key=True),
+    # NULL when the problem's order is not linked (its order and line items are not synced yet).
+    Column("order_id", Text),
+    Column("item_id", Text),
+    Column("transaction_id", Text),
+    # Case type, dispute reason, return or refund reason; ITEM_NOT_RECEIVED for inquiries.
+    Column("reason", Text),
+    Column("status", Text),
+    Column("is_open", Boolean, nullable=False),
+    Column("action_needed", Boolean, nullable=False),
+    Column("respond_by", TS),
+    *_money("amount"),
+    Column("outcome", Text),
+    Column("opened_at", TS),
+    Column("closed_at", TS),
+    Column("buyer_username", Text),
+    Column("order_creation_date", TS),
+    *_money("order_total"),
+    Column("source_updated_at", TS),
+    Column("synced_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_problem_order_items_account_order", "ebay_account_id", "order_id"),
+    Index("ix_problem_order_items_account_action_respond_by", "ebay_account_id", "action_needed", "respond_by"),
+)
+
+
+def _problem_list(name: str) -> Column:
+    return Column(name, JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+
+
+#: One row per order with any problem; per-type JSON arrays hold the problems (problem_order_items' columns).
 problem_orders = Table(
     "problem_orders",
     metadata,
     _account_fk(),
     Column("order_id", Text, primary_key=True),
     Column("order_creation_date", TS),
+    Column("order_last_modified_date", TS),
     Column("buyer_username", Text),
     Column("order_payment_status", Text),
     Column("order_fulfillment_status", Text),
     Column("currency", Text),
     *_money("order_total", with_currency=False),
-    *_money("refunded_total", with_currency=False),
+    *_money("refunded_total"),
     Column("has_inquiry", Boolean, nullable=False, server_default=text("false")),
     Column("has_case", Boolean, nullable=False, server_default=text("false")),
     Column("has_dispute", Boolean, nullable=False, server_default=text("false")),
     Column("has_return", Boolean, nullable=False, server_default=text("false")),
     Column("has_refund", Boolean, nullable=False, server_default=text("false")),
+    # The problem types present, comma-separated in PROBLEM_TYPES order.
     Column("problems", Text, nullable=False),
-    Column("inquiry_ids", JSONB),
-    Column("case_ids", JSONB),
-    Column("dispute_ids", JSONB),
-    Column("return_ids", JSONB),
-    Column("refund_ids", JSONB),
+    Column("open_problems", Integer, nullable=False, server_default=text("0")),
+    Column("action_needed", Boolean, nullable=False, server_default=text("false")),
+    # The soonest respond-by date of the problems awaiting the seller.
+    Column("next_deadline", TS),
+    _problem_list("inquiries"),
+    _problem_list("cases"),
+    _problem_list("disputes"),
+    _problem_list("returns"),
+    _problem_list("refunds"),
     Column("first_problem_at", TS),
     Column("last_problem_at", TS),
-    *_bookkeeping(),
+    Column("source_updated_at", TS),
+    Column("synced_at", TS, nullable=False, server_default=func.now()),
     Index("ix_problem_orders_account_last_problem", "ebay_account_id", "last_problem_at"),
+    Index("ix_problem_orders_account_action_deadline", "ebay_account_id", "action_needed", "next_deadline"),
+)
+
+#: The last problem-grid build of each account, and the newest upstream change it saw.
+problem_grid_builds = Table(
+    "problem_grid_builds",
+    metadata,
+    Column("ebay_account_id", Text, primary_key=True),
+    Column("built_at", TS, nullable=False, server_default=func.now()),
+    # max(synced_at) of the account's upstream rows when the build read them (NULL: none).
+    Column("source_synced_at", TS),
+    Column("problem_orders", Integer, nullable=False, server_default=text("0")),
+    Column("problems", Integer, nullable=False, server_default=text("0")),
+    Column("action_needed", Integer, nullable=False, server_default=text("0")),
 )
 
 
