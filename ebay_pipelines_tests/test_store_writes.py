@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.partition_writer import RowPage, SnapshotScope, write_partition
+from ebay_pipelines.store.staging import upsert_rows
 from ebay_pipelines.store.tables import ebay_inventory, ebay_orders
-from ebay_pipelines.store.upsert import RowShapeError, upsert_rows
+from ebay_pipelines.store.upsert import RowShapeError
 
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
 

@@ -43,13 +43,18 @@ def stage_names(stage_id: str, tables: Iterable[str]) -> dict[str, str]:
     return names
 
 
-def create_stages(conn: Connection, stages: dict[str, str], run_id: str | None) -> None:
-    """Create (empty) the unlogged staging tables ``stages`` maps each data table to."""
+def create_stages(conn: Connection, stages: dict[str, str], run_id: str | None, *, temporary: bool = False) -> None:
+    """Create (empty) the staging tables ``stages`` maps each data table to.
+
+    They are unlogged tables a later transaction merges, or with ``temporary`` tables of this
+    session that live no longer than the caller's work.
+    """
     for table, stage in stages.items():
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(stage)}")
+        if not temporary:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(stage)}")
         conn.exec_driver_sql(
-            f"CREATE UNLOGGED TABLE {quote(stage)} (LIKE {quote(table)} INCLUDING DEFAULTS, "
-            f"{quote(SEQ_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY)"
+            f"CREATE {'TEMP' if temporary else 'UNLOGGED'} TABLE {quote(stage)} "
+            f"(LIKE {quote(table)} INCLUDING DEFAULTS, {quote(SEQ_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY)"
         )
         if run_id is not None:
             comment = (_RUN_COMMENT + run_id).replace("'", "''")
@@ -79,6 +84,22 @@ def merge_stage(conn: Connection, table: str, stage: str, columns: Iterable[str]
         return UpsertCounts()
     inserted, written, distinct = conn.exec_driver_sql(merge_sql(target, stage, ordered)).one()
     return UpsertCounts(inserted=inserted, updated=written - inserted, unchanged=distinct - written)
+
+
+def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict]) -> UpsertCounts:
+    """Upsert ``rows`` into ``table`` at once, through a temporary stage and the same merge as a sync's.
+
+    Runs in the caller's transaction: a rolled-back upsert leaves nothing, its stage included.
+    """
+    batch = list(rows)
+    if not batch:
+        return UpsertCounts()
+    stage = f"_upsert_{table.name}"
+    create_stages(conn, {table.name: stage}, None, temporary=True)
+    columns = copy_rows(conn, table.name, stage, batch)
+    counts = merge_stage(conn, table.name, stage, columns)
+    drop_stages(conn, [stage])
+    return counts
 
 
 def delete_unseen(conn: Connection, table: str, stage: str, account_id: str) -> int:

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import io
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-import psycopg2.extensions
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection
 
 from ebay_pipelines.store.database import json_dumps
 from ebay_pipelines.store.tables import natural_key
@@ -203,32 +200,3 @@ def check_shape(table: sa.Table, batch: Sequence[dict]) -> list[str]:
             unknown = sorted(set(row) - allowed)
             raise RowShapeError(f"row for {table.name} has unexpected columns {unknown or sorted(set(row) ^ expected)}")
     return columns
-
-
-def upsert_rows(conn: Connection, table: sa.Table, rows: Iterable[dict]) -> UpsertCounts:
-    """Upsert ``rows`` into ``table`` monotonically and return what happened to them.
-
-    The rows pass through a session-local staging table and the same merge as a sync's staged rows.
-    """
-    batch = list(rows)
-    if not batch:
-        return UpsertCounts()
-    columns = check_shape(table, batch)
-    json_columns = frozenset(c.name for c in table.columns if isinstance(c.type, JSONB))
-    stage = f"_upsert_{table.name}"
-    dbapi = conn.connection.dbapi_connection
-    assert isinstance(dbapi, psycopg2.extensions.connection), "the store runs on psycopg2 (store/urls.py)"
-    with dbapi.cursor() as cursor:
-        # Emptied before each batch (a rolled-back batch leaves nothing: temporary tables are transactional too).
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {quote(stage)} (LIKE {quote(table.name)} INCLUDING DEFAULTS, "
-            f"{quote(SEQ_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY); TRUNCATE {quote(stage)}"
-        )
-        cursor.copy_expert(
-            f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN {COPY_OPTIONS}",
-            copy_text(batch, columns, json_columns),
-        )
-        cursor.execute(merge_sql(table, stage, [c.name for c in table.columns if c.name in set(columns)]))
-        inserted, written, distinct = cursor.fetchone()
-    del dbapi.notices[:]
-    return UpsertCounts(inserted=inserted, updated=written - inserted, unchanged=distinct - written)
