@@ -17,11 +17,12 @@ A :class:`ChurnRule` fires after each page the simulator serves of one call and 
 from __future__ import annotations
 
 import json
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from .rules import RuleList
 
 if TYPE_CHECKING:
     from .queries import World
@@ -100,30 +101,12 @@ class ChurnRule:
         return cls(**data)
 
 
-class ChurnInjector:
+class ChurnInjector(RuleList[ChurnRule]):
     """Thread-safe churn rules over one world; the server calls :meth:`after_page` after each list answer."""
 
     def __init__(self, world: World) -> None:
+        super().__init__()
         self._world = world
-        self._lock = threading.Lock()
-        self._rules: list[ChurnRule] = []
-
-    def add(self, rule: ChurnRule) -> ChurnRule:
-        """Add ``rule`` and return it (its ``changed`` list shows what it changed)."""
-        with self._lock:
-            self._rules.append(rule)
-        return rule
-
-    def clear(self) -> None:
-        """Remove every rule (changes already made stay)."""
-        with self._lock:
-            self._rules.clear()
-
-    @property
-    def rules(self) -> list[ChurnRule]:
-        """A copy of the current rules."""
-        with self._lock:
-            return list(self._rules)
 
     def after_page(self, endpoint: str, account: str, body: bytes, now: int) -> None:
         """Apply the rules of ``endpoint`` after one served page whose answer is ``body``."""

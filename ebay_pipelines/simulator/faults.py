@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
+
+from .rules import RuleList
 
 FAULT_KINDS = frozenset(
     {"429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"}
@@ -70,31 +71,13 @@ class FaultRule:
         return cls(**data)
 
 
-class FaultInjector:
-    """Thread-safe rule list with a seeded RNG; counts fired faults by ``(kind, endpoint)``."""
+class FaultInjector(RuleList[FaultRule]):
+    """Thread-safe fault rules with a seeded RNG; counts fired faults by ``(kind, endpoint)``."""
 
     def __init__(self, seed: int) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
+        super().__init__()
         self._rng = random.Random(seed)
         self.fired: Counter = Counter()
-
-    def add(self, rule: FaultRule) -> FaultRule:
-        """Add ``rule`` (checked in insertion order) and return it."""
-        with self._lock:
-            self._rules.append(rule)
-        return rule
-
-    def clear(self) -> None:
-        """Remove every rule (fired counts are kept)."""
-        with self._lock:
-            self._rules.clear()
-
-    @property
-    def rules(self) -> list[FaultRule]:
-        """A copy of the current rules."""
-        with self._lock:
-            return list(self._rules)
 
     def pick(self, endpoint: str, account: str | None) -> FaultRule | None:
         """The rule that fires for this call, if any (updates counters)."""
