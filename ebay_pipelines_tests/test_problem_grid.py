@@ -2,6 +2,13 @@
 
 First on hand-written rows (links through line items, flags, deadlines, other accounts untouched),
 then end to end: simulator -> family syncs -> grid, before and after the simulated clock moves on.
+
+Sources of the rules asserted here (each named again beside its rule in ``sync/problems.py``): the
+status meanings follow eBay's type pages Post-Order InquiryStatusEnum, CaseStatusEnum and
+ReturnStateEnum and Fulfillment DisputeStateEnum; return deadlines ReturnSummaryType
+``sellerResponseDue.respondByDate``; the order link for inquiries and cases, which carry no
+``orderId``, follows InquiryDetailsResponse / CaseDetailsResponse ("Wire facts the contracts miss"
+in the shared eBay API notes: itemId + transactionId to the line item's legacy ids).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ moves every record behind it up one place (design §8, "Reading eBay while it ch
 simulator's churn rules (``ebay_pipelines.simulator.churn``) change records between page requests:
 orders modified (their ``lastModifiedDate`` moves to now, out of a ``lastmodifieddate:[from..to]``
 window), listings ended, SKUs deleted or created, Post-Order records and messages moved out of
-their date window. Paging follows eBay's documented fields (``/work/shared/ebay-api/README.md``):
+their date window. Paging follows eBay's documented fields (the shared eBay API notes, ``shared/ebay-api/README.md``):
 REST ``limit``/``offset``/``total`` and ``next`` links ("REST: shared facts", paged envelope),
 Post-Order ``limit``/``offset`` page number and ``paginationOutput {totalEntries, totalPages}``,
 Trading ``Pagination{EntriesPerPage, PageNumber}`` and ``PaginationResult{TotalNumberOfPages,
