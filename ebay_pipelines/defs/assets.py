@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from functools import partial
 
 import dagster as dg
-import sqlalchemy as sa
 
 from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.partitions import account_partitions, group_partition_keys, window_partitions
@@ -135,7 +134,7 @@ def build_family_asset(
                 with retry_only_transient(f"account {group.account_id} family {spec.name} partition {group.label}"):
                     staged.append(began.stage(engine, batch_rows))
             except BaseException:
-                _abandon(engine, staged, f"not written: partition {group.label} of the same run failed")
+                partition_sync.abandon_after_failure(engine, staged, group.label)
                 raise
             context.log.info(
                 f"account {group.account_id} family {spec.name} {group.label}: fetched "
@@ -147,9 +146,3 @@ def build_family_asset(
             yield dg.Output(tuple(staged), output_name=table)
 
     return _sync
-
-
-def _abandon(engine: sa.Engine, staged: list[partition_sync.StagedSync], reason: str) -> None:
-    """Drop what earlier partitions of a failing run staged, and close their run rows with ``reason``."""
-    for sync in staged:
-        sync.abandon(engine, reason)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.resources import PostgresResource
+from ebay_pipelines.sync import partition_sync
 from ebay_pipelines.sync.partition_sync import StagedSync
 
 
@@ -50,8 +51,7 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
                 ):
                     results.append(sync.merge(engine))
             except BaseException:
-                for later in syncs[len(results) + 1 :]:
-                    later.abandon(engine, f"not written: partition {sync.partition_key} of the same run failed")
+                partition_sync.abandon_after_failure(engine, syncs[len(results) + 1 :], sync.partition_key)
                 raise
         counts = [r.counts.for_table(table) for r in results]
         summaries = [r.summary for r in results]

@@ -261,6 +261,12 @@ class StagedSync:
         mirrors.fail_run(engine, self.run, reason, self.summary)
 
 
+def abandon_after_failure(engine: Engine, unmerged: Iterable[StagedSync], failed_partition: str) -> None:
+    """Abandon the staged partitions a run will not merge because ``failed_partition`` of it failed."""
+    for sync in unmerged:
+        sync.abandon(engine, f"not written: partition {failed_partition} of the same run failed")
+
+
 class _PageTap:
     """Passes a family's pages through, remembering the latest (to explain a refused write)."""
 
