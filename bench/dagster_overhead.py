@@ -204,9 +204,9 @@ def measure_fleet(env: dict[str, str], home: Path, engine: Any, sim: Any, accoun
             context = dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor)
             with Stopwatch() as steady:
                 again = sensor(context)
-            tick = dg.build_schedule_context(
-                instance=instance, resources=resources, scheduled_execution_time=pinned_now() + timedelta(minutes=30)
-            )
+            # Midday, so the tick never falls in the after-midnight late refresh whatever the clock says.
+            midday = pinned_now().replace(hour=12, minute=0)
+            tick = dg.build_schedule_context(instance=instance, resources=resources, scheduled_execution_time=midday)
             with Stopwatch() as tick_time:
                 requests_ = schedule(tick)
     tick_runs = len(requests_) if isinstance(requests_, list) else 0
