@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .funds import TRANSACTION_STATUSES
 from .queries import TRANSACTION_TYPES
 from .responses import Request, Response, json_response, page_links, parse_int, rest_error
 from .services import Services
@@ -196,6 +197,7 @@ def get_transactions(svc: Services, req: Request, account: str, now: int) -> Res
         return rest_error(400, 135005, FINANCES, "REQUEST", "The value of sorting is invalid.")
     start, end = svc.world.gen.hist_start, now
     types: frozenset[str] | None = None
+    statuses: set[str] | None = None
     order_id: str | None = None
     try:
         for raw in req.query.get("filter", []):
@@ -208,9 +210,13 @@ def get_transactions(svc: Services, req: Request, account: str, now: int) -> Res
                     if not wanted <= TRANSACTION_TYPES:
                         raise FilterError(135006, "The value of transaction type filter is invalid.")
                     types = frozenset(wanted)
+                elif name == "transactionStatus":
+                    statuses = parse_set(value)
+                    if not statuses <= TRANSACTION_STATUSES:
+                        raise FilterError(135007, "The value of transaction status filter is invalid.")
                 elif name == "orderId":
                     order_id = value.strip("{}")
-                elif name in ("transactionStatus", "buyerUsername", "payoutId", "transactionId", "payoutReference"):
+                elif name in ("buyerUsername", "payoutId", "transactionId", "payoutReference"):
                     continue
                 else:
                     raise FilterError(135008, f"Invalid filter name: {name}")
@@ -232,12 +238,14 @@ def get_transactions(svc: Services, req: Request, account: str, now: int) -> Res
             for r in refs
             if r.plan is not None and svc.world.gen.order_id(account, r.plan.day, r.plan.idx) == order_id
         ]
+    if statuses is not None:
+        refs = [r for r in refs if svc.rest.transaction_status(account, r, now) in statuses]
     if sort == "-transactionDate":
         refs = list(reversed(refs))
     total = len(refs)
     if total == 0:
         return Response(204)
-    page = [svc.rest.transaction(account, r) for r in refs[offset : offset + limit]]
+    page = [svc.rest.transaction(account, r, now) for r in refs[offset : offset + limit]]
     body = {
         **page_links(req, offset, limit, total),
         "limit": limit,

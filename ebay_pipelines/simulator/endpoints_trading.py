@@ -94,8 +94,8 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
     world, tr = svc.world, svc.trading
     if level == "ReturnSummary":
         total = world.messages(account, world.gen.hist_start, now + 1, now)
-        new = sum(1 for m in total if not m.read)
-        flagged = sum(1 for m in total if m.flagged)
+        new = sum(1 for m in total if not m.is_read(now))
+        flagged = sum(1 for m in total if m.is_flagged(now))
         summary = el(
             "Summary",
             [
@@ -140,7 +140,7 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
         found = everything[(page - 1) * entries : page * entries]
     body: list[Node] = []
     if found:
-        body.append(el("Messages", [tr.message_xml(tr.message_dict(account, m), with_text) for m in found]))
+        body.append(el("Messages", [tr.message_xml(tr.message_dict(account, m, now), with_text) for m in found]))
     return document(call, now, body)
 
 

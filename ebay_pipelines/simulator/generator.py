@@ -30,6 +30,12 @@ from .util import (
 MAX_EVENT_LAG_MS = 7 * MS_DAY
 """Every order event (and every record derived from an order) happens within this span after creation."""
 
+MESSAGE_READ_SHARE = 0.9
+MESSAGE_REPLY_SHARE = 0.4 / MESSAGE_READ_SHARE
+MESSAGE_FLAG_SHARE = 0.1
+MAX_MESSAGE_FLAG_LAG_MS = 2 * MS_DAY + 5 * MS_MINUTE
+"""A message's Read, Flagged and Replied stop changing within this span after its ReceiveDate."""
+
 FVF_RATE = Decimal("0.1325")
 FIXED_FEE = Decimal("0.30")
 ZERO = Decimal("0.00")
@@ -278,7 +284,11 @@ class Listing:
 
 @dataclass(frozen=True, slots=True)
 class MessagePlan:
-    """One message in the seller's inbox."""
+    """One message in the seller's inbox.
+
+    ``read_at``, ``flagged_at`` and ``replied_at`` are when the seller reads, flags and answers it
+    (None: never); ``ReceiveDate`` (``receive``) never moves.
+    """
 
     day: int
     j: int
@@ -293,10 +303,22 @@ class MessagePlan:
     item_end: int
     message_type: str
     question_type: str
-    read: bool
-    flagged: bool
-    replied: bool
+    read_at: int | None
+    flagged_at: int | None
+    replied_at: int | None
     high_priority: bool
+
+    def is_read(self, now: int) -> bool:
+        """``Read`` as of ``now``."""
+        return self.read_at is not None and self.read_at <= now
+
+    def is_flagged(self, now: int) -> bool:
+        """``Flagged`` as of ``now``."""
+        return self.flagged_at is not None and self.flagged_at <= now
+
+    def is_replied(self, now: int) -> bool:
+        """``Replied`` as of ``now``."""
+        return self.replied_at is not None and self.replied_at <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -741,6 +763,10 @@ class Generator:
             f"{r.choice(('Is this still available?', 'Can you combine shipping?', 'What is the exact size?', 'Do you ship to Canada?', 'Could you send more photos?'))} "
             f"Thanks! <b>&</b> regards"
         )
+        item_end = receive + int(r.random() * 30 * MS_DAY)
+        u_read, u_flag, u_reply = r.random(), r.random(), r.random()
+        high_priority = r.random() < 0.05
+        read_at, flagged_at, replied_at = self._message_flags(account, day, j, receive, u_read, u_flag, u_reply)
         return MessagePlan(
             day=day,
             j=j,
@@ -752,14 +778,37 @@ class Generator:
             text=text,
             item_id=listing.item_id,
             item_title=listing.product.title,
-            item_end=receive + int(r.random() * 30 * MS_DAY),
+            item_end=item_end,
             message_type=mtype,
             question_type=qtype,
-            read=r.random() < 0.6,
-            flagged=r.random() < 0.1,
-            replied=r.random() < 0.4,
-            high_priority=r.random() < 0.05,
+            read_at=read_at,
+            flagged_at=flagged_at,
+            replied_at=replied_at,
+            high_priority=high_priority,
         )
+
+    def _message_flags(
+        self, account: str, day: int, j: int, receive: int, u_read: float, u_flag: float, u_reply: float
+    ) -> tuple[int | None, int | None, int | None]:
+        """``(read_at, flagged_at, replied_at)`` of a message (None: never).
+
+        The seller changes a message's read and flagged states after it arrives (Trading
+        ``ReviseMyMessages``) and answers it (``MyMessagesMessageType.Replied``); retrieving a
+        message with the API does not mark it read (``MyMessagesMessageType.Read``), so nothing
+        here depends on calls. Most messages are read within minutes to a day, 40% are answered
+        within about two days, always after being read, and 10% are flagged within two days.
+        """
+        u = uniforms(self.seed, account, "msgflags", day, j)
+        read_at: int | None = None
+        flagged_at: int | None = None
+        replied_at: int | None = None
+        if u_read < MESSAGE_READ_SHARE:
+            read_at = receive + 2 * MS_MINUTE + int(u[0] * u[0] * (MS_DAY - 2 * MS_MINUTE))
+            if u_reply < MESSAGE_REPLY_SHARE:
+                replied_at = read_at + 5 * MS_MINUTE + int(u[1] * MS_DAY)
+        if u_flag < MESSAGE_FLAG_SHARE:
+            flagged_at = receive + MS_MINUTE + int(u[2] * 2 * MS_DAY)
+        return read_at, flagged_at, replied_at
 
     # ------------------------------------------------------------------ purchases
     def purchase_count(self, account: str, day: int) -> int:

@@ -65,13 +65,16 @@ class Truth:
     def finance_transactions(
         self, account: str, since: datetime, until: datetime, transaction_type: str | Iterable[str] | None = None
     ) -> list[dict]:
-        """Transactions with transactionDate in ``[since, until]`` (optionally of some types)."""
+        """Transactions with transactionDate in ``[since, until]`` (optionally of some types).
+
+        ``transactionStatus`` and ``payoutId`` are those at the simulator's clock (see ``funds``).
+        """
         types = None
         if transaction_type is not None:
             types = frozenset([transaction_type] if isinstance(transaction_type, str) else transaction_type)
         now = self._now()
         refs = self._svc.world.transactions(account, to_ms(since), to_ms(until), now, types)
-        return [self._svc.rest.transaction(account, r) for r in refs]
+        return [self._svc.rest.transaction(account, r, now) for r in refs]
 
     # ------------------------------------------------------------------ Post-Order
     def inquiries(self, account: str, since: datetime, until: datetime) -> list[dict]:
@@ -145,10 +148,13 @@ class Truth:
     def messages(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Messages with ReceiveDate in ``[since, until)``: Sender, RecipientUserID, SendToName, Subject,
         MessageID, ExternalMessageID, Text, Flagged, Read, ReceiveDate, ExpirationDate, ItemID, FolderID,
-        MessageType, ListingStatus, QuestionType, Replied, HighPriority, ItemEndTime, ItemTitle."""
+        MessageType, ListingStatus, QuestionType, Replied, HighPriority, ItemEndTime, ItemTitle.
+        Read, Flagged and Replied are those at the simulator's clock."""
         now = self._now()
         tr = self._svc.trading
-        return [tr.message_dict(account, m) for m in self._svc.world.messages(account, to_ms(since), to_ms(until), now)]
+        return [
+            tr.message_dict(account, m, now) for m in self._svc.world.messages(account, to_ms(since), to_ms(until), now)
+        ]
 
     def purchases(self, account: str, duration_days: int = 60) -> list[dict]:
         """WonList purchases of the last ``duration_days``: OrderLineItemID, ItemID, TransactionID, OrderID,

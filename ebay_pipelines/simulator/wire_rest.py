@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .funds import PAYOUT, FundsPlan, funds_plan
 from .generator import MS_DAY, OrderPlan
 from .queries import TxnRef, World
 from .util import MS_HOUR, day_of, iso_ms, money, money_str, rng
@@ -210,17 +211,27 @@ class RestRenderer:
         return order
 
     # ------------------------------------------------------------------ finances
-    def transaction(self, account: str, ref: TxnRef) -> dict:
-        """The Finances ``Transaction`` for a located transaction."""
+    def funds(self, account: str, ref: TxnRef) -> FundsPlan:
+        """When the transaction's funds are processed, held, available and paid out (see ``funds``)."""
+        return funds_plan(self.gen.seed, account, ref.transaction_id, ref.transaction_type, ref.date)
+
+    def transaction_status(self, account: str, ref: TxnRef, now: int) -> str:
+        """``transactionStatus`` of a located transaction as of ``now``."""
+        return self.funds(account, ref).status(now)
+
+    def transaction(self, account: str, ref: TxnRef, now: int) -> dict:
+        """The Finances ``Transaction`` for a located transaction, as of ``now``."""
         amt, gen = self._amt, self.gen
-        payout = f"6{gen.acode(account)}{day_of(ref.date) + 2:05d}"
+        funds = self.funds(account, ref)
+        status = funds.status(now)
         base: dict[str, Any] = {
             "transactionId": ref.transaction_id,
             "transactionType": ref.transaction_type,
             "transactionDate": iso_ms(ref.date),
-            "transactionStatus": "PAYOUT",
-            "payoutId": payout,
+            "transactionStatus": status,
         }
+        if status == PAYOUT:
+            base["payoutId"] = f"6{gen.acode(account)}{day_of(funds.payout):05d}"
         if ref.plan is None:
             base.update(
                 {

@@ -165,8 +165,8 @@ class TradingRenderer:
         )
 
     # ------------------------------------------------------------------ messages
-    def message_dict(self, account: str, m: MessagePlan) -> dict:
-        """A dict describing one message (``Text`` included)."""
+    def message_dict(self, account: str, m: MessagePlan, now: int) -> dict:
+        """A dict describing one message as of ``now`` (``Text`` included)."""
         return {
             "Sender": m.sender,
             "RecipientUserID": self.gen.seller_id(account),
@@ -175,8 +175,8 @@ class TradingRenderer:
             "MessageID": m.message_id,
             "ExternalMessageID": m.external_id,
             "Text": m.text,
-            "Flagged": m.flagged,
-            "Read": m.read,
+            "Flagged": m.is_flagged(now),
+            "Read": m.is_read(now),
             "ReceiveDate": from_ms(m.receive),
             "ExpirationDate": from_ms(m.receive + 365 * MS_DAY),
             "ItemID": m.item_id,
@@ -184,7 +184,7 @@ class TradingRenderer:
             "MessageType": m.message_type,
             "ListingStatus": "Active",
             "QuestionType": m.question_type,
-            "Replied": m.replied,
+            "Replied": m.is_replied(now),
             "HighPriority": m.high_priority,
             "ItemEndTime": from_ms(m.item_end),
             "ItemTitle": m.item_title,
