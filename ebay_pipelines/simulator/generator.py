@@ -533,6 +533,10 @@ class Generator:
                 disp_at = paid + MS_DAY + int(u[11] * 4 * MS_DAY)
                 if u[15] < 0.85:
                     disp_close = disp_at + 2 * MS_DAY + int(u[14] * 5 * MS_DAY)
+                else:
+                    # The seller never answers: eBay decides after respondByDate (7 days) and closes it
+                    # (Fulfillment "Handling payment disputes": no response by respondByDate, buyer wins).
+                    disp_close = disp_at + 7 * MS_DAY + int(u[14] * 3 * MS_DAY)
             label = u[13] < 0.35
         events = tuple(sorted(e for e in (paid, ship, fulfilled, cancel, refund_at) if e is not None))
         return OrderPlan(

@@ -152,7 +152,8 @@ class PostOrderRenderer:
             mid = r + (plan.refund_at - r) // 2
             return [(r, "RETURN_REQUESTED"), (mid, "ITEM_SHIPPED"), (plan.refund_at, "CLOSED")]
         assert plan.case_at is not None, "a return without a refund is escalated to a case"
-        return [(r, "RETURN_REQUESTED"), (plan.case_at, "ESCALATED")]
+        # The return closes with its case (CaseStatusEnum CLOSED, see ``_case_events``; ReturnStateEnum CLOSED).
+        return [(r, "RETURN_REQUESTED"), (plan.case_at, "ESCALATED"), (plan.case_at + 4 * MS_DAY, "CLOSED")]
 
     def return_summary(self, account: str, plan: OrderPlan, now: int) -> dict:
         """A ReturnSummaryType as of ``now``."""
