@@ -66,7 +66,7 @@ def build_definitions(
         asset_checks=QUALITY_CHECKS,
         jobs=[*jobs.values(), quality_checks_job, refresh_tokens_job, health_job],
         schedules=[
-            *build_family_schedules(jobs),
+            *build_family_schedules(jobs, settings),
             quality_checks_schedule,
             refresh_tokens_schedule,
             ebay_health_schedule,

@@ -22,6 +22,7 @@ BACKFILL_RUNS_PER_TICK_ENV = "EBAY_PIPELINES_BACKFILL_RUNS_PER_TICK"
 BACKFILL_DAYS_PER_RUN_ENV = "EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN"
 STEP_RETRIES_ENV = "EBAY_PIPELINES_STEP_RETRIES"
 STALE_RUN_MINUTES_ENV = "EBAY_PIPELINES_STALE_RUN_MINUTES"
+OPEN_REFRESH_MINUTES_ENV = "EBAY_PIPELINES_OPEN_REFRESH_MINUTES"
 DAGSTER_URL_ENV = "EBAY_PIPELINES_DAGSTER_URL"
 #: eBay's own variables, whose meaning ``ebay.config.EbaySettings.from_env`` defines.
 EBAY_CLIENT_ID_ENV = "EBAY_CLIENT_ID"
@@ -38,6 +39,7 @@ ALL_VARIABLES = (
     BACKFILL_DAYS_PER_RUN_ENV,
     STEP_RETRIES_ENV,
     STALE_RUN_MINUTES_ENV,
+    OPEN_REFRESH_MINUTES_ENV,
     DAGSTER_URL_ENV,
     EBAY_CLIENT_ID_ENV,
     EBAY_CLIENT_SECRET_ENV,
@@ -72,6 +74,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _divisor_of_hour(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default, 5)
+    if 60 % value:
+        divisors = ", ".join(str(d) for d in range(5, 61) if 60 % d == 0)
+        raise SettingsError(f"{name} must divide an hour ({divisors}), not {value}")
+    return value
+
+
 def _day(env: Mapping[str, str], name: str, default: date) -> date:
     text = _text(env, name)
     if text is None:
@@ -95,6 +105,8 @@ class Settings:
     backfill_days_per_run: int = 31
     step_retries: int = 2
     stale_run_minutes: int = 30
+    #: How often open problems (inquiries, cases, disputes, returns) are re-read: a divisor of 60, 5 or more.
+    open_refresh_minutes: int = 30
     dagster_url: str = "http://127.0.0.1:3000"
     ebay_environment: str = "production"
     ebay_api_base_url: str | None = None
@@ -118,6 +130,7 @@ class Settings:
             backfill_days_per_run=_int(env, BACKFILL_DAYS_PER_RUN_ENV, 31, 1),
             step_retries=_int(env, STEP_RETRIES_ENV, 2, 0),
             stale_run_minutes=_int(env, STALE_RUN_MINUTES_ENV, 30, 1),
+            open_refresh_minutes=_divisor_of_hour(env, OPEN_REFRESH_MINUTES_ENV, 30),
             dagster_url=_text(env, DAGSTER_URL_ENV) or "http://127.0.0.1:3000",
             ebay_environment=(_text(env, EBAY_ENVIRONMENT_ENV) or "production").lower(),
             ebay_api_base_url=_text(env, EBAY_API_BASE_URL_ENV),

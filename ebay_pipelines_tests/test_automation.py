@@ -17,10 +17,11 @@ from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
 from ebay_pipelines.defs.requests import ACCOUNT_FAMILY_TAG, ACCOUNT_TAG
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.defs.schedules import build_family_schedules
-from ebay_pipelines.settings import Settings
+from ebay_pipelines.settings import Settings, SettingsError
 from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import add_account, set_account_enabled, set_workers_enabled
 from ebay_pipelines.store.secrets import load_cipher
+from ebay_pipelines.store.tables import ebay_inquiries, ebay_refunds
 from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME
 
 WINDOW_FAMILIES = [s for s in FAMILIES if s.windowed]
@@ -133,11 +134,28 @@ def _requested_keys(request: dg.RunRequest) -> set[str]:
 
 
 def _family_schedules() -> list[dg.ScheduleDefinition]:
-    return build_family_schedules(build_family_jobs(Settings.from_env()))
+    settings = Settings.from_env()
+    return build_family_schedules(build_family_jobs(settings), settings)
 
 
 def _schedule(name: str) -> dg.ScheduleDefinition:
     return next(s for s in _family_schedules() if s.name == f"sync_{name}_schedule")
+
+
+def _refresh_of(request: dg.RunRequest) -> tuple[str | None, str | None, str]:
+    """(partition, first day of its window when a refresh reaches back, reason) of a run request."""
+    tags = request.tags
+    return request.partition_key, tags.get("ebay/window_from") or tags.get("ebay/open_from"), tags["ebay/reason"]
+
+
+def _range_of(request: dg.RunRequest) -> tuple[str, str, str]:
+    """(first, last partition, reason) of a range run request."""
+    tags = request.tags
+    return (
+        tags["dagster/asset_partition_range_start"],
+        tags["dagster/asset_partition_range_end"],
+        tags["ebay/reason"],
+    )
 
 
 class _Tick:
@@ -177,14 +195,19 @@ def test_schedules_request_the_latest_window_per_enabled_account(
     snapshot = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
     assert sorted(r.partition_key for r in snapshot.run_requests) == ["shop-a", "shop-b"]
 
+    # The day's first tick re-reads more: orders yesterday too, finances their 45-day lifecycle (one run each).
     after_midnight = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
-    late = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight)
-    assert sorted(r.partition_key for r in late.run_requests) == [
-        "shop-a|2026-11-20",
-        "shop-a|2026-11-21",
-        "shop-b|2026-11-20",
-        "shop-b|2026-11-21",
+    late = _evaluate(_schedule("orders"), dagster_instance, postgres, after_midnight)
+    assert sorted(_range_of(r) for r in late.run_requests) == [
+        ("shop-a|2026-11-20", "shop-a|2026-11-21", "late-change refresh")
     ]
+    sweep = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight)
+    assert sorted(_refresh_of(r) for r in sweep.run_requests) == [
+        ("shop-a|2026-11-21", "2026-10-07", "daily refresh"),
+        ("shop-b|2026-11-21", "2026-10-07", "daily refresh"),
+    ]
+    later = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight + timedelta(hours=1))
+    assert sorted(r.partition_key for r in later.run_requests) == ["shop-a|2026-11-21", "shop-b|2026-11-21"]
 
     mirrors.set_family_enabled(engine, "shop-a", "orders", False)
     skipped = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
@@ -206,6 +229,19 @@ def test_every_family_has_a_schedule_with_its_cadence() -> None:
         assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert FAMILIES_BY_NAME["orders"].cron == "*/15 * * * *" and FAMILIES_BY_NAME["messages"].cron == "*/15 * * * *"
     assert FAMILIES_BY_NAME["finances"].cron == "0 * * * *" and FAMILIES_BY_NAME["offers"].cron == "0 */6 * * *"
+    problems = {spec.name for spec in FAMILIES if spec.refresh is not None and spec.refresh.still_open}
+    assert problems == {"inquiries", "cases", "disputes", "refunds"}
+    assert all(FAMILIES_BY_NAME[name].cron == "*/30 * * * *" for name in problems)
+
+
+def test_open_refresh_cadence_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EBAY_PIPELINES_OPEN_REFRESH_MINUTES", "60")
+    by_name = {s.name: s for s in _family_schedules()}
+    assert by_name["sync_inquiries_schedule"].cron_schedule == "0 * * * *"
+    assert by_name["sync_orders_schedule"].cron_schedule == "*/15 * * * *"
+    monkeypatch.setenv("EBAY_PIPELINES_OPEN_REFRESH_MINUTES", "7")
+    with pytest.raises(SettingsError, match="EBAY_PIPELINES_OPEN_REFRESH_MINUTES must divide an hour"):
+        Settings.from_env()
 
 
 def test_failure_sensor_closes_the_rows_of_a_failed_run(
@@ -392,3 +428,78 @@ def test_account_sensor_ignores_ids_that_cannot_be_partition_keys(
     partitions = set(dagster_instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
     assert "shop-valid" in partitions and not partitions & set(bad_ids)
     assert result.run_requests and {r.tags[ACCOUNT_TAG] for r in result.run_requests} == {"shop-valid"}
+
+
+def test_problem_schedules_reach_back_to_the_oldest_open_record(
+    postgres: PostgresResource, engine: sa.Engine, dagster_instance: dg.DagsterInstance
+) -> None:
+    """Open problems are re-read every tick: the window starts at the oldest stored one still open.
+
+    Closed statuses are eBay's (Post-Order InquiryStatusEnum, ReturnStateEnum); a return's search
+    date is ReturnSummaryType ``creationInfo.creationDate``, which the table holds in ``raw`` only.
+    """
+    cipher = load_cipher()
+    for account in ("shop-a", "shop-b"):
+        add_account(engine, cipher, account, "refresh-token")
+    dagster_instance.add_dynamic_partitions(ACCOUNTS_PARTITION, ["shop-a", "shop-b"])
+    day = lambda d: datetime(2026, 11, d, 9, tzinfo=UTC)  # noqa: E731
+    with engine.begin() as conn:
+        for inquiry_id, status, created in (("I1", "CLOSED", 2), ("I2", "WAITING_BUYER_RESPONSE", 9), ("I3", None, 12)):
+            conn.execute(
+                sa.insert(ebay_inquiries).values(
+                    ebay_account_id="shop-a",
+                    inquiry_id=inquiry_id,
+                    inquiry_status=status,
+                    creation_date=day(created),
+                    raw={},
+                )
+            )
+        for refund_id, state, created, source in (
+            ("RET-1", "CLOSED", "2026-11-01T10:00:00.000Z", "return"),
+            ("RET-2", "ITEM_SHIPPED", "2026-11-05T10:00:00.000Z", "return"),
+            ("RET-3", "RETURN_REQUESTED", "not a date", "return"),
+            ("FIN-1", "FUNDS_PROCESSING", "2026-11-03T10:00:00.000Z", "finances"),
+        ):
+            conn.execute(
+                sa.insert(ebay_refunds).values(
+                    ebay_account_id="shop-b",
+                    refund_id=refund_id,
+                    refund_source=source,
+                    refund_status=state,
+                    raw={"creationInfo": {"creationDate": {"value": created}}},
+                )
+            )
+    noon = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
+    inquiries = _evaluate(_schedule("inquiries"), dagster_instance, postgres, noon).run_requests
+    assert sorted(_refresh_of(r) for r in inquiries) == [
+        ("shop-a|2026-11-20", "2026-11-09", "open records refresh"),
+        ("shop-b|2026-11-20", None, "schedule"),
+    ]
+    # Open records only: sources without open records (refunds' finance part) keep the partition's window.
+    assert all("ebay/window_from" not in r.tags for r in inquiries)
+    refunds = _evaluate(_schedule("refunds"), dagster_instance, postgres, noon).run_requests
+    assert sorted(_refresh_of(r) for r in refunds) == [
+        ("shop-a|2026-11-20", None, "schedule"),
+        ("shop-b|2026-11-20", "2026-11-05", "open records refresh"),
+    ]
+    # The day's first tick sweeps the lifecycle, or further back when an open record is older.
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(ebay_inquiries)
+            .where(ebay_inquiries.c.inquiry_id == "I2")
+            .values(creation_date=day(1) - timedelta(days=120))
+        )
+    sweep = _evaluate(_schedule("inquiries"), dagster_instance, postgres, datetime(2026, 11, 21, tzinfo=UTC))
+    assert sorted(_refresh_of(r) for r in sweep.run_requests) == [
+        ("shop-a|2026-11-21", "2026-07-04", "daily refresh"),
+        ("shop-b|2026-11-21", "2026-09-22", "daily refresh"),
+    ]
+
+
+def test_a_bad_window_from_tag_is_a_clear_error() -> None:
+    from ebay_pipelines.defs.partitions import InvalidPartitionKey, window_from_tag
+
+    assert window_from_tag({"ebay/window_from": "2026-10-07"}) == date(2026, 10, 7)
+    assert window_from_tag({}) is None
+    with pytest.raises(InvalidPartitionKey, match="invalid run tag ebay/window_from='yesterday'"):
+        window_from_tag({"ebay/window_from": "yesterday"})

@@ -13,7 +13,13 @@ from functools import partial
 import dagster as dg
 
 from ebay_pipelines.defs.failures import retry_only_transient
-from ebay_pipelines.defs.partitions import account_partitions, group_partition_keys, window_partitions
+from ebay_pipelines.defs.partitions import (
+    OPEN_FROM_TAG,
+    account_partitions,
+    group_partition_keys,
+    window_from_tag,
+    window_partitions,
+)
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 from ebay_pipelines.settings import Settings
 from ebay_pipelines.store.tables import metadata as table_metadata
@@ -41,6 +47,15 @@ def column_schema(table_name: str) -> dg.TableSchema:
     )
 
 
+def _refresh_text(spec: FamilySpec) -> str:
+    """How the family's stored records stay current, for people."""
+    refresh = spec.refresh
+    if refresh is None:
+        return "the window filter follows changes" if spec.windowed else "every snapshot re-reads everything"
+    reach = "each tick back to the oldest open record; " if refresh.still_open else ""
+    return f"{reach}daily {refresh.days} days back (lag: {refresh.lag}): {refresh.reason}"
+
+
 def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
     endpoints = spec.endpoints
     return dg.AssetOut(
@@ -65,6 +80,7 @@ def _out(spec: FamilySpec, table: str) -> dg.AssetOut:
             "ebay_endpoints": dg.MetadataValue.json([e.summary() for e in endpoints]),
             "overlap_minutes": int(spec.overlap.total_seconds() // 60) if spec.windowed else 0,
             "first_backfill_days": spec.first_backfill_days,
+            "refresh": _refresh_text(spec),
         },
     )
 
@@ -108,6 +124,8 @@ def build_family_asset(
         batch_rows = postgres.batch_rows
         with retry_only_transient(f"family {spec.name} run {context.run_id}"):
             groups = group_partition_keys(context.partition_keys)
+            window_from = window_from_tag(context.run.tags)
+            open_from = window_from_tag(context.run.tags, OPEN_FROM_TAG)
         for group in groups:
             with retry_only_transient(f"family {spec.name} partition {group.label}"):
                 began = partition_sync.begin(
@@ -120,6 +138,8 @@ def build_family_asset(
                     dagster_run_id=context.run_id,
                     clients_factory=partial(ebay.clients_for, engine, group.account_id),
                     retry_number=context.retry_number,
+                    window_from=window_from,
+                    open_from=open_from,
                 )
             if isinstance(began, partition_sync.Skipped):
                 context.log.warning(

@@ -9,7 +9,7 @@ before it are not partitions and are not synced; their stored rows stay).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,6 +20,10 @@ from ebay_pipelines.sync.windows import parse_day
 
 ACCOUNTS_PARTITION = "ebay_accounts"
 ACCOUNT_DIM, DATE_DIM = "account", "date"
+#: A refresh's first day: the run syncs its partition with a window starting that day (``sync.refresh``).
+WINDOW_FROM_TAG = "ebay/window_from"
+#: The same for a refresh of open records only (sources holding none keep the partition's window).
+OPEN_FROM_TAG = "ebay/open_from"
 
 account_partitions = dg.DynamicPartitionsDefinition(name=ACCOUNTS_PARTITION)
 
@@ -77,6 +81,17 @@ def parse_partition_key(partition_key: str | dg.MultiPartitionKey) -> PartitionT
         account_id, day = parts
         return PartitionTarget(validate_account_id(account_id), _day_of(partition_key, day), partition_key)
     return PartitionTarget(validate_account_id(partition_key), None, partition_key)
+
+
+def window_from_tag(tags: Mapping[str, str], name: str = WINDOW_FROM_TAG) -> date | None:
+    """The day a refresh run's window starts (tag ``name``), or None; a bad value is a clear error."""
+    value = tags.get(name)
+    if not value:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise InvalidPartitionKey(f"invalid run tag {name}={value!r}: expected YYYY-MM-DD") from None
 
 
 def window_key(account_id: str, day: date) -> dg.MultiPartitionKey:

@@ -107,13 +107,15 @@ def problem_grid_requests(
 @dg.schedule(
     name="problem_orders_schedule",
     job=problem_orders_job,
-    cron_schedule="40 * * * *",
+    # Ten minutes after the problem families' ticks (:00 and :30): a change eBay shows is in the grid
+    # within one open-problem tick plus ten minutes.
+    cron_schedule="10,40 * * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Rebuild the problem grid of every account whose synced tables changed since its last build.",
 )
 def problem_orders_schedule(context: dg.ScheduleEvaluationContext, postgres: PostgresResource):
-    """Hourly: accounts with nothing new since their last build are skipped."""
+    """Twice an hour: accounts with nothing new since their last build are skipped."""
     tick = context.scheduled_execution_time or datetime.now(UTC)
     accounts = context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION)
     return problem_grid_requests(postgres, list(accounts), tick.astimezone(UTC))

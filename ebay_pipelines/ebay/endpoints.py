@@ -113,6 +113,9 @@ class DetailSpec:
     merge: bool = False
     reuse_unchanged: bool = True
     reuse_requires: tuple[str, ...] = ()
+    #: Fields only the detail holds that never change once written (a message body): a stored record
+    #: holding them is reused under a changed summary, the new summary laid over it, without a call.
+    stable: tuple[str, ...] = ()
     params: tuple[tuple[str, Any], ...] = ()
     batch: int = 1
     ids_element: str | None = None
@@ -145,6 +148,8 @@ class DetailSpec:
             )
         per_call = f", {self.batch} per call" if self.batch > 1 else ""
         reuse = "; skipped when the stored record shows the summary unchanged" if self.reuse_unchanged else ""
+        if self.reuse_unchanged and self.stable:
+            reuse += f" or holds {'/'.join(self.stable)}, which never change"
         return f"{self.call} {when}{per_call}{reuse}"
 
 

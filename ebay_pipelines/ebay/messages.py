@@ -3,7 +3,7 @@
 Call cost per header page of up to 200 messages: one ReturnHeaders call plus one
 ReturnMessages call per 10 messages (eBay's maximum of ten MessageIDs per request), i.e.
 about 21 calls per 200 messages; a message whose header is unchanged since the stored message
-(``known``) needs no body call. Message flags (read, flagged, replied) change without a
+(``known``) needs no body call, nor does one whose flags alone moved (bodies never change). Message flags (read, flagged, replied) change without a
 timestamp, so rows use the fetch time as ``source_updated_at``. The endpoint spec ``MESSAGES``
 describes headers and bodies; :mod:`ebay_pipelines.ebay.paging` walks it.
 """
@@ -45,6 +45,8 @@ MESSAGES = EndpointSpec(
         id_element="MessageID",
         item_path="Messages/Message",
         reuse_requires=("Text",),
+        # A body never changes: a stored message whose flags moved takes the new header, no body call.
+        stable=("Text",),
     ),
 )
 HEADERS_PER_PAGE = MESSAGES.page_size

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from .endpoints import DetailSpec, EndpointSpec, Pagination
+from .endpoints import DetailSpec, EndpointSpec, Pagination, has_any
 from .errors import EbayApiError, PayloadError
 from .parsing import Record, date_windows, format_timestamp, utcnow
 from .rest import EbayRestClient
@@ -317,6 +317,8 @@ def _with_details(
         previous = stored.get(record_id)
         if previous is not None and _reusable(detail, summary, previous):
             result[i] = dict(previous)
+        elif previous is not None and detail.stable and all(has_any(previous, (path,)) for path in detail.stable):
+            result[i] = merge_detail(previous, summary)
         else:
             todo.append(i)
     if not todo:

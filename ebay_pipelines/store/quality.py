@@ -129,7 +129,7 @@ def references_without_orders(conn: Connection, kind: str) -> CheckOutcome:
         (ebay_refunds, ebay_refunds.c.refund_date) if kind == "refunds" else (ebay_disputes, ebay_disputes.c.open_date)
     )
     ident = table.c.refund_id if kind == "refunds" else table.c.payment_dispute_id
-    accounts = [r[0] for r in conn.execute(sa.select(sa.distinct(table.c.ebay_account_id)))]
+    accounts = [r[0] for r in conn.execute(sa.select(table.c.ebay_account_id).distinct())]
     offenders: list = []
     checked = 0
     sale = ebay_finances_transactions

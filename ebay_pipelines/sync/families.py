@@ -11,7 +11,7 @@ data tables) is derived from here. Nothing here knows Dagster; nothing here writ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,8 @@ from ebay_pipelines.ebay.trading import TradingClient
 from ebay_pipelines.ebay.walk import WalkReport
 from ebay_pipelines.store.partition_writer import RowPage
 from ebay_pipelines.store.tables import metadata
+from ebay_pipelines.sync import problems
+from ebay_pipelines.sync.lifecycle import Refresh, StillOpen
 from ebay_pipelines.sync.windows import Window
 
 StoredLookup = Callable[[str, str, list[str]], Mapping[str, dict]]
@@ -48,6 +50,9 @@ class FetchContext:
     covered: CoveredLookup | None = None
     #: Whether every page walk of the fetch was proven complete (a snapshot prunes only then).
     walks: WalkReport = field(default_factory=WalkReport)
+    #: The partition's own window when a refresh of open records extends ``window``: sources
+    #: holding no open records read only this (None: every source reads ``window``).
+    own_window: Window | None = None
 
     def known(self, table: str, key_column: str, prefix: str = "") -> Callable[[list[str]], Mapping[str, dict]] | None:
         """A lookup of stored records of ``table`` by eBay id (stored key = ``prefix`` + id), or None."""
@@ -117,6 +122,8 @@ class FamilySpec:
     max_lag: timedelta = timedelta(hours=3)
     prune_missing: bool = False
     upstream: tuple[str, ...] = ()
+    #: How stored records stay current when the filter date never moves (None: the filter follows changes).
+    refresh: Refresh | None = None
     #: A family's own flow over its sources (None: every source paged in turn, see :func:`fetch_sources`).
     custom_fetch: Fetch | None = None
 
@@ -196,25 +203,28 @@ def _refunds(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
     # REFUND transactions: what the finances family stored, when one of its runs covered this
     # window up to its last overlap (a later one is read by the next window, which overlaps it);
     # otherwise a getTransactions call of their own.
+    # Only returns can be open problems: a refresh of open records leaves the finance part in the
+    # partition's own window (finance refunds settle like every transaction, in the daily refresh).
+    fin = ctx if ctx.own_window is None else replace(ctx, window=ctx.own_window, own_window=None)
     upstream = spec.upstream[0]
     owner = FAMILY_OF_TABLE[upstream]
     stored = (
         None
-        if ctx.covered is None
-        else ctx.covered(
+        if fin.covered is None
+        else fin.covered(
             owner.name,
             upstream,
             owner.window_columns[upstream],
             {"transaction_type": "REFUND"},
-            ctx.since,
-            ctx.until,
-            ctx.until - spec.overlap,
+            fin.since,
+            fin.until,
+            fin.until - spec.overlap,
         )
     )
     if stored is not None:
-        yield row_page(spec, finance, ctx, stored)
+        yield row_page(spec, finance, fin, stored)
     else:
-        yield from source_pages(spec, finance, ctx)
+        yield from source_pages(spec, finance, fin)
     yield from source_pages(spec, returns, ctx)
 
 
@@ -262,6 +272,16 @@ def _finance_rows(account_id: str, txn: dict[str, Any], fetched_at: datetime) ->
 SNAPSHOT_CADENCE: dict[str, Any] = {"cron": "0 */6 * * *", "max_lag": timedelta(hours=13)}
 REFUNDS_OVERLAP = timedelta(minutes=60)
 
+#: Open problems are re-read on every tick (``EBAY_PIPELINES_OPEN_REFRESH_MINUTES``, default 30).
+OPEN_PROBLEM_LAG = "one tick for open records (30 minutes by default), 24 hours for the rest"
+#: Finances TransactionStatusEnum: FUNDS_PROCESSING, FUNDS_ON_HOLD (eBay holds funds up to 30
+#: days), FUNDS_AVAILABLE_FOR_PAYOUT, then PAYOUT; 45 days cover a hold and the payout after it.
+FINANCE_REFRESH = Refresh(
+    days=45,
+    reason="transactionStatus moves FUNDS_PROCESSING -> (FUNDS_ON_HOLD, up to 30 days) -> "
+    "FUNDS_AVAILABLE_FOR_PAYOUT -> PAYOUT after the transaction date (Finances TransactionStatusEnum)",
+)
+
 FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
         name="orders",
@@ -281,6 +301,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
             Source(finances.TRANSACTIONS, _one("ebay_transactions", finances.legacy_transaction_row, timed=False)),
         ),
         window_columns={"ebay_transactions": "transaction_date"},
+        refresh=FINANCE_REFRESH,
     ),
     FamilySpec(
         name="finances",
@@ -288,6 +309,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         description="Finances API transactions with their marketplace fees in a separate table.",
         sources=(Source(finances.TRANSACTIONS, _finance_rows),),
         window_columns={"ebay_finances_transactions": "transaction_date", "ebay_finances_fees": "transaction_date"},
+        refresh=FINANCE_REFRESH,
     ),
     FamilySpec(
         name="refunds",
@@ -307,6 +329,23 @@ FAMILIES: tuple[FamilySpec, ...] = (
         ),
         window_columns={"ebay_refunds": "refund_date"},
         overlap=REFUNDS_OVERLAP,
+        cron="*/30 * * * *",
+        refresh=Refresh(
+            days=60,
+            # A return's search date is its creation (ReturnSummaryType creationInfo.creationDate).
+            still_open=(
+                StillOpen(
+                    "ebay_refunds",
+                    "refund_status",
+                    problems.RETURN_CLOSED,
+                    date_path=tuple(problems.RULES.return_opened_at),
+                    where=(("refund_source", "return"),),
+                ),
+            ),
+            reason="returns move RETURN_REQUESTED -> ITEM_SHIPPED -> CLOSED (refunded) for weeks after creation; "
+            "finance refunds settle like every finance transaction",
+            lag=OPEN_PROBLEM_LAG,
+        ),
         upstream=("ebay_finances_transactions",),
         custom_fetch=_refunds,
     ),
@@ -322,6 +361,17 @@ FAMILIES: tuple[FamilySpec, ...] = (
             ),
         ),
         window_columns={"ebay_disputes": "open_date"},
+        cron="*/30 * * * *",
+        refresh=Refresh(
+            days=88,
+            still_open=(
+                StillOpen("ebay_disputes", "payment_dispute_status", problems.DISPUTE_CLOSED, date_column="open_date"),
+            ),
+            reason="payment disputes move OPEN -> ACTION_NEEDED -> CLOSED with an outcome for weeks after opening "
+            "(Fulfillment DisputeStateEnum); 88 days, today and the overlap fit the longest open-date window eBay "
+            "accepts (90 days), so a sweep is one search",
+            lag=OPEN_PROBLEM_LAG,
+        ),
     ),
     FamilySpec(
         name="offers",
@@ -365,6 +415,11 @@ FAMILIES: tuple[FamilySpec, ...] = (
         window_columns={"ebay_messages": "receive_date"},
         cron="*/15 * * * *",
         max_lag=timedelta(hours=1),
+        refresh=Refresh(
+            days=90,
+            reason="Read, Flagged and Replied change without a timestamp after the receive date "
+            "(MyMessagesMessageType); bodies never change, so a re-read costs header pages only",
+        ),
     ),
     FamilySpec(
         name="buyer",
@@ -386,6 +441,16 @@ FAMILIES: tuple[FamilySpec, ...] = (
             ),
         ),
         window_columns={"ebay_inquiries": "creation_date"},
+        cron="*/30 * * * *",
+        refresh=Refresh(
+            days=60,
+            still_open=(
+                StillOpen("ebay_inquiries", "inquiry_status", problems.INQUIRY_CLOSED, date_column="creation_date"),
+            ),
+            reason="inquiries move OPEN -> WAITING_BUYER_RESPONSE -> CLOSED or CLOSED_WITH_ESCALATION for days "
+            "after creation (Post-Order InquiryStatusEnum)",
+            lag=OPEN_PROBLEM_LAG,
+        ),
     ),
     FamilySpec(
         name="cases",
@@ -399,6 +464,14 @@ FAMILIES: tuple[FamilySpec, ...] = (
             ),
         ),
         window_columns={"ebay_cases": "creation_date"},
+        cron="*/30 * * * *",
+        refresh=Refresh(
+            days=60,
+            still_open=(StillOpen("ebay_cases", "case_status", problems.CASE_CLOSED, date_column="creation_date"),),
+            reason="cases move OPEN -> WAITING_CS -> CLOSED for days after creation, and can be appealed after "
+            "closing (Post-Order CaseStatusEnum)",
+            lag=OPEN_PROBLEM_LAG,
+        ),
     ),
 )
 

@@ -118,6 +118,8 @@ class PartitionSync:
     fetched_at: datetime
     partition_key: str
     dagster_run_id: str | None
+    #: The partition's own window when a refresh of open records extends ``window`` (else None).
+    own_window: Window | None = None
 
     @property
     def cursor_value(self) -> datetime:
@@ -153,6 +155,7 @@ class PartitionSync:
             self.fetched_at,
             stored=functools.partial(stored_raw, engine, account_id=self.account_id),
             covered=functools.partial(stored_in_covered_window, engine, account_id=self.account_id),
+            own_window=self.own_window,
         )
         pages = _PageTap(self.spec.fetch(context))
         try:
@@ -305,11 +308,17 @@ def begin(
     clients_factory: Callable[[], EbayClients] | None = None,
     retry_number: int = 0,
     last_day: date | None = None,
+    window_from: date | None = None,
+    open_from: date | None = None,
 ) -> PartitionSync | Skipped:
     """Check the switches, open the run row and return the (lazy) sync of one partition.
 
     With ``last_day``, the sync covers the consecutive days ``day..last_day`` in one window (one
-    run row, one transaction, one cursor move), as a range run of day partitions does.
+    run row, one transaction, one cursor move), as a range run of day partitions does. With an
+    earlier ``window_from`` the window starts that day instead: a refresh re-reads older days'
+    records (see ``sync.refresh``) while the run stays the sync of its own partition. ``open_from``
+    does the same for a refresh of open records only: sources that hold none read the partition's
+    own window (``FetchContext.own_window``).
 
     ``retry_number`` > 0 marks a step retry within the same Dagster run: it may close the row
     the previous attempt left running (see ``mirrors.start_run``).
@@ -318,7 +327,12 @@ def begin(
     now = now or datetime.now(UTC)
     if spec.windowed and day is None:
         raise ValueError(f"family {spec.name} is windowed: a day is required")
-    window = days_window(day, last_day or day, spec.overlap, now) if spec.windowed and day is not None else None
+    window = own_window = None
+    if spec.windowed and day is not None:
+        first = min(d for d in (day, window_from, open_from) if d is not None)
+        window = days_window(first, last_day or day, spec.overlap, now)
+        if open_from is not None and window_from is None and first < day:
+            own_window = days_window(day, last_day or day, spec.overlap, now)
     with engine.begin() as conn:
         get_account(conn, account_id)
         mirrors.ensure_sync_state(conn, account_id, spec.name)
@@ -335,4 +349,4 @@ def begin(
     except BaseException as exc:
         mirrors.fail_run(engine, run, f"{type(exc).__name__}: {exc}")
         raise
-    return PartitionSync(spec, account_id, window, run, clients, now, partition_key, dagster_run_id)
+    return PartitionSync(spec, account_id, window, run, clients, now, partition_key, dagster_run_id, own_window)

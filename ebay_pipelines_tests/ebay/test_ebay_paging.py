@@ -109,6 +109,18 @@ def test_messages_reuse_stored_bodies_and_fetch_the_rest_ten_per_call(wired: Wir
     assert wired.sim.calls[(ACCOUNT, "GetMyMessages")] == 2
 
 
+def test_messages_whose_flags_moved_keep_their_stored_body_without_a_body_call(wired: Wired) -> None:
+    """Read, Flagged and Replied change after ReceiveDate while a body never does (MyMessagesMessageType)."""
+    since, until = window(3)
+    first = _all(messages.iter_messages(wired.trading, since, until))
+    stored = {m["MessageID"]: {**m, "Read": "an older flag", "Replied": "an older flag"} for m in first}
+    wired.sim.reset_calls()
+    again = _all(messages.iter_messages(wired.trading, since, until, known=Lookup(stored)))
+    # The new header wins over the stored flags; the stored body stays; only the header page is asked for.
+    assert again == first
+    assert wired.sim.calls[(ACCOUNT, "GetMyMessages")] == 1
+
+
 def test_inquiry_details_follow_the_detail_switch_and_the_store(wired: Wired) -> None:
     since, until = window(90)
     first = _all(postorder.iter_inquiries(wired.rest, since, until))

@@ -85,7 +85,7 @@ def test_revoked_account_stops_once_and_others_continue(
     partitions = {REVOKED, *HEALTHY}
     tick = datetime(2026, 10, 30, 12, tzinfo=UTC)
     requests = family_schedule_requests(
-        FAMILIES_BY_NAME["orders"], PostgresResource(database_url=ebay_env), partitions, tick
+        FAMILIES_BY_NAME["orders"], PostgresResource(database_url=ebay_env), partitions, tick, date(2026, 10, 1)
     )
     assert sorted(r.tags["ebay/account"] for r in requests) == sorted(HEALTHY)
     results = {r.account_id: r for r in refresh_tokens(engine)}
