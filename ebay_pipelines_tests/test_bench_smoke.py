@@ -13,7 +13,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import __main__ as bench_main  # noqa: E402
-from bench import api_calls, dagster_overhead, ingestion, memory, report, resync  # noqa: E402
+from bench import api_calls, dagster_overhead, daily_calls, ingestion, memory, report, resync  # noqa: E402
+from ebay_pipelines.sync.families import family as family_spec  # noqa: E402
 
 
 @pytest.fixture
@@ -83,9 +84,45 @@ def test_memory_child_reports_its_own_peak(bench_server: str) -> None:
 def test_resync_writes_only_the_changed_orders(bench_server: str) -> None:
     result = resync.run(orders=120, fraction=0.1, days=2)
     assert result["changed_orders"] > 0
-    assert result["resync"]["written"] == result["changed_orders"] == result["changed_orders_stored"]
-    assert result["resync"]["inserted"] == 0 and result["resync"]["unchanged"] > 0
+    # Changed orders, plus the line items of an order the change moved into the window (time of day decides).
+    assert result["resync"]["written"] == result["changed_orders"] + result["new_line_items"]
+    assert result["changed_orders"] == result["changed_orders_stored"] and result["resync"]["unchanged"] > 0
     assert result["targets"]["resync_writes_only_changed_rows"]
+
+
+def test_daily_calls_books_every_call_to_a_family_and_the_fleet_follows(bench_server: str) -> None:
+    # Two simulated hours to 00:01, so the day's first tick is included; inquiries often enough to stay open.
+    result = daily_calls.run(20, messages_per_day=4, hours=2, backfill_days=10, profile={"inquiry_rate": 0.2})
+    scenarios = result["scenarios"]
+    assert list(scenarios) == ["before", "after", "after_60"]
+    for name, figures in scenarios.items():
+        assert figures["initial_sync"]["failed"] == 0 and not figures["failed_runs"], name
+        assert figures["unattributed"] == {}, name  # every call eBay saw was made by a run
+        for fam, f in figures["families"].items():
+            assert set(f["by_call"]) <= set(family_spec(fam).ebay_calls), (name, fam)
+            assert f["calls"] == sum(f["by_call"].values()) and f["runs"] == sum(f["reasons"].values())
+        assert figures["total"] == sum(f["calls"] for f in figures["families"].values()) > 0
+    before, after, at_60 = (scenarios[n]["families"]["inquiries"] for n in ("before", "after", "after_60"))
+    # The definitions were built from each scenario's family table and knob.
+    assert (before["cron"], after["cron"], at_60["cron"]) == ("0 * * * *", "*/30 * * * *", "0 * * * *")
+    assert before["reasons"] == {"schedule": 1, "late-change refresh": 1}
+    assert after["runs"] == 4 and after["reasons"]["daily refresh"] == 1
+    assert at_60["runs"] == 2 and at_60["reasons"]["daily refresh"] == 1
+    # Open inquiries at the start: every tick re-reads them, so more ticks spend more calls.
+    assert scenarios["after"]["initial_sync"]["open_records"]["inquiries"] > 0
+    assert after["calls"] > at_60["calls"] >= before["calls"] > 0
+    for limit in result["fleet"]["limits"]:
+        for name, figures in scenarios.items():
+            calls = sum(figures["by_call"].get(c, 0) for c in limit["calls"])
+            assert limit[name]["calls"] == calls, (limit["limit"], name)
+            assert limit[name]["max_accounts"] == (limit["daily_limit"] // calls if calls else None)
+    inquiry = next(limit for limit in result["fleet"]["limits"] if limit["limit"] == "Post-Order inquiry")
+    assert inquiry["after"]["calls"] == after["calls"]
+    for name, binding in result["fleet"]["binding"].items():
+        assert binding["max_accounts"] == min(
+            limit[name]["max_accounts"] for limit in result["fleet"]["limits"] if limit[name]["max_accounts"]
+        )
+    assert "fleet" in daily_calls.render(result)
 
 
 def test_command_line_rejects_unknown_benchmarks() -> None:
