@@ -1,7 +1,7 @@
 """``python -m bench [benchmark ...] [--size full|small|tiny] [knobs]``: run benchmarks, print, save JSON.
 
 Each benchmark prints its table and writes ``bench/results/<name>.json`` (or ``--results DIR``).
-Without names, all five run in order.
+Without names, all six run in order.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api_calls, dagster_overhead, ingestion, memory, report, resync
+from bench import api_calls, dagster_overhead, daily_calls, ingestion, memory, report, resync
 
-BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync")
+BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync", "daily_calls")
 
 
 def _runner(
@@ -45,6 +45,16 @@ def _runner(
     if name == "resync":
         orders = args.orders or resync.SIZES[size]
         return lambda: resync.run(orders), resync.render
+    if name == "daily_calls":
+        options: dict[str, Any] = dict(daily_calls.SIZES[size])
+        for knob, value in (
+            ("orders_per_day", args.orders_per_day),
+            ("hours", args.hours),
+            ("backfill_days", args.days),
+        ):
+            if value:
+                options[knob] = value
+        return lambda: daily_calls.run(**options), daily_calls.render
     raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
 
 
@@ -58,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         "--size", choices=("full", "small", "tiny"), default="full", help="preset sizes (default: full)"
     )
     parser.add_argument("--orders", type=int, help="ingestion/resync: orders over 30 days")
-    parser.add_argument("--orders-per-day", type=int, help="api_calls: orders per day")
-    parser.add_argument("--days", type=int, help="api_calls: backfill days (at most 90)")
+    parser.add_argument("--orders-per-day", type=int, help="api_calls, daily_calls: orders per day")
+    parser.add_argument("--days", type=int, help="api_calls, daily_calls: backfill days (at most 90)")
+    parser.add_argument("--hours", type=int, help="daily_calls: simulated hours rehearsed, ending 00:01 UTC")
     parser.add_argument("--accounts", type=int, help="dagster_overhead: registered accounts")
     parser.add_argument("--listings", type=int, help="memory: active listings")
     parser.add_argument("--skus", type=int, help="memory: inventory SKUs")

@@ -104,17 +104,22 @@ def rehearse(
             if not requests:
                 result.skipped_ticks += 1
             for request in requests:
-                result.runs.append(_execute(defs, run_instance or instance, tick, schedule.name, request))
+                job_name = request.job_name or schedule.job_name
+                result.runs.append(_execute(defs, run_instance or instance, tick, schedule.name, job_name, request))
         if after_tick is not None:
             after_tick(tick, result)
     return result
 
 
 def _execute(
-    defs: dg.Definitions, instance: dg.DagsterInstance, tick: datetime, schedule: str, request: dg.RunRequest
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tick: datetime,
+    schedule: str,
+    job_name: str,
+    request: dg.RunRequest,
 ) -> RehearsedRun:
-    job_name = request.job_name
-    assert job_name is not None, f"schedule {schedule}: run request without a job"
+    """Run one request in process, as the daemon would launch it (the schedule's job unless it names one)."""
     job = defs.resolve_job_def(job_name)
     tags = dict(request.tags)
     outcome = job.execute_in_process(

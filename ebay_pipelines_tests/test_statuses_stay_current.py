@@ -6,7 +6,8 @@ simulated week through ``build_schedule_context`` and each run request is execut
 (:mod:`ebay_pipelines.rehearsal`), while the simulator's problems, funds and message flags move
 on its clock. Every afternoon, after the tick, the stored status of each problem equals eBay's at that moment
 (open problems are re-read every tick); at the end, after the day's first tick, every table
-equals a fresh full sync of the same days at the same simulated moment, bookkeeping aside.
+equals a fresh full sync of the same days at the same simulated moment, bookkeeping aside. The
+problem grid's own schedule rebuilds it ten minutes after the afternoon tick with those statuses.
 
 Sources of the changes the simulator plays: Post-Order InquiryStatusEnum, CaseStatusEnum and
 ReturnStateEnum, Fulfillment DisputeStateEnum, Finances TransactionStatusEnum, Trading
@@ -121,6 +122,23 @@ def _stored_statuses(engine: sa.Engine) -> dict[str, dict[str, str]]:
 
 # About 1,700 schedule ticks and runs, each through Dagster: minutes, not seconds.
 @pytest.mark.timeout(1500)
+def _as_grid(statuses: dict[str, dict[str, str]]) -> dict[tuple[str, str], str]:
+    kinds = {"ebay_inquiries": "inquiry", "ebay_cases": "case", "ebay_disputes": "dispute", "ebay_refunds": "return"}
+    return {
+        (kinds[table], ident.removeprefix("RET-")): status
+        for table, found in statuses.items()
+        for ident, status in found.items()
+    }
+
+
+def _grid_statuses(engine: sa.Engine) -> dict[tuple[str, str], str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("select problem_type, problem_id, status from problem_order_items where problem_type <> 'refund'")
+        ).all()
+    return {(r.problem_type, r.problem_id): r.status for r in rows}
+
+
 def test_a_week_of_schedules_keeps_every_record_current(
     sim: Any,
     ebay_env: str,
@@ -142,23 +160,32 @@ def test_a_week_of_schedules_keeps_every_record_current(
     assert all(first.values()), "the initial sync holds problems of every kind"
 
     checked: list[datetime] = []
+    grids: list[datetime] = []
     changed: dict[str, int] = dict.fromkeys(first, 0)
+    afternoon: dict[str, dict[str, str]] = {}
 
     def afternoon_check(tick: datetime, progress: Rehearsal) -> None:
-        if (tick.hour, tick.minute) != (14, 0) or progress.failed:
+        if progress.failed:
             return
-        want, got = _problem_statuses(sim, tick), _stored_statuses(engine)
-        for table in want:
-            assert got[table] == want[table], f"{table} at {tick.isoformat()}"
-            changed[table] += sum(1 for k, v in want[table].items() if k in first[table] and first[table][k] != v)
-        checked.append(tick)
+        if (tick.hour, tick.minute) == (14, 0):
+            want, got = _problem_statuses(sim, tick), _stored_statuses(engine)
+            for table in want:
+                assert got[table] == want[table], f"{table} at {tick.isoformat()}"
+                changed[table] += sum(1 for k, v in want[table].items() if k in first[table] and first[table][k] != v)
+            afternoon.clear()
+            afternoon.update(want)
+            checked.append(tick)
+        elif (tick.hour, tick.minute) == (14, 10) and afternoon:
+            # The grid's scheduled rebuild ten minutes later shows every problem with that status.
+            assert _grid_statuses(engine) == _as_grid(afternoon), f"problem grid at {tick.isoformat()}"
+            grids.append(tick)
 
     end = START + WEEK + timedelta(minutes=1)
     week = rehearse(
         defs,
         dagster_instance,
         {"postgres": PostgresResource(database_url=ebay_env)},
-        [f"sync_{spec.name}_schedule" for spec in REFRESHED],
+        [*(f"sync_{spec.name}_schedule" for spec in REFRESHED), "problem_orders_schedule"],
         START + timedelta(minutes=1),
         end,
         sim.set_now,
@@ -166,7 +193,7 @@ def test_a_week_of_schedules_keeps_every_record_current(
         run_instance=instance,
     )
     assert not week.failed, week.failed[:5]
-    assert len(checked) == 7
+    assert len(checked) == 7 and len(grids) == 7
     assert all(changed.values()), f"some problems of every kind changed status during the week: {changed}"
     reasons = {run.reason for run in week.runs}
     assert {"schedule", "open records refresh", "daily refresh"} <= reasons
