@@ -98,6 +98,9 @@ def rehearse(
             with dg.build_schedule_context(
                 instance=instance, resources=resources, scheduled_execution_time=tick
             ) as context:
+                # Evaluate on the open instance: the context would reopen it from its reference on
+                # every evaluation (new storage, new connections), the bulk of a tick's cost.
+                context._instance = instance  # type: ignore[assignment]
                 outcome = schedule(context)
             result.ticks += 1
             requests = outcome if isinstance(outcome, list) else []
