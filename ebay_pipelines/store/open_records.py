@@ -39,14 +39,44 @@ def oldest_open(
     else:
         text = table.c.raw.op("#>>")(sa.literal(list(date_path), sa.ARRAY(sa.Text)))
         when = sa.case((text.op("~")(_ISO), sa.cast(text, sa.TIMESTAMP(timezone=True))), else_=None)
-    status = table.c[status_column]
     query = (
         sa.select(table.c.ebay_account_id, sa.func.min(when))
-        .where(table.c.ebay_account_id.in_(wanted))
-        .where(sa.or_(status.is_(None), status.not_in(list(final))))
+        .where(*_still_open(table, wanted, status_column, final, where))
         .where(when >= since)
         .group_by(table.c.ebay_account_id)
     )
-    for column, value in where:
-        query = query.where(table.c[column] == value)
     return {account: first for account, first in conn.execute(query) if first is not None}
+
+
+def count_open(
+    conn: sa.Connection,
+    table_name: str,
+    accounts: Iterable[str],
+    *,
+    status_column: str,
+    final: Sequence[str],
+    where: Sequence[tuple[str, str]] = (),
+) -> dict[str, int]:
+    """``{account: rows}`` not final yet (the rows :func:`oldest_open` looks at, whatever their date)."""
+    table = metadata.tables[table_name]
+    wanted = sorted(set(accounts))
+    if not wanted:
+        return {}
+    query = (
+        sa.select(table.c.ebay_account_id, sa.func.count())
+        .where(*_still_open(table, wanted, status_column, final, where))
+        .group_by(table.c.ebay_account_id)
+    )
+    return {account: int(n) for account, n in conn.execute(query)}
+
+
+def _still_open(
+    table: sa.Table, accounts: list[str], status_column: str, final: Sequence[str], where: Sequence[tuple[str, str]]
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions of an account's rows whose status is NULL or outside ``final`` (and match ``where``)."""
+    status = table.c[status_column]
+    return [
+        table.c.ebay_account_id.in_(accounts),
+        sa.or_(status.is_(None), status.not_in(list(final))),
+        *(table.c[column] == value for column, value in where),
+    ]
