@@ -26,6 +26,7 @@ account's calls a day, i.e. how many such accounts one application can sync.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import tempfile
 from collections import Counter
@@ -184,46 +185,27 @@ class Ledger:
 
 
 @contextmanager
-def counting_runs(ledger: Ledger) -> Iterator[None]:
-    """Diff the simulator's counter around every in-process run of the block, booked by the run's job.
-
-    Runs log to Dagster's console at warnings only, as in the other benchmarks.
-    """
-    import dagster as dg
-
-    execute = dg.JobDefinition.execute_in_process
-
-    def counted(job: dg.JobDefinition, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("run_config", dagster_support.QUIET)
-        before = ledger.sim.calls()
-        try:
-            return execute(job, *args, **kwargs)
-        finally:
-            ledger.note(job.name, (kwargs.get("tags") or {}).get("ebay/reason", ""), ledger.sim.calls() - before)
-
-    dg.JobDefinition.execute_in_process = counted  # type: ignore[method-assign,assignment]
+def counted_run(ledger: Ledger, job_name: str, tags: dict[str, str]) -> Iterator[None]:
+    """Diff the simulator's counter around one rehearsed run, booked by the run's job."""
+    before = ledger.sim.calls()
     try:
         yield
     finally:
-        dg.JobDefinition.execute_in_process = execute  # type: ignore[method-assign]
+        ledger.note(job_name, tags.get("ebay/reason", ""), ledger.sim.calls() - before)
 
 
 def _open_records(engine: sa.Engine) -> dict[str, int]:
     """Stored rows still open (status NULL or not final), by family with a still-open rule."""
-    from ebay_pipelines.store.tables import metadata
+    from ebay_pipelines.store.open_records import count_open
 
     out: dict[str, int] = {}
     with engine.connect() as conn:
         for spec in FAMILIES:
             for rule in spec.refresh.still_open if spec.refresh else ():
-                t = metadata.tables[rule.table]
-                status = t.c[rule.status_column]
-                query = sa.select(sa.func.count()).where(
-                    t.c.ebay_account_id == ACCOUNT, sa.or_(status.is_(None), status.not_in(list(rule.final)))
+                found = count_open(
+                    conn, rule.table, [ACCOUNT], status_column=rule.status_column, final=rule.final, where=rule.where
                 )
-                for column, value in rule.where:
-                    query = query.where(t.c[column] == value)
-                out[spec.name] = out.get(spec.name, 0) + int(conn.execute(query).scalar() or 0)
+                out[spec.name] = out.get(spec.name, 0) + found.get(ACCOUNT, 0)
     return out
 
 
@@ -287,7 +269,7 @@ def rehearse_day(
             open_at_start = _open_records(engine)
             sim.reset_calls()
             ledger = Ledger(sim)
-            with dagster_support.instance_at(home) as instance, counting_runs(ledger), Stopwatch() as day_time:
+            with dagster_support.instance_at(home) as instance, Stopwatch() as day_time:
                 instance.add_dynamic_partitions(ACCOUNTS_PARTITION, [ACCOUNT])
                 day = rehearse(
                     defs,
@@ -298,6 +280,8 @@ def rehearse_day(
                     end,
                     set_clock(sim),
                     run_instance=runs,
+                    run_scope=functools.partial(counted_run, ledger),
+                    run_config=dagster_support.QUIET,
                 )
             # Calls outside any run (none expected: schedule evaluations never call eBay).
             leftover = sim.calls() - ledger.counted

@@ -12,7 +12,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,9 @@ import dagster as dg
 from dagster._utils.schedules import cron_string_iterator
 
 log = logging.getLogger(__name__)
+
+#: ``(job name, run tags) -> context manager`` around one rehearsed run.
+RunScope = Callable[[str, dict[str, str]], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,14 @@ def rehearse(
     set_clock: Callable[[datetime], None],
     after_tick: Callable[[datetime, Rehearsal], None] | None = None,
     run_instance: dg.DagsterInstance | None = None,
+    run_scope: RunScope | None = None,
+    run_config: Mapping[str, Any] | None = None,
 ) -> Rehearsal:
     """Evaluate the named schedules at each of their ticks in ``[start, end)`` and run what they request.
 
-    ``after_tick`` is called once per moment, after every schedule due then has run.
+    ``after_tick`` is called once per moment, after every schedule due then has run. Each run
+    executes inside ``run_scope(job name, run tags)`` when given (e.g. to count what it calls) and
+    with ``run_config`` (e.g. quieter loggers).
 
     Schedules are evaluated on ``instance`` (a persistent one: a schedule context needs its
     reference); runs execute on ``run_instance`` (default: the same), e.g. an ephemeral one whose
@@ -108,7 +116,10 @@ def rehearse(
                 result.skipped_ticks += 1
             for request in requests:
                 job_name = request.job_name or schedule.job_name
-                result.runs.append(_execute(defs, run_instance or instance, tick, schedule.name, job_name, request))
+                scope = run_scope(job_name, dict(request.tags)) if run_scope is not None else nullcontext()
+                with scope:
+                    run = _execute(defs, run_instance or instance, tick, schedule.name, job_name, request, run_config)
+                result.runs.append(run)
         if after_tick is not None:
             after_tick(tick, result)
     return result
@@ -121,12 +132,13 @@ def _execute(
     schedule: str,
     job_name: str,
     request: dg.RunRequest,
+    run_config: Mapping[str, Any] | None,
 ) -> RehearsedRun:
     """Run one request in process, as the daemon would launch it (the schedule's job unless it names one)."""
     job = defs.resolve_job_def(job_name)
     tags = dict(request.tags)
     outcome = job.execute_in_process(
-        instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False
+        run_config=run_config, instance=instance, partition_key=request.partition_key, tags=tags, raise_on_error=False
     )
     partitions = request.partition_key or (
         f"{tags.get('dagster/asset_partition_range_start')}..{tags.get('dagster/asset_partition_range_end')}"
