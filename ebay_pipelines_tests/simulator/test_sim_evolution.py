@@ -315,3 +315,22 @@ def test_message_flags_turn_true_over_days(api: Api, sim) -> None:
     summary = xml_root(api.trading("GetMyMessages", "<DetailLevel>ReturnSummary</DetailLevel>"))
     assert int(_text(summary, "Summary/NewMessageCount")) == sum(not m["Read"] for m in inbox)
     assert int(_text(summary, "Summary/FlaggedMessageCount")) == sum(m["Flagged"] for m in inbox)
+
+
+def test_unanswered_disputes_and_escalated_returns_close(sim) -> None:
+    """No problem stays open forever.
+
+    A payment dispute the seller leaves unanswered past its ``respondByDate`` is decided by eBay and
+    closed (Fulfillment PaymentDisputeSummary ``respondByDate``: the seller must act by then;
+    DisputeStateEnum CLOSED); an escalated return closes with its case (Post-Order ReturnStateEnum
+    ESCALATED then CLOSED; CaseStatusEnum CLOSED).
+    """
+    since, until = NOW - timedelta(days=110), NOW - timedelta(days=30)
+    disputes = sim.truth.dispute_summaries("acct-1", since, until)
+    assert disputes and all(d["paymentDisputeStatus"] == "CLOSED" for d in disputes)
+    late = [d for d in disputes if d["closedDate"] > d["respondByDate"]]
+    assert late, "some disputes were closed by eBay after the seller's deadline"
+    returns = sim.truth.return_details("acct-1", since, until)
+    assert returns and all(r["state"] == "CLOSED" for r in returns)
+    escalated = [r for r in returns if r.get("caseId")]
+    assert escalated and all("refundInfo" not in r for r in escalated), "unrefunded escalated returns closed too"
