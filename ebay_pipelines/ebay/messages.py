@@ -61,7 +61,9 @@ def iter_messages(
     entries_per_page: int = HEADERS_PER_PAGE,
     known: paging.Known | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield pages of messages received in ``[since, until)``, each with its body in ``Text``.
+    """Yield pages of messages received (or sent) in ``[since, until)``, each with its body in ``Text``.
+
+    Without ``folder_id`` every folder comes back, Sent (1) included (GetMyMessagesRequestType).
 
     A message whose body call returns nothing (e.g. deleted meanwhile) is yielded as its header.
     A message ``known`` (ids -> stored messages) holds with a body and every header field
@@ -78,14 +80,24 @@ def iter_messages(
     )
 
 
+#: eBay's FolderID of the Sent folder (Inbox is 0): the seller's own messages.
+SENT_FOLDER_ID = 1
+
+
 def message_row(account_id: str, message: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
-    """Return the ``ebay_messages`` row of one message (``body`` is its ``Text``)."""
+    """Return the ``ebay_messages`` row of one message (``body`` is its ``Text``).
+
+    ``is_sent`` says the message is the seller's own: it sits in the Sent folder (FolderID 1);
+    NULL when the answer names no folder.
+    """
     rec = Record(message, call_name=CALL, account_id=account_id, id_field="MessageID")
+    folder_id = rec.integer("Folder.FolderID")
     return {
         "ebay_account_id": account_id,
         "message_id": rec.key("MessageID"),
         "external_message_id": rec.text("ExternalMessageID"),
-        "folder_id": rec.integer("Folder.FolderID"),
+        "folder_id": folder_id,
+        "is_sent": None if folder_id is None else folder_id == SENT_FOLDER_ID,
         "sender": rec.text("Sender"),
         "recipient_user_id": rec.text("RecipientUserID"),
         "send_to_name": rec.text("SendToName"),

@@ -93,9 +93,10 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
         return failure(call, now, TOO_MANY_IDS)
     world, tr = svc.world, svc.trading
     if level == "ReturnSummary":
-        total = world.messages(account, world.gen.hist_start, now + 1, now)
-        new = sum(1 for m in total if not m.is_read(now))
-        flagged = sum(1 for m in total if m.is_flagged(now))
+        inbox = world.messages(account, world.gen.hist_start, now + 1, now, folder_id=0)
+        sent = world.messages(account, world.gen.hist_start, now + 1, now, folder_id=1)
+        new = sum(1 for m in inbox if not m.is_read(now))
+        flagged = sum(1 for m in inbox if m.is_flagged(now))
         summary = el(
             "Summary",
             [
@@ -105,16 +106,21 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
                         el("FolderID", 0),
                         el("FolderName", "Inbox"),
                         el("NewMessageCount", new),
-                        el("TotalMessageCount", len(total)),
+                        el("TotalMessageCount", len(inbox)),
                     ],
                 ),
                 el(
                     "FolderSummary",
-                    [el("FolderID", 1), el("FolderName", "Sent"), el("NewMessageCount", 0), el("TotalMessageCount", 0)],
+                    [
+                        el("FolderID", 1),
+                        el("FolderName", "Sent"),
+                        el("NewMessageCount", 0),
+                        el("TotalMessageCount", len(sent)),
+                    ],
                 ),
                 el("NewMessageCount", new),
                 el("FlaggedMessageCount", flagged),
-                el("TotalMessageCount", len(total)),
+                el("TotalMessageCount", len(inbox) + len(sent)),
             ],
         )
         return document(call, now, [summary])
@@ -136,7 +142,10 @@ def get_my_messages(svc: Services, root: ET.Element | None, account: str, now: i
         except ValueError:
             return failure(call, now, error("37", "Input data is invalid.", "Invalid StartTime or EndTime."))
         entries, page = _pagination(root, 25, None)
-        everything = [] if folder not in (None, "0") else world.messages(account, start, end, now)
+        # GetMyMessagesRequestType: "If a FolderID value is provided, only messages from the specified
+        # folder are returned"; without one, every folder (Inbox 0, Sent 1; no custom folders here).
+        folder_id = None if folder is None else _int(folder, -1)
+        everything = [] if folder_id not in (None, 0, 1) else world.messages(account, start, end, now, folder_id)
         found = everything[(page - 1) * entries : page * entries]
     body: list[Node] = []
     if found:

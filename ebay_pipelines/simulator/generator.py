@@ -284,10 +284,11 @@ class Listing:
 
 @dataclass(frozen=True, slots=True)
 class MessagePlan:
-    """One message in the seller's inbox.
+    """One message in the seller's inbox (``folder_id`` 0) or Sent folder (1, the seller's reply).
 
     ``read_at``, ``flagged_at`` and ``replied_at`` are when the seller reads, flags and answers it
-    (None: never); ``ReceiveDate`` (``receive``) never moves.
+    (None: never); ``ReceiveDate`` (``receive``) never moves. ``recipient`` is the RecipientUserID
+    (None: the seller).
     """
 
     day: int
@@ -307,6 +308,8 @@ class MessagePlan:
     flagged_at: int | None
     replied_at: int | None
     high_priority: bool
+    folder_id: int = 0
+    recipient: str | None = None
 
     def is_read(self, now: int) -> bool:
         """``Read`` as of ``now``."""
@@ -739,11 +742,17 @@ class Generator:
         """MessageID of message ``j`` of ``day``."""
         return f"{self.acode(account)}{day:05d}{j:05d}"
 
-    def parse_message_id(self, account: str, value: str) -> tuple[int, int] | None:
-        """``(day, j)`` of a MessageID of ``account`` or None."""
-        if not value.isdigit() or len(value) != 12 or int(value[:2]) != self.acode(account):
+    def sent_message_id(self, account: str, day: int, j: int) -> str:
+        """MessageID of the seller's reply to message ``j`` of ``day`` (its id and a trailing 1)."""
+        return f"{self.message_id(account, day, j)}1"
+
+    def parse_message_id(self, account: str, value: str) -> tuple[int, int, int] | None:
+        """``(day, j, folder_id)`` of a MessageID of ``account`` (folder 1: the reply to ``(day, j)``) or None."""
+        if not value.isdigit() or len(value) not in (12, 13) or int(value[:2]) != self.acode(account):
             return None
-        return int(value[2:7]), int(value[7:])
+        if len(value) == 13 and value[12] != "1":
+            return None
+        return int(value[2:7]), int(value[7:12]), 0 if len(value) == 12 else 1
 
     def message(self, account: str, day: int, j: int, n: int | None = None) -> MessagePlan:
         """Message ``j`` received on ``day``."""
@@ -789,6 +798,49 @@ class Generator:
             flagged_at=flagged_at,
             replied_at=replied_at,
             high_priority=high_priority,
+        )
+
+    def sent_message(self, account: str, day: int, j: int, n: int | None = None) -> MessagePlan | None:
+        """The seller's reply to message ``j`` of ``day``, in the Sent folder (None: never answered).
+
+        GetMyMessagesRequestType: without a FolderID every folder comes back, Sent (FolderID 1)
+        included; a sent message's Sender is the seller and its RecipientUserID the buyer. It is
+        sent when the received message becomes ``Replied``, and its flags never change.
+        """
+        received = self.message(account, day, j, n)
+        if received.replied_at is None:
+            return None
+        r = rng(self.seed, account, "msgsent", day, j)
+        reply = r.choice(
+            (
+                "Yes, it is still available.",
+                "I can combine shipping, please add both items to your cart.",
+                "It ships within one business day.",
+                "I have added more photos to the listing.",
+            )
+        )
+        subject = received.subject if received.subject.startswith("Re: ") else f"Re: {received.subject}"
+        mtype = "ResponseToASQQuestion" if received.message_type == "AskSellerQuestion" else received.message_type
+        return MessagePlan(
+            day=day,
+            j=j,
+            message_id=self.sent_message_id(account, day, j),
+            external_id=f"8{self.acode(account)}{day:05d}{j:05d}",
+            receive=received.replied_at,
+            sender=self.seller_id(account),
+            subject=subject,
+            text=f"Hello {received.sender}, {reply} Best regards",
+            item_id=received.item_id,
+            item_title=received.item_title,
+            item_end=received.item_end,
+            message_type=mtype,
+            question_type=received.question_type,
+            read_at=received.replied_at,
+            flagged_at=None,
+            replied_at=None,
+            high_priority=False,
+            folder_id=1,
+            recipient=received.sender,
         )
 
     def _message_flags(

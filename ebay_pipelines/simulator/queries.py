@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .config import SimulatorConfig
-from .generator import MAX_EVENT_LAG_MS, Generator, MessagePlan, OrderPlan, PurchasePlan
+from .generator import MAX_EVENT_LAG_MS, MAX_MESSAGE_FLAG_LAG_MS, Generator, MessagePlan, OrderPlan, PurchasePlan
 from .util import MS_DAY, day_of, rng, stochastic_round, uniforms
 
 
@@ -439,36 +439,47 @@ class World:
         return self._by_event("ret", account, start, end, now, "ret_at")
 
     # ------------------------------------------------------------------ trading
-    def messages(self, account: str, start: int, end: int, now: int) -> list[MessagePlan]:
-        """Messages received within ``[start, end)`` and not after now, by ReceiveDate then id."""
+    def messages(self, account: str, start: int, end: int, now: int, folder_id: int | None = None) -> list[MessagePlan]:
+        """Messages received (or, in Sent, sent) within ``[start, end)`` and not after now, by ReceiveDate then id.
+
+        ``folder_id`` 0 is the Inbox, 1 the Sent folder; None is every folder (GetMyMessagesRequestType).
+        """
         out: list[MessagePlan] = []
         stop = min(end, now + 1)
         if start >= stop:
             return out
-        for day in range(max(self.gen.hist_day, day_of(start)), day_of(stop - 1) + 1):
+        # A reply is sent at most MAX_MESSAGE_FLAG_LAG_MS after the message it answers.
+        first = day_of(start - (0 if folder_id == 0 else MAX_MESSAGE_FLAG_LAG_MS))
+        for day in range(max(self.gen.hist_day, first), day_of(stop - 1) + 1):
             n = self.gen.message_count(account, day)
             for j in range(n):
-                msg = self.gen.message(account, day, j, n)
-                if (
-                    start <= msg.receive < stop
-                    and msg.receive >= self.gen.hist_start
-                    and not self._gone("msg", account, msg.message_id, stop - 1)
-                ):
-                    out.append(msg)
+                found: list[MessagePlan | None] = []
+                if folder_id in (None, 0):
+                    found.append(self.gen.message(account, day, j, n))
+                if folder_id in (None, 1):
+                    found.append(self.gen.sent_message(account, day, j, n))
+                for msg in found:
+                    if (
+                        msg is not None
+                        and start <= msg.receive < stop
+                        and msg.receive >= self.gen.hist_start
+                        and not self._gone("msg", account, msg.message_id, stop - 1)
+                    ):
+                        out.append(msg)
         out.sort(key=lambda m: (m.receive, m.message_id))
         return out
 
     def find_message(self, account: str, message_id: str, now: int) -> MessagePlan | None:
-        """The message with ``message_id`` if it has been received by ``now``."""
+        """The message (of any folder) with ``message_id`` if it has been received or sent by ``now``."""
         parsed = self.gen.parse_message_id(account, message_id)
         if parsed is None:
             return None
-        day, j = parsed
+        day, j, folder_id = parsed
         n = self.gen.message_count(account, day)
         if j >= n:
             return None
-        msg = self.gen.message(account, day, j, n)
-        return msg if self.gen.hist_start <= msg.receive <= now else None
+        msg = self.gen.message(account, day, j, n) if folder_id == 0 else self.gen.sent_message(account, day, j, n)
+        return msg if msg is not None and self.gen.hist_start <= msg.receive <= now else None
 
     def purchases(self, account: str, now: int, duration_days: int = 60) -> list[PurchasePlan]:
         """Purchases created within the last ``duration_days`` before now, oldest first."""

@@ -146,8 +146,8 @@ class Truth:
         ]
 
     def messages(self, account: str, since: datetime, until: datetime) -> list[dict]:
-        """Messages with ReceiveDate in ``[since, until)``: Sender, RecipientUserID, SendToName, Subject,
-        MessageID, ExternalMessageID, Text, Flagged, Read, ReceiveDate, ExpirationDate, ItemID, FolderID,
+        """Messages of every folder (Inbox 0, Sent 1) with ReceiveDate in ``[since, until)``: Sender,
+        RecipientUserID, SendToName, Subject, MessageID, ExternalMessageID, Text, Flagged, Read, ReceiveDate, ExpirationDate, ItemID, FolderID,
         MessageType, ListingStatus, QuestionType, Replied, HighPriority, ItemEndTime, ItemTitle.
         Read, Flagged and Replied are those at the simulator's clock."""
         now = self._now()

@@ -169,8 +169,8 @@ class TradingRenderer:
         """A dict describing one message as of ``now`` (``Text`` included)."""
         return {
             "Sender": m.sender,
-            "RecipientUserID": self.gen.seller_id(account),
-            "SendToName": self.gen.seller_id(account),
+            "RecipientUserID": m.recipient or self.gen.seller_id(account),
+            "SendToName": m.recipient or self.gen.seller_id(account),
             "Subject": m.subject,
             "MessageID": m.message_id,
             "ExternalMessageID": m.external_id,
@@ -180,7 +180,7 @@ class TradingRenderer:
             "ReceiveDate": from_ms(m.receive),
             "ExpirationDate": from_ms(m.receive + 365 * MS_DAY),
             "ItemID": m.item_id,
-            "FolderID": 0,
+            "FolderID": m.folder_id,
             "MessageType": m.message_type,
             "ListingStatus": "Active",
             "QuestionType": m.question_type,

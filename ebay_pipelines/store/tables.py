@@ -404,6 +404,9 @@ ebay_active_inventory = Table(
     Index("ix_ebay_active_inventory_account_sku", "ebay_account_id", "sku"),
 )
 
+# Every folder of GetMyMessages: Inbox (folder_id 0) and Sent (1). ``is_sent`` marks the seller's
+# own sent messages (folder 1; NULL when eBay named no folder); an inbox view leaves out rows that
+# are sent or whose sender is the account's own ``ebay_accounts.ebay_user_id`` (store.messages).
 ebay_messages = Table(
     "ebay_messages",
     metadata,
@@ -411,6 +414,7 @@ ebay_messages = Table(
     Column("message_id", Text, primary_key=True),
     Column("external_message_id", Text),
     Column("folder_id", Integer),
+    Column("is_sent", Boolean),
     Column("sender", Text),
     Column("recipient_user_id", Text),
     Column("send_to_name", Text),

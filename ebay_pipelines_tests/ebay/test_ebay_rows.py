@@ -135,7 +135,8 @@ def test_trading_rows(wired: Wired) -> None:
     for row in rows:
         t = truth[row["message_id"]]
         assert row["body"] == t["Text"] and row["receive_date"] == t["ReceiveDate"]
-        assert row["is_read"] is t["Read"] and row["folder_id"] == 0
+        assert row["is_read"] is t["Read"] and row["folder_id"] == t["FolderID"]
+        assert row["is_sent"] is (t["FolderID"] == 1)
     listings = [selling.active_listing_row(ACCOUNT, i) for i in _all(selling.iter_active_listings(wired.trading))]
     check(listings, tables.ebay_active_inventory)
     ltruth = {t["ItemID"]: t for t in wired.sim.truth.active_listings(ACCOUNT)}
