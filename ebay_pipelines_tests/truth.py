@@ -27,7 +27,8 @@ STORED: dict[str, tuple[str, str]] = {
     "order_line_items": ("line_item_id", "line_item_cost_value"),
     "ebay_transactions": ("transaction_id || '/' || transaction_type", "amount_value"),
     "ebay_finances_transactions": ("transaction_id || '/' || transaction_type", "amount_value"),
-    "ebay_finances_fees": ("transaction_id || '/' || line_item_id || '/' || fee_seq", "amount_value"),
+    "ebay_finances_fees": ("transaction_id || '/' || line_item_id || '/' || fee_seq", "net_fee_value"),
+    "ebay_payouts": ("payout_id", "amount_value"),
     "ebay_refunds": ("refund_id", "refund_amount_value"),
     "ebay_disputes": ("payment_dispute_id", "amount_value"),
     "ebay_offers": ("offer_id", "price_value"),
@@ -49,17 +50,26 @@ def _finances(sim: Any, account: str, w: Window) -> Expected:
     txs = sim.truth.finance_transactions(account, w.start, w.end)
     fees: dict[str, Any] = {}
     for t in txs:
+        # A line item's fees are charged on a credit to the seller (a SALE) and given back on a debit
+        # (a REFUND); a fee transaction is charged when it debits the seller (README "Wire facts": Fee credits).
+        line_sign = 1 if t["bookingEntry"] == "CREDIT" else -1
         for line in t.get("orderLineItems") or []:
             for seq, fee in enumerate(line.get("marketplaceFees") or []):
-                fees[f"{t['transactionId']}/{line['lineItemId']}/{seq}"] = dec(fee["amount"]["value"])
+                fees[f"{t['transactionId']}/{line['lineItemId']}/{seq}"] = line_sign * dec(fee["amount"]["value"])
         if t.get("feeType"):
-            fees[f"{t['transactionId']}//0"] = dec(t["amount"]["value"])
+            fees[f"{t['transactionId']}//0"] = -line_sign * dec(t["amount"]["value"])
     return {
         "ebay_finances_transactions": {
             f"{t['transactionId']}/{t['transactionType']}": dec(t["amount"]["value"]) for t in txs
         },
         "ebay_finances_fees": fees,
     }
+
+
+def refunded_to_buyer(txn: dict[str, Any]) -> Decimal:
+    """A REFUND's amount plus the fees eBay credited back and the tax it refunded itself."""
+    tax = txn.get("ebayCollectedTaxAmount") or txn.get("eBayCollectedTaxAmount") or {"value": "0"}
+    return dec(txn["amount"]["value"]) + dec(txn["totalFeeAmount"]["value"]) + dec(tax["value"])
 
 
 WINDOW_TRUTH: dict[str, Callable[[Any, str, Window], Expected]] = {
@@ -80,10 +90,13 @@ WINDOW_TRUTH: dict[str, Callable[[Any, str, Window], Expected]] = {
         }
     },
     "finances": _finances,
+    "payouts": lambda sim, a, w: {
+        "ebay_payouts": {p["payoutId"]: dec(p["amount"]["value"]) for p in sim.truth.payouts(a, w.start, w.end)}
+    },
     "refunds": lambda sim, a, w: {
         "ebay_refunds": {
             **{
-                f"FIN-{t['transactionId']}": dec(t["amount"]["value"])
+                f"FIN-{t['transactionId']}": refunded_to_buyer(t)
                 for t in sim.truth.finance_transactions(a, w.start, w.end, transaction_type="REFUND")
             },
             **{f"RET-{r['returnId']}": None for r in sim.truth.returns(a, w.start, w.end)},

@@ -296,9 +296,17 @@ class Record:
             else:
                 value, cur = self._amount(entry.get(amount_field), amount_field)
             if value is not None:
+                if currency is not None and cur not in (None, currency):
+                    raise self.fail(path, f"mixes currencies ({currency} and {cur}): its amounts cannot be summed")
                 total += value
                 currency = currency or cur
         return total, currency
+
+    def child_of(self, value: Any) -> Record:
+        """A reader over ``value``, an object nested in this record (a list entry): errors name this record."""
+        rec = Record(value, call_name=self.call_name, account_id=self.account_id)
+        rec.record_id = self.record_id
+        return rec
 
     def child(self, path: str) -> Record:
         """Return a reader over the object at ``path`` (an empty object when absent)."""

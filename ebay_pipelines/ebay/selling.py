@@ -44,6 +44,7 @@ def active_listing_row(account_id: str, item: dict[str, Any], *, fetched_at: dat
     """Return the ``ebay_active_inventory`` row of one active-listing Item."""
     rec = Record(item, call_name=CALL, account_id=account_id, id_field="ItemID")
     price, currency = rec.amount("SellingStatus.CurrentPrice")
+    buy_it_now, buy_it_now_currency = rec.amount("BuyItNowPrice")
     return {
         "ebay_account_id": account_id,
         "item_id": rec.key("ItemID"),
@@ -55,7 +56,8 @@ def active_listing_row(account_id: str, item: dict[str, Any], *, fetched_at: dat
         "quantity_sold": rec.integer("SellingStatus.QuantitySold"),
         "current_price_value": price,
         "current_price_currency": currency,
-        "buy_it_now_price_value": rec.amount("BuyItNowPrice")[0],
+        "buy_it_now_price_value": buy_it_now,
+        "buy_it_now_price_currency": buy_it_now_currency,
         "start_time": rec.timestamp("ListingDetails.StartTime"),
         "end_time": rec.timestamp("ListingDetails.EndTime"),
         "time_left": rec.text("TimeLeft"),

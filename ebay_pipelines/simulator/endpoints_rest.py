@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from .funds import TRANSACTION_STATUSES
+from .payouts import PAYOUT_STATUSES
 from .queries import TRANSACTION_TYPES
 from .responses import Request, Response, json_response, page_links, parse_int, rest_error
 from .services import Services
-from .util import MS_DAY, parse_iso
+from .util import MS_DAY, months_back_ms, parse_iso
 
 FULFILLMENT = "API_FULFILLMENT"
+#: How far back getPaymentDisputeSummaries' open_date_from may reach, in calendar months.
+DISPUTE_REACH_MONTHS = 18
 FINANCES = "API_FINANCES"
 INVENTORY = "API_INVENTORY"
 
@@ -84,6 +87,7 @@ def get_orders(svc: Services, req: Request, account: str, now: int) -> Response:
     field_groups = req.q("fieldGroups")
     if field_groups and any(g.strip() not in ("TAX_BREAKDOWN",) for g in field_groups.split(",")):
         return rest_error(400, 32800, FULFILLMENT, "REQUEST", f"Invalid field group: {field_groups}")
+    tax_breakdown = bool(field_groups)
     world = svc.world
     order_ids = req.q("orderIds")
     if order_ids:
@@ -93,7 +97,7 @@ def get_orders(svc: Services, req: Request, account: str, now: int) -> Response:
                 400, 30900, FULFILLMENT, "REQUEST", "Exceeded maximum number of order IDs (the current limit is 50)"
             )
         plans = [p for p in (world.find_order(account, i, now) for i in ids) if p is not None]
-        orders = [svc.rest.order(account, p, now) for p in plans]
+        orders = [svc.rest.order(account, p, now, tax_breakdown=tax_breakdown) for p in plans]
         return json_response({"href": req.url(), "limit": limit, "offset": 0, "total": len(orders), "orders": orders})
     try:
         created = modified = None
@@ -121,7 +125,9 @@ def get_orders(svc: Services, req: Request, account: str, now: int) -> Response:
     if statuses is not None:
         rows = [r for r in rows if svc.rest.fulfillment_status(r[1], now) in statuses]
     total = len(rows)
-    page = [svc.rest.order(account, plan, now) for _, plan in rows[offset : offset + limit]]
+    page = [
+        svc.rest.order(account, plan, now, tax_breakdown=tax_breakdown) for _, plan in rows[offset : offset + limit]
+    ]
     body = {**page_links(req, offset, limit, total), "limit": limit, "offset": offset, "total": total, "orders": page}
     return json_response(body)
 
@@ -131,7 +137,8 @@ def get_order(svc: Services, req: Request, account: str, now: int, order_id: str
     plan = svc.world.find_order(account, order_id, now)
     if plan is None:
         return rest_error(404, 32100, FULFILLMENT, "REQUEST", f"Invalid order ID: {order_id}")
-    return json_response(svc.rest.order(account, plan, now))
+    tax_breakdown = (req.q("fieldGroups") or "").strip() == "TAX_BREAKDOWN"
+    return json_response(svc.rest.order(account, plan, now, tax_breakdown=tax_breakdown))
 
 
 def get_dispute_summaries(svc: Services, req: Request, account: str, now: int) -> Response:
@@ -152,8 +159,13 @@ def get_dispute_summaries(svc: Services, req: Request, account: str, now: int) -
             end = parse_iso(raw_to) if raw_to else None
         except ValueError:
             return rest_error(400, 33001, FULFILLMENT, "REQUEST", "Invalid input request")
+        # open_date_from "can be set as far back as 18 months from the present time" (the contract);
+        # its one declared 400 is 33001.
+        oldest = months_back_ms(now, DISPUTE_REACH_MONTHS)
+        if start is not None and start < oldest:
+            return rest_error(400, 33001, FULFILLMENT, "REQUEST", "Invalid input request")
         if start is None:
-            start = world.gen.hist_start if end is None else end - 90 * MS_DAY
+            start = max(world.gen.hist_start, oldest) if end is None else end - 90 * MS_DAY
         if end is None:
             end = start + 90 * MS_DAY if req.q("open_date_from") else now
         if start > end:
@@ -307,4 +319,77 @@ def get_offers(svc: Services, req: Request, account: str, now: int) -> Response:
     total = len(offers)
     page = offers[offset : offset + limit]
     body = {**page_links(req, offset, limit, total), "limit": limit, "size": len(page), "total": total, "offers": page}
+    return json_response(body)
+
+
+# ---------------------------------------------------------------------- Finances payouts
+#: getPayouts ``sort`` values: ``payoutDate`` / ``lastAttemptedPayoutDate`` ascending, ``-`` descending.
+PAYOUT_SORTS = frozenset({"payoutDate", "-payoutDate", "lastAttemptedPayoutDate", "-lastAttemptedPayoutDate"})
+
+
+def _payout_filter(svc: Services, req: Request, now: int) -> tuple[int, int, str | None, tuple[int, int] | None]:
+    """``(start, end, payoutStatus, lastAttemptedPayoutDate range)`` of a getPayouts ``filter``."""
+    start, end = svc.world.gen.hist_start, now
+    status: str | None = None
+    attempted: tuple[int, int] | None = None
+    for raw in req.query.get("filter", []):
+        for name, value in split_criteria(raw):
+            if name == "payoutDate":
+                start, open_end = parse_range(value, 135004, 135004, 135004)
+                end = open_end if open_end is not None else now
+                if start < now - (5 * 365 + 2) * MS_DAY:
+                    raise FilterError(
+                        135013,
+                        "The supplied start date is invalid, as payouts older than five years cannot be retrieved.",
+                    )
+                if end - start > 3 * 366 * MS_DAY:
+                    raise FilterError(
+                        135014, "The supplied date range is invalid, as the date range cannot exceed 36 months."
+                    )
+            elif name == "lastAttemptedPayoutDate":
+                a, b = parse_range(value, 135004, 135004, 135004)
+                attempted = (a, b if b is not None else now)
+            elif name == "payoutStatus":
+                wanted = parse_set(value)
+                if len(wanted) != 1 or not wanted <= PAYOUT_STATUSES:
+                    raise FilterError(135002, "The value of payout status filter is invalid.")
+                status = next(iter(wanted))
+            elif name == "payoutReference":
+                continue  # mainland China split payouts only: none here
+            else:
+                raise FilterError(135004, f"Invalid filter name: {name}")
+    return start, end, status, attempted
+
+
+def get_payouts(svc: Services, req: Request, account: str, now: int) -> Response:
+    """GET /sell/finances/v1/payout (Finances getPayouts): newest first unless ``sort=payoutDate``."""
+    limit = parse_int(req.q("limit"), 20)
+    offset = parse_int(req.q("offset"), 0)
+    if limit is None or not 1 <= limit <= 200 or offset is None or offset < 0:
+        return rest_error(400, 135003, FINANCES, "REQUEST", "The value of pagination is invalid.")
+    sort = req.q("sort")
+    if sort is not None and sort not in PAYOUT_SORTS:
+        return rest_error(400, 135005, FINANCES, "REQUEST", "The value of sorting is invalid.")
+    try:
+        start, end, status, attempted = _payout_filter(svc, req, now)
+    except FilterError as exc:
+        error_id = 135004 if exc.error_id in (30700, 30800) else exc.error_id
+        return rest_error(400, error_id, FINANCES, "REQUEST", exc.message)
+    payouts = svc.rest.payouts(account, start, end, now)
+    if status is not None:
+        payouts = [p for p in payouts if p["payoutStatus"] == status]
+    if attempted is not None:  # only failed payouts carry lastAttemptedPayoutDate; none fail here
+        payouts = [p for p in payouts if "lastAttemptedPayoutDate" in p]
+    if sort is None or sort.startswith("-"):
+        payouts = list(reversed(payouts))
+    total = len(payouts)
+    if total == 0:
+        return Response(204)
+    body = {
+        **page_links(req, offset, limit, total),
+        "limit": limit,
+        "offset": offset,
+        "total": total,
+        "payouts": payouts[offset : offset + limit],
+    }
     return json_response(body)

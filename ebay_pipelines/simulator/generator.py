@@ -95,6 +95,15 @@ CITIES = (
     ("Nashville", "TN", "37201", "0.0925"),
 )
 FOREIGN = (("London", "", "SW1A 1AA", "GB"), ("Toronto", "ON", "M5H 2N2", "CA"), ("Berlin", "", "10115", "DE"))
+#: Tax eBay collects and remits on an import to each foreign buyer's country (Fulfillment
+#: EbayCollectAndRemitTax: VAT for the UK and EU, GST for Canada), and the rate.
+FOREIGN_TAX = {"GB": ("VAT", "0.20"), "CA": ("GST", "0.05"), "DE": ("VAT", "0.19")}
+#: Tax eBay collects and remits on a US buyer's order (Fulfillment TaxTypeEnum STATE_SALES_TAX).
+US_TAX_TYPE = "STATE_SALES_TAX"
+#: A foreign buyer pays in their own currency: how many units of it one unit of the seller's currency buys.
+BUYER_CURRENCY = {"GB": ("GBP", Decimal("0.79")), "CA": ("CAD", Decimal("1.37")), "DE": ("EUR", Decimal("0.92"))}
+#: Share of NON_SALE_CHARGE transactions that are fee reversals credited back to the seller.
+FEE_CREDIT_SHARE = 0.15
 STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine St", "Elm St", "Lake Rd", "Hill Ct")
 BRANDS = (
     "Acme",
@@ -199,6 +208,7 @@ class Buyer:
     postal: str
     country: str
     tax_rate: Decimal
+    tax_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,10 +593,11 @@ class Generator:
         street = f"{randint(1, 9999, u[3])} {pick(STREETS, u[4])}"
         if u[5] < 0.05:
             city, state, postal, country = pick(FOREIGN, u[6])
-            rate = Decimal("0")
+            tax_type, rate_s = FOREIGN_TAX[country]
         else:
             city, state, postal, rate_s = pick(CITIES, u[6])
-            country, rate = "US", Decimal(rate_s)
+            country, tax_type = "US", US_TAX_TYPE
+        rate = Decimal(rate_s)
         return Buyer(
             username,
             f"{first} {last}",
@@ -598,6 +609,7 @@ class Generator:
             postal,
             country,
             rate,
+            tax_type,
         )
 
     def order_detail(self, account: str, day: int, idx: int, plan: OrderPlan | None = None) -> OrderDetail:
@@ -619,7 +631,7 @@ class Generator:
             while k in picks and n_listings > plan.n_lines:
                 k = (k + 1) % n_listings
             picks.append(k)
-            product = self.product(account, k % self.cfg.inventory_skus)
+            product = self.product(account, k % max(1, self.cfg.inventory_skus))
             qty = 1 if u[1] < 0.8 else (2 if u[2] < 0.75 else 3)
             cost = product.price * qty
             shipping = ZERO if u[3] < 0.45 else Decimal(pick(SHIPPING_COSTS, u[4]))
@@ -716,7 +728,7 @@ class Generator:
     def listing(self, account: str, k: int) -> Listing:
         """Active listing ``k`` (computed from its index)."""
         u = uniforms(self.seed, account, "listing", k)
-        product = self.product(account, k % self.cfg.inventory_skus)
+        product = self.product(account, k % max(1, self.cfg.inventory_skus))
         sold = randint(0, 40, u[0])
         available = max(1, product.quantity)
         return Listing(
@@ -903,8 +915,12 @@ class Generator:
         u = uniforms(self.seed, account, "nsc", day)
         return 1 + stochastic_round(0.15 * self.cfg.orders_per_day, u[0])
 
-    def non_sale(self, account: str, day: int, k: int, n: int) -> tuple[int, str, Decimal, str]:
-        """``(date, feeType, amount, memo)`` of NON_SALE_CHARGE ``k`` of ``day``."""
+    def non_sale(self, account: str, day: int, k: int, n: int) -> tuple[int, str, Decimal, str, str]:
+        """``(date, feeType, amount, memo, bookingEntry)`` of NON_SALE_CHARGE ``k`` of ``day``.
+
+        Most charge a fee (DEBIT); a share are fee reversals that credit it back (README "Wire
+        facts": Fee credits, a NON_SALE_CHARGE with ``bookingEntry: CREDIT``).
+        """
         r = rng(self.seed, account, "nsc", day, k)
         date = day * MS_DAY + int((k + r.random()) * MS_DAY / n)
         fee_type, memo = r.choice(
@@ -914,4 +930,7 @@ class Generator:
                 ("INTERNATIONAL_FEE", "International fee"),
             )
         )
-        return date, fee_type, Decimal(r.randint(25, 4999)) / 100, memo
+        amount = Decimal(r.randint(25, 4999)) / 100
+        if r.random() < FEE_CREDIT_SHARE:
+            return date, fee_type, amount, f"{memo} credit", "CREDIT"
+        return date, fee_type, amount, memo, "DEBIT"

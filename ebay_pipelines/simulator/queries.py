@@ -42,6 +42,7 @@ class TxnRef:
     fee_type: str = ""
     amount: Decimal = Decimal("0")
     memo: str = ""
+    booking: str = "DEBIT"
 
 
 TRANSACTION_TYPES = frozenset(
@@ -386,7 +387,7 @@ class World:
             for day in range(max(gen.hist_day, day_of(start)), day_of(end) + 1):
                 n = gen.non_sale_count(account, day)
                 for k in range(n):
-                    date, fee_type, amount, memo = gen.non_sale(account, day, k, n)
+                    date, fee_type, amount, memo, booking = gen.non_sale(account, day, k, n)
                     if start <= date <= end and gen.hist_start <= date:
                         out.append(
                             TxnRef(
@@ -400,6 +401,7 @@ class World:
                                 fee_type,
                                 amount,
                                 memo,
+                                booking,
                             )
                         )
         out = [t for t in out if not self._gone("txn", account, t.transaction_id, end)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .funds import PAYOUT, FundsPlan, funds_plan
-from .generator import MS_DAY, OrderPlan
+from .funds import PAYOUT, FundsPlan, funds_plan, payout_id
+from .generator import BUYER_CURRENCY, MS_DAY, OrderDetail, OrderPlan
+from .payouts import PayoutBook, payout_wire
 from .queries import TxnRef, World
-from .util import MS_HOUR, day_of, iso_ms, money, money_str, rng
+from .util import MS_HOUR, iso_ms, money, money_str, rng
 
 PUBLIC_FULFILLMENT = "https://api.ebay.com/sell/fulfillment/v1"
 
@@ -16,6 +18,58 @@ PUBLIC_FULFILLMENT = "https://api.ebay.com/sell/fulfillment/v1"
 def amount(value: Decimal, currency: str) -> dict:
     """An eBay Amount ``{"value": "12.34", "currency": "USD"}``."""
     return {"value": money_str(value), "currency": currency}
+
+
+def converted(value: Decimal, currency: str, original: Decimal, original_currency: str) -> dict:
+    """An Amount converted from another currency (Fulfillment/Finances Amount ``convertedFrom*``)."""
+    return {
+        **amount(value, currency),
+        "convertedFromValue": money_str(original),
+        "convertedFromCurrency": original_currency,
+    }
+
+
+@dataclass(frozen=True)
+class BuyerLine:
+    """One line item's amounts in the buyer's currency."""
+
+    cost: Decimal
+    shipping: Decimal
+    discount: Decimal
+    tax: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """What the buyer pays for the line before eBay-collected tax."""
+        return self.cost + self.shipping - self.discount
+
+
+class BuyerMoney:
+    """An order's amounts in the buyer's currency: the seller's converted at a fixed rate (rounded per amount).
+
+    A domestic order has rate 1. On a cross-border order eBay shows ``pricingSummary`` and line items
+    in the buyer's currency and pays the seller in theirs (README "Wire facts": Cross-border currencies).
+    """
+
+    def __init__(self, detail: OrderDetail, seller_currency: str) -> None:
+        self.currency, self.rate = BUYER_CURRENCY.get(detail.buyer.country, (seller_currency, Decimal(1)))
+        self.cross_border = self.currency != seller_currency
+        self.lines = [
+            BuyerLine(self.conv(ln.cost), self.conv(ln.shipping), self.conv(ln.discount), self.conv(ln.tax))
+            for ln in detail.lines
+        ]
+
+    def conv(self, value: Decimal) -> Decimal:
+        """``value`` of the seller's currency in the buyer's."""
+        return value if self.rate == 1 else money(value * self.rate)
+
+    def amt(self, value: Decimal) -> dict:
+        """An Amount in the buyer's currency."""
+        return amount(value, self.currency)
+
+    def sum(self, field: str) -> Decimal:
+        """The sum of one line field."""
+        return sum((getattr(line, field) for line in self.lines), Decimal(0))
 
 
 class RestRenderer:
@@ -26,6 +80,7 @@ class RestRenderer:
         self.gen = world.gen
         self.currency = world.cfg.currency
         self.marketplace = world.cfg.marketplace_id
+        self.payout_book = PayoutBook(world, self.transaction)
 
     def _amt(self, value: Decimal) -> dict:
         return amount(value, self.currency)
@@ -40,10 +95,25 @@ class RestRenderer:
             return "IN_PROGRESS"
         return "NOT_STARTED"
 
-    def order(self, account: str, plan: OrderPlan, now: int) -> dict:
-        """The Fulfillment ``Order`` as of ``now``."""
+    def _seller_amt(self, value: Decimal, buyer: BuyerMoney, buyer_value: Decimal) -> dict:
+        """An Amount of the seller's, converted from the buyer's currency on a cross-border order."""
+        if not buyer.cross_border:
+            return self._amt(value)
+        return converted(value, self.currency, buyer_value, buyer.currency)
+
+    def order(self, account: str, plan: OrderPlan, now: int, *, tax_breakdown: bool = False) -> dict:
+        """The Fulfillment ``Order`` as of ``now``.
+
+        Tax is eBay's to collect and remit (Fulfillment LineItem.ebayCollectAndRemitTaxes: US sales
+        tax, UK/EU VAT, GST), so ``taxes[]`` stays empty and the pricing and line totals leave it out,
+        unless ``tax_breakdown`` (``fieldGroups=TAX_BREAKDOWN``): then each line's ``taxes[]`` repeats
+        it and the totals include it (PricingSummary.total, LineItem.total). ``paymentSummary`` is in
+        the seller's currency and includes the tax (PaymentSummary.totalDueSeller, Payment.amount).
+        """
         gen, amt = self.gen, self._amt
         d = gen.order_detail(account, plan.day, plan.idx, plan)
+        buyer = BuyerMoney(d, self.currency)
+        bamt = buyer.amt
         muts = self.world.mutations(account, now)
         applied = self.world.applied(account, plan, muts)
         lmd = self.world.lmd(account, plan, now, muts)
@@ -53,25 +123,28 @@ class RestRenderer:
         shipped_first = plan.ship_start is not None and plan.ship_start <= now
         shipped_all = plan.fulfilled is not None and plan.fulfilled <= now
         refund_line = d.lines[plan.ret_line]
+        buyer_refund = buyer.lines[plan.ret_line].total + buyer.lines[plan.ret_line].tax
+        tax_type = d.buyer.tax_type
 
         line_items = []
-        for ln in d.lines:
+        for ln, bl in zip(d.lines, buyer.lines):
             status = "FULFILLED" if shipped_all or (shipped_first and ln.j == 0) else "NOT_STARTED"
+            remitted = [{"taxType": tax_type, "amount": bamt(bl.tax), "collectionMethod": "NET"}] if bl.tax else []
             item = {
                 "lineItemId": ln.line_item_id,
                 "legacyItemId": ln.item_id,
                 "sku": ln.sku,
                 "title": ln.title,
-                "lineItemCost": amt(ln.cost),
+                "lineItemCost": bamt(bl.cost),
                 "quantity": ln.quantity,
                 "soldFormat": "FIXED_PRICE",
                 "listingMarketplaceId": self.marketplace,
                 "purchaseMarketplaceId": self.marketplace,
                 "lineItemFulfillmentStatus": status,
-                "total": amt(ln.total),
-                "deliveryCost": {"shippingCost": amt(ln.shipping)},
+                "total": bamt(bl.total + bl.tax if tax_breakdown else bl.total),
+                "deliveryCost": {"shippingCost": bamt(bl.shipping)},
                 "appliedPromotions": [],
-                "taxes": [{"amount": amt(ln.tax), "taxType": "STATE_SALES_TAX"}] if ln.tax else [],
+                "taxes": [{"amount": bamt(bl.tax), "taxType": tax_type}] if tax_breakdown and bl.tax else [],
                 "properties": {"buyerProtection": True, "soldViaAdCampaign": ln.listing % 7 == 0},
                 "lineItemFulfillmentInstructions": {
                     "minEstimatedDeliveryDate": iso_ms(plan.created + 3 * MS_DAY),
@@ -81,13 +154,15 @@ class RestRenderer:
                 },
                 "itemLocation": {"location": "San Jose, CA", "countryCode": "US", "postalCode": "95125"},
             }
+            if remitted:
+                item["ebayCollectAndRemitTaxes"] = remitted
             if ln.discount:
-                item["discountedLineItemCost"] = amt(ln.cost - ln.discount)
+                item["discountedLineItemCost"] = bamt(bl.cost - bl.discount)
                 item["appliedPromotions"] = [
                     {
                         "promotionId": ln.promotion_id,
                         "description": "Seller discount",
-                        "discountAmount": amt(ln.discount),
+                        "discountAmount": bamt(bl.discount),
                     }
                 ]
             if refunded and ln.j == refund_line.j:
@@ -96,7 +171,7 @@ class RestRenderer:
                     {
                         "refundId": d.refund_id,
                         "refundDate": iso_ms(plan.refund_at),
-                        "amount": amt(d.refund_amount),
+                        "amount": bamt(buyer_refund),
                         "refundReferenceId": f"R{d.refund_id}",
                     }
                 ]
@@ -112,16 +187,20 @@ class RestRenderer:
         else:
             payment_status = "PENDING"
 
+        buyer_tax = buyer.sum("tax")
+        buyer_paid = buyer.sum("total") + buyer_tax
         pricing = {
-            "priceSubtotal": amt(d.subtotal),
-            "deliveryCost": amt(d.delivery),
-            "tax": amt(d.tax),
-            "total": amt(d.total),
+            "priceSubtotal": bamt(buyer.sum("cost")),
+            "deliveryCost": bamt(buyer.sum("shipping")),
+            "total": bamt(buyer_paid if tax_breakdown else buyer.sum("total")),
         }
+        if tax_breakdown and buyer_tax:
+            pricing["tax"] = bamt(buyer_tax)
         if d.discount:
-            pricing["priceDiscount"] = amt(d.discount)
+            pricing["priceDiscount"] = bamt(buyer.sum("discount"))
         refunded_amount = d.refund_amount if refunded else Decimal("0")
         due = Decimal("0") if cancelled else d.total - refunded_amount
+        buyer_due = Decimal("0") if cancelled else buyer_paid - (buyer_refund if refunded else Decimal("0"))
         payments = []
         if paid:
             assert plan.paid is not None
@@ -130,7 +209,7 @@ class RestRenderer:
                     "paymentMethod": "EBAY",
                     "paymentReferenceId": d.payment_ref,
                     "paymentDate": iso_ms(plan.paid),
-                    "amount": amt(d.total),
+                    "amount": self._seller_amt(d.total, buyer, buyer_paid),
                     "paymentStatus": "PAID",
                 }
             )
@@ -141,7 +220,7 @@ class RestRenderer:
                 {
                     "refundId": d.refund_id,
                     "refundDate": iso_ms(plan.refund_at),
-                    "amount": amt(d.refund_amount),
+                    "amount": self._seller_amt(d.refund_amount, buyer, buyer_refund),
                     "refundReferenceId": f"R{d.refund_id}",
                     "refundStatus": "REFUNDED",
                 }
@@ -182,7 +261,11 @@ class RestRenderer:
                 if cancelled and plan.cancel_at is not None
                 else {"cancelState": "NONE_REQUESTED", "cancelRequests": []}
             ),
-            "paymentSummary": {"payments": payments, "refunds": refunds, "totalDueSeller": amt(due)},
+            "paymentSummary": {
+                "payments": payments,
+                "refunds": refunds,
+                "totalDueSeller": self._seller_amt(due, buyer, buyer_due),
+            },
             "fulfillmentStartInstructions": [
                 {
                     "fulfillmentInstructionsType": "SHIP_TO",
@@ -231,12 +314,12 @@ class RestRenderer:
             "transactionStatus": status,
         }
         if status == PAYOUT:
-            base["payoutId"] = f"6{gen.acode(account)}{day_of(funds.payout):05d}"
+            base["payoutId"] = payout_id(gen.acode(account), funds.payout)
         if ref.plan is None:
             base.update(
                 {
                     "amount": amt(ref.amount),
-                    "bookingEntry": "DEBIT",
+                    "bookingEntry": ref.booking,
                     "feeType": ref.fee_type,
                     "transactionMemo": ref.memo,
                     "totalFeeAmount": amt(Decimal("0")),
@@ -261,9 +344,11 @@ class RestRenderer:
                     fees.append({"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amt(ln.fixed_fee)})
                 lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": amt(ln.total), "marketplaceFees": fees})
             base.update(common)
+            # What the buyer paid, less the fees and the tax eBay collected and remits itself
+            # (production answers spell the tax key ebayCollectedTaxAmount: README "Wire facts").
             base.update(
                 {
-                    "amount": amt(d.total - d.fees),
+                    "amount": amt(d.total - d.fees - d.tax),
                     "bookingEntry": "CREDIT",
                     "totalFeeBasisAmount": amt(d.total),
                     "totalFeeAmount": amt(d.fees),
@@ -271,17 +356,26 @@ class RestRenderer:
                     "paymentsEntity": "eBay Commerce Inc",
                 }
             )
+            if d.tax:
+                base["ebayCollectedTaxAmount"] = amt(d.tax)
         elif ref.transaction_type == "REFUND":
             ln = d.lines[plan.ret_line]
             base.update(common)
+            # eBay gives back the refunded line's final value fee and refunds the tax it collected:
+            # the seller's funds lose the refund less both (README "Wire facts": Fee credits).
+            credited = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
             base.update(
                 {
-                    "amount": amt(d.refund_amount),
+                    "amount": amt(d.refund_amount - ln.fvf - ln.tax),
                     "bookingEntry": "DEBIT",
                     "totalFeeBasisAmount": amt(d.refund_amount),
-                    "totalFeeAmount": amt(Decimal("0")),
+                    "totalFeeAmount": amt(ln.fvf),
                     "orderLineItems": [
-                        {"lineItemId": ln.line_item_id, "feeBasisAmount": amt(d.refund_amount), "marketplaceFees": []}
+                        {
+                            "lineItemId": ln.line_item_id,
+                            "feeBasisAmount": amt(d.refund_amount),
+                            "marketplaceFees": credited,
+                        }
                     ],
                     "references": [
                         {"referenceId": gen.return_id(account, plan.day, plan.idx), "referenceType": "RETURN_ID"}
@@ -289,6 +383,8 @@ class RestRenderer:
                     "paymentsEntity": "eBay Commerce Inc",
                 }
             )
+            if ln.tax:
+                base["ebayCollectedTaxAmount"] = amt(ln.tax)
         else:  # SHIPPING_LABEL
             cost = money(Decimal(rng(gen.seed, account, "label", plan.day, plan.idx).randint(350, 1500)) / 100)
             base.update(common)
@@ -301,6 +397,16 @@ class RestRenderer:
                 }
             )
         return base
+
+    def payouts(self, account: str, start: int, end: int, now: int) -> list[dict]:
+        """The Finances ``Payout`` objects begun within ``[start, end]``, as of ``now``, oldest first.
+
+        Each is the signed sum of the transactions this renderer gives its ``payoutId`` (see ``payouts``).
+        """
+        return [
+            payout_wire(self.gen.seed, account, p, now, self.currency)
+            for p in self.payout_book.payouts(account, start, end, now)
+        ]
 
     # ------------------------------------------------------------------ disputes
     def _dispute_state(self, plan: OrderPlan, now: int) -> tuple[str, int]:

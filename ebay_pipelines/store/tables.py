@@ -56,6 +56,24 @@ def _money(name: str, with_currency: bool = True) -> list[Column]:
     return cols
 
 
+def _ebay_collected_taxes() -> list[Column]:
+    """eBay collect-and-remit taxes (US sales tax, UK/EU VAT, GST...): their sum and each type's amount."""
+    return [
+        Column(
+            "ebay_collected_tax_value",
+            MONEY,
+            comment="Sum of lineItems[].ebayCollectAndRemitTaxes[].amount: tax eBay collects and remits, "
+            "in the buyer's currency (NULL: none).",
+        ),
+        Column("ebay_collected_tax_currency", Text),
+        Column(
+            "ebay_collected_taxes",
+            JSONB,
+            comment='eBay-collected tax by taxType, amounts as decimal strings: {"VAT": "24.41"}.',
+        ),
+    ]
+
+
 def _bookkeeping() -> list[Column]:
     return [
         Column("raw", JSONB, nullable=False),
@@ -187,16 +205,41 @@ ebay_orders = Table(
     Column("buyer_username", Text),
     Column("seller_id", Text),
     Column("sales_record_reference", Text),
-    Column("currency", Text),
-    *_money("price_subtotal", with_currency=False),
-    *_money("delivery_cost", with_currency=False),
-    *_money("price_discount", with_currency=False),
-    *_money("tax", with_currency=False),
-    *_money("total", with_currency=False),
-    *_money("total_fee_basis_amount", with_currency=False),
-    *_money("total_marketplace_fee", with_currency=False),
-    *_money("total_due_seller", with_currency=False),
-    *_money("refunded_amount", with_currency=False),
+    Column("currency", Text, comment="The buyer's currency (pricingSummary.total's); kept for older readers."),
+    *_money("price_subtotal"),
+    *_money("delivery_cost"),
+    *_money("price_discount"),
+    *_money("tax"),
+    Column(
+        "total_value",
+        MONEY,
+        comment="pricingSummary.total, in the buyer's currency. It holds eBay collect-and-remit tax only when "
+        "total_includes_ebay_collected_tax (eBay adds it with fieldGroups=TAX_BREAKDOWN).",
+    ),
+    Column("total_currency", Text),
+    Column(
+        "total_includes_ebay_collected_tax",
+        Boolean,
+        comment="Whether total_value holds ebay_collected_tax_value: eBay says so by sending a line item's "
+        "ebayCollectAndRemitTaxes and taxes of the same type together.",
+    ),
+    *_money("total_fee_basis_amount"),
+    *_money("total_marketplace_fee"),
+    Column(
+        "total_due_seller_value",
+        MONEY,
+        comment="paymentSummary.totalDueSeller, in the seller's payout currency (a cross-border order converts it).",
+    ),
+    Column("total_due_seller_currency", Text),
+    *_money("total_due_seller_converted_from"),
+    Column(
+        "paid_amount_value",
+        MONEY,
+        comment="Sum of paymentSummary.payments[].amount (FAILED ones aside), in the seller's payout currency.",
+    ),
+    Column("paid_amount_currency", Text),
+    *_money("refunded_amount"),
+    *_ebay_collected_taxes(),
     Column("line_item_count", Integer),
     Column("ship_to_country", Text),
     *_bookkeeping(),
@@ -217,13 +260,15 @@ order_line_items = Table(
     Column("sku", Text),
     Column("title", Text),
     Column("quantity", Integer),
-    Column("currency", Text),
-    *_money("line_item_cost", with_currency=False),
-    *_money("discounted_line_item_cost", with_currency=False),
-    *_money("delivery_cost", with_currency=False),
-    *_money("tax", with_currency=False),
-    *_money("total", with_currency=False),
-    *_money("refunded_amount", with_currency=False),
+    Column("currency", Text, comment="The buyer's currency (lineItemCost's); kept for older readers."),
+    *_money("line_item_cost"),
+    *_money("discounted_line_item_cost"),
+    *_money("delivery_cost"),
+    Column("tax_value", MONEY, comment="Sum of taxes[]: tax the seller collects (eBay-collected tax is apart)."),
+    Column("tax_currency", Text),
+    *_money("total"),
+    *_money("refunded_amount"),
+    *_ebay_collected_taxes(),
     Column("line_item_fulfillment_status", Text),
     Column("sold_format", Text),
     Column("listing_marketplace_id", Text),
@@ -243,8 +288,13 @@ def _finance_transaction_columns() -> list[Column]:
         Column("transaction_type", Text, primary_key=True),
         Column("transaction_status", Text),
         Column("transaction_date", TS),
-        Column("booking_entry", Text),
+        Column("booking_entry", Text, comment="CREDIT adds amount_value to the seller's funds, DEBIT takes it."),
         *_money("amount"),
+        Column(
+            "signed_amount_value",
+            MONEY,
+            comment="amount_value signed by booking_entry (CREDIT +, DEBIT -): SUM gives the net change of funds.",
+        ),
         *_money("total_fee_amount"),
         *_money("total_fee_basis_amount"),
         *_money("ebay_collected_tax_amount"),
@@ -288,14 +338,77 @@ ebay_finances_fees = Table(
     Column("line_item_id", Text, primary_key=True),
     Column("fee_seq", Integer, primary_key=True),
     Column("fee_type", Text),
-    *_money("amount"),
-    *_money("fee_basis_amount", with_currency=False),
+    Column("amount_value", MONEY, comment="The fee as eBay sends it: always positive, booking_entry says its way."),
+    Column("amount_currency", Text),
+    Column(
+        "booking_entry",
+        Text,
+        comment="DEBIT: a fee charged to the seller; CREDIT: a fee given back (a refund's fee credit, a credited "
+        "NON_SALE_CHARGE).",
+    ),
+    Column(
+        "net_fee_value",
+        MONEY,
+        comment="amount_value charged (+) or credited (-): SUM gives the net fees the seller paid.",
+    ),
+    *_money("fee_basis_amount"),
     Column("fee_memo", Text),
     Column("order_id", Text),
     Column("transaction_date", TS),
     *_bookkeeping(),
     Index("ix_ebay_finances_fees_account_order", "ebay_account_id", "order_id"),
     Index("ix_ebay_finances_fees_account_date", "ebay_account_id", "transaction_date"),
+    comment="One row per fee of a finance transaction. amount_value is positive as eBay sends it and "
+    "booking_entry gives its direction (DEBIT charged, CREDIT given back); net_fee_value is the signed amount, "
+    "so SUM(net_fee_value) is the net fees the seller paid.",
+)
+
+ebay_payouts = Table(
+    "ebay_payouts",
+    metadata,
+    _account_fk(),
+    Column("payout_id", Text, primary_key=True),
+    # PayoutStatusEnum: INITIATED, SUCCEEDED, RETRYABLE_FAILED, TERMINAL_FAILED, REVERSED.
+    Column("payout_status", Text),
+    Column("payout_status_description", Text),
+    Column("payout_date", TS),
+    Column("last_attempted_payout_date", TS),
+    Column(
+        "amount_value",
+        MONEY,
+        comment="The payout (eBay's Payout.amount): the signed sum of the finance transactions carrying its "
+        "payout_id (CREDIT +, DEBIT -).",
+    ),
+    Column("amount_currency", Text),
+    Column("total_amount_value", MONEY, comment="Payout.totalAmount: amount plus the express payout fee, if any."),
+    Column("total_amount_currency", Text),
+    Column("total_fee_value", MONEY, comment="Payout.totalFee: the EXPRESS_PAYOUT_FEE of a payout to a debit card."),
+    Column("total_fee_currency", Text),
+    Column("transaction_count", Integer),
+    Column("instrument_type", Text),
+    Column("instrument_nickname", Text),
+    Column("account_last_four_digits", Text),
+    Column("payout_memo", Text),
+    Column("bank_reference", Text),
+    Column("payout_reference", Text),
+    *_bookkeeping(),
+    Index("ix_ebay_payouts_account_date", "ebay_account_id", "payout_date"),
+    comment="Seller payouts from Finances getPayouts, one row per payoutId.",
+)
+
+REFUNDS_TABLE = (
+    "One row per REFUND finance transaction (refund_source 'finances') and per Post-Order return "
+    "(refund_source 'return', open or closed). A return is a refund only once refund_amount_value is set."
+)
+REFUND_AMOUNT = (
+    "The money refunded: a finance REFUND's amount, or a return's actual refund (sellerTotalRefund."
+    "actualRefundAmount); NULL for a return not refunded (yet)."
+)
+ESTIMATED_REFUND = "Returns only: sellerTotalRefund.estimatedRefundAmount, what eBay expects the refund to be."
+RETURN_STATE = "Returns only: eBay's ReturnStateEnum state (e.g. ITEM_READY_TO_SHIP, CLOSED)."
+REFUND_DATE = (
+    "When the refund was issued: a finance REFUND's transactionDate, or a return's actualRefundDetail."
+    "refundIssuedDate; NULL for a return not refunded."
 )
 
 ebay_refunds = Table(
@@ -310,14 +423,19 @@ ebay_refunds = Table(
     Column("return_id", Text),
     Column("transaction_id", Text),
     Column("item_id", Text),
-    *_money("refund_amount"),
+    Column("refund_amount_value", MONEY, comment=REFUND_AMOUNT),
+    Column("refund_amount_currency", Text),
+    Column("estimated_refund_value", MONEY, comment=ESTIMATED_REFUND),
+    Column("estimated_refund_currency", Text),
+    Column("return_state", Text, comment=RETURN_STATE),
     Column("refund_status", Text),
     Column("refund_reason", Text),
-    Column("refund_date", TS),
+    Column("refund_date", TS, comment=REFUND_DATE),
     Column("buyer_username", Text),
     *_bookkeeping(),
     Index("ix_ebay_refunds_account_order", "ebay_account_id", "order_id"),
     Index("ix_ebay_refunds_account_date", "ebay_account_id", "refund_date"),
+    comment=REFUNDS_TABLE,
 )
 
 ebay_disputes = Table(
@@ -394,7 +512,7 @@ ebay_active_inventory = Table(
     Column("quantity_available", Integer),
     Column("quantity_sold", Integer),
     *_money("current_price"),
-    *_money("buy_it_now_price", with_currency=False),
+    *_money("buy_it_now_price"),
     Column("start_time", TS),
     Column("end_time", TS),
     Column("time_left", Text),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from .conftest import NOW, Api, iso, xfindall, xml_root
 
 
@@ -30,38 +32,68 @@ def test_orders_conform_and_cover_lifecycle(api: Api, fulfillment_spec) -> None:
     fulfillment_spec.check("Order", single)
 
 
-def test_order_amounts_are_consistent(api: Api) -> None:
-    orders = api.get_all(
-        "/sell/fulfillment/v1/order", {"filter": f"creationdate:{_window(30)}", "limit": 200}, "orders"
-    )
+def _sum(amounts) -> Decimal:
+    return sum((Decimal(a["value"]) for a in amounts), Decimal(0))
+
+
+@pytest.mark.parametrize("tax_breakdown", [False, True])
+def test_order_amounts_are_consistent(api: Api, tax_breakdown: bool) -> None:
+    """Amounts add up as eBay's Order type describes them.
+
+    Fulfillment PricingSummary.total and LineItem.total hold 'Collect and Remit' tax only with
+    ``fieldGroups=TAX_BREAKDOWN``, when ``taxes[]`` repeats it; PaymentSummary.totalDueSeller and
+    Payment.amount hold it always; README "Wire facts": Collect-and-remit taxes (``taxes[]`` empty,
+    ``pricingSummary.tax`` absent) and Cross-border currencies (pricing in the buyer's currency,
+    payments in the seller's, with ``convertedFromValue``).
+    """
+    params = {"filter": f"creationdate:{_window(30)}", "limit": 200}
+    if tax_breakdown:
+        params["fieldGroups"] = "TAX_BREAKDOWN"
+    orders = api.get_all("/sell/fulfillment/v1/order", params, "orders")
+    cross_border = 0
     for o in orders:
         ps = o["pricingSummary"]
         dec = {k: Decimal(v["value"]) for k, v in ps.items()}
         for v in ps.values():
             assert len(v["value"].split(".")[1]) == 2
+        buyer_currency = ps["total"]["currency"]
         items = o["lineItems"]
-        assert dec["priceSubtotal"] == sum(Decimal(li["lineItemCost"]["value"]) for li in items)
-        assert dec["deliveryCost"] == sum(Decimal(li["deliveryCost"]["shippingCost"]["value"]) for li in items)
-        assert dec["tax"] == sum(Decimal(t["amount"]["value"]) for li in items for t in li["taxes"])
-        assert dec["total"] == dec["priceSubtotal"] + dec["deliveryCost"] + dec["tax"] - dec.get("priceDiscount", 0)
+        remitted = [t for li in items for t in li.get("ebayCollectAndRemitTaxes", [])]
+        assert all(t["collectionMethod"] == "NET" and t["amount"]["currency"] == buyer_currency for t in remitted)
+        tax = _sum(t["amount"] for t in remitted)
+        assert dec["priceSubtotal"] == _sum(li["lineItemCost"] for li in items)
+        assert dec["deliveryCost"] == _sum(li["deliveryCost"]["shippingCost"] for li in items)
+        assert dec.get("tax", Decimal(0)) == (tax if tax_breakdown else 0)
+        assert all(bool(li["taxes"]) == (tax_breakdown and bool(li.get("ebayCollectAndRemitTaxes"))) for li in items)
+        included = tax if tax_breakdown else Decimal(0)
+        assert dec["total"] == dec["priceSubtotal"] + dec["deliveryCost"] + included - dec.get("priceDiscount", 0)
         for li in items:
-            discount = sum((Decimal(p["discountAmount"]["value"]) for p in li["appliedPromotions"]), Decimal(0))
+            discount = _sum(p["discountAmount"] for p in li["appliedPromotions"])
+            line_tax = _sum(t["amount"] for t in li.get("ebayCollectAndRemitTaxes", []))
             expected = (
                 Decimal(li["lineItemCost"]["value"])
                 + Decimal(li["deliveryCost"]["shippingCost"]["value"])
-                + sum((Decimal(t["amount"]["value"]) for t in li["taxes"]), Decimal(0))
+                + (line_tax if tax_breakdown else 0)
                 - discount
             )
             assert Decimal(li["total"]["value"]) == expected
             assert li["legacyItemId"]
-        refunded = sum((Decimal(r["amount"]["value"]) for r in o["paymentSummary"]["refunds"]), Decimal(0))
+        due = o["paymentSummary"]["totalDueSeller"]
+        if due["currency"] != buyer_currency:
+            cross_border += 1
+            assert due["convertedFromCurrency"] == buyer_currency
+        refunded = _sum(r["amount"] for r in o["paymentSummary"]["refunds"])
+        paid = _sum(p["amount"] for p in o["paymentSummary"]["payments"])
         if o["orderPaymentStatus"] in ("PAID", "FULLY_REFUNDED", "PARTIALLY_REFUNDED"):
-            assert Decimal(o["paymentSummary"]["totalDueSeller"]["value"]) == dec["total"] - refunded
+            assert Decimal(due["value"]) == paid - refunded
+            buyer_paid = dec["priceSubtotal"] + dec["deliveryCost"] + tax - dec.get("priceDiscount", 0)
+            assert Decimal(o["paymentSummary"]["payments"][0]["amount"].get("convertedFromValue", paid)) == buyer_paid
         if o["orderPaymentStatus"] == "FULLY_REFUNDED":
-            assert refunded == dec["total"]
+            assert refunded == paid
         if o["orderPaymentStatus"] == "PARTIALLY_REFUNDED":
-            assert 0 < refunded < dec["total"]
+            assert 0 < refunded < paid
             assert sum(len(li.get("refunds", [])) for li in items) == 1
+    assert cross_border > 0
 
 
 def test_transactions_conform_and_follow_orders(api: Api, finances_spec) -> None:
@@ -88,11 +120,20 @@ def test_transactions_conform_and_follow_orders(api: Api, finances_spec) -> None
             assert Decimal(t["totalFeeAmount"]["value"]) == total_fee
             order = api.get(f"/sell/fulfillment/v1/order/{t['orderId']}").json()
             assert Decimal(order["totalMarketplaceFee"]["value"]) == total_fee
-            assert Decimal(t["amount"]["value"]) == Decimal(order["pricingSummary"]["total"]["value"]) - total_fee
-            break
+            # A SALE is what the buyer paid less the fees and the tax eBay collected itself, whose
+            # key production spells ebayCollectedTaxAmount (README "Wire facts").
+            paid = _sum(p["amount"] for p in order["paymentSummary"]["payments"])
+            tax = Decimal(t.get("ebayCollectedTaxAmount", {"value": "0"})["value"])
+            assert "eBayCollectedTaxAmount" not in t
+            assert Decimal(t["amount"]["value"]) == paid - total_fee - tax
     refunds = [t for t in txns if t["transactionType"] == "REFUND"]
     assert all(t["bookingEntry"] == "DEBIT" and t["orderId"] for t in refunds)
-    assert all(t["feeType"] for t in txns if t["transactionType"] == "NON_SALE_CHARGE")
+    # A REFUND carries the fees eBay gives back; the seller's funds lose the refund less them.
+    assert all(Decimal(t["totalFeeAmount"]["value"]) > 0 for t in refunds)
+    charges = [t for t in txns if t["transactionType"] == "NON_SALE_CHARGE"]
+    assert all(t["feeType"] for t in charges)
+    # Fee reversals arrive as NON_SALE_CHARGE credits (README "Wire facts": Fee credits).
+    assert {t["bookingEntry"] for t in charges} == {"CREDIT", "DEBIT"}
 
 
 def test_disputes_conform(api: Api, fulfillment_spec) -> None:
@@ -154,20 +195,32 @@ def test_postorder_conforms(api: Api, postorder_spec, sim) -> None:
     orders = {}
     for path, prefix, response_def, detail_path, id_key, detail_def in searches:
         params = {f"{prefix}_from": iso(NOW - timedelta(days=89)), f"{prefix}_to": iso(NOW), "limit": 200, "offset": 1}
-        resp = api.get(path, params, scheme="IAF")
-        assert resp.status_code == 200
-        body = resp.json()
-        postorder_spec.check(response_def, body)
-        assert body["members"]
-        for member in body["members"]:
+        # return/search answers open returns only without return_state (CountSummaryType).
+        states = [{}, {"return_state": "CLOSED"}] if id_key == "returnId" else [{}]
+        members = []
+        for state in states:
+            resp = api.get(path, {**params, **state}, scheme="IAF")
+            assert resp.status_code == 200
+            body = resp.json()
+            postorder_spec.check(response_def, body)
+            members += body["members"]
+        assert members
+        for member in members:
             detail = api.get(detail_path.format(member[id_key]), scheme="IAF").json()
             postorder_spec.check(detail_def, detail)
-            assert {k: v for k, v in detail.items() if k in member} == member
-            if "orderId" in detail:
+            if id_key == "returnId":
+                # GetDetailResponse: FULL (the default) answers the detail container, SUMMARY the summary.
+                summary = api.get(detail_path.format(member[id_key]), {"fieldgroups": "SUMMARY"}, scheme="IAF").json()
+                postorder_spec.check(detail_def, summary)
+                assert set(detail) == {"detail"} and summary == {"summary": member}
+            else:
+                # InquiryDetailsResponse / CaseDetailsResponse: the summary's fields, and no orderId.
+                assert {k: v for k, v in detail.items() if k in member} == member and "orderId" not in detail
+            if "orderId" in member:
                 order = (
-                    orders.get(detail["orderId"]) or api.get(f"/sell/fulfillment/v1/order/{detail['orderId']}").json()
+                    orders.get(member["orderId"]) or api.get(f"/sell/fulfillment/v1/order/{member['orderId']}").json()
                 )
-                orders[detail["orderId"]] = order
+                orders[member["orderId"]] = order
                 assert (member.get("itemId") or member["creationInfo"]["item"]["itemId"]) in {
                     li["legacyItemId"] for li in order["lineItems"]
                 }
