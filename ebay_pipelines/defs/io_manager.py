@@ -56,9 +56,15 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
         counts = [r.counts.for_table(table) for r in results]
         summaries = [r.summary for r in results]
         skipped = [s["prune_skipped"] for s in summaries if s.get("prune_skipped")]
+        left_out = [note for s in summaries for note in s.get("left_out") or []]
+        coverage = [s["inventory_api_coverage"] for s in summaries if s.get("inventory_api_coverage")]
+        unreadable = [u for s in summaries for u in s.get("unreadable", [])]
         context.add_output_metadata(
             {
                 **({"prune_skipped": "; ".join(dict.fromkeys(skipped))} if skipped else {}),
+                **({"left_out": "; ".join(dict.fromkeys(left_out))} if left_out else {}),
+                **({"inventory_api_coverage": "; ".join(dict.fromkeys(coverage))} if coverage else {}),
+                **({"unreadable": dg.MetadataValue.json(unreadable)} if unreadable else {}),
                 "account": ", ".join(dict.fromkeys(s.account_id for s in syncs)),
                 "window_from": min(s["window_from"] for s in summaries),
                 "window_to": max(s["window_to"] for s in summaries),

@@ -5,7 +5,7 @@ import dagster as dg
 from ebay_pipelines.defs.assets import OWNERS
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, account_partitions, parse_partition_key
 from ebay_pipelines.defs.resources import PostgresResource
-from ebay_pipelines.sync.maintenance import account_health, refresh_tokens
+from ebay_pipelines.sync.maintenance import account_health, inventory_coverage, refresh_tokens
 
 
 @dg.op(description="Refresh every enabled account's access token that expires within 45 minutes.")
@@ -68,6 +68,9 @@ def ebay_account_health(context: dg.AssetExecutionContext, postgres: PostgresRes
     results = account_health(postgres.get_engine(), account_id)
     failed = [r for r in results if not r.ok]
     metadata = {f"{r.api}.{r.call}": ("ok" if r.ok else f"FAILED: {r.error}") + f" ({r.seconds}s)" for r in results}
+    coverage = inventory_coverage(postgres.get_engine(), account_id)
+    if coverage is not None:
+        metadata["inventory_api_coverage"] = coverage
     yield dg.MaterializeResult(metadata={"account": account_id, "healthy": not failed, **metadata})
     yield dg.AssetCheckResult(
         check_name=HEALTH_CHECK.name,

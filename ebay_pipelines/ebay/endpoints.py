@@ -182,6 +182,11 @@ class EndpointSpec:
     detail: DetailSpec | None = None
     #: HTTP 404 errorIds meaning "no records here" (answered before any page), e.g. getOffers' 25713.
     no_records_errors: frozenset[int] = frozenset()
+    #: Whether a 404 without an errorId (the bare 404 a contract declares) means "no records here" too.
+    no_records_bare_404: bool = False
+    #: Walks per value (:func:`~ebay_pipelines.ebay.paging.pages_per_value`): HTTP 400 errorIds meaning
+    #: "this value cannot be read" (a 400 without an errorId too); the value is recorded, the walk goes on.
+    value_errors: frozenset[int] = frozenset()
     #: Trading only: the records one listed item holds (default: the item itself).
     records_of: RecordsOf | None = None
 

@@ -16,6 +16,7 @@ from . import paging
 from .endpoints import EndpointSpec, Pagination
 from .parsing import Record, utcnow
 from .rest import EbayRestClient
+from .walk import WalkReport
 
 GET_INVENTORY_ITEMS = "getInventoryItems"
 GET_OFFERS = "getOffers"
@@ -40,8 +41,13 @@ OFFERS = EndpointSpec(
     pagination=Pagination.REST,
     page_size=200,
     paging_note="REST offsets per SKU, page 1 then last page back to page 2; nearly every SKU has one page of offers.",
-    # errorId of getOffers for a SKU without offers ("This Offer is not available.").
+    # A SKU without offers: the contract declares a bare 404 for getOffers; errorId 25713 ("This Offer
+    # is not available.") is declared on /offer/{offerId} only, and read the same (README Wire facts).
     no_records_errors=frozenset({25713}),
+    no_records_bare_404=True,
+    # 400 25709 "Invalid value for {fieldName}": this SKU cannot be read; 25706 (invalid pagination
+    # values) is the request's own fault and fails the fetch.
+    value_errors=frozenset({25709}),
 )
 INVENTORY_PAGE_SIZE = INVENTORY_ITEMS.page_size
 OFFERS_PAGE_SIZE = OFFERS.page_size
@@ -62,13 +68,19 @@ def skus_of(items: Iterable[Any], account_id: str) -> list[str]:
 
 
 def iter_offers_for_skus(
-    client: EbayRestClient, skus: Iterable[str], *, page_size: int = OFFERS_PAGE_SIZE
+    client: EbayRestClient,
+    skus: Iterable[str],
+    *,
+    page_size: int = OFFERS_PAGE_SIZE,
+    report: WalkReport | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield batches (up to ``page_size``) of Offer objects of the given SKUs, one getOffers per SKU.
 
-    A SKU without offers (HTTP 404, errorId 25713) is skipped.
+    A SKU without offers (HTTP 404, bare or with errorId 25713) is skipped. A SKU eBay refuses
+    (HTTP 400 25709) is recorded in ``report`` (see :class:`~ebay_pipelines.ebay.walk.WalkReport`)
+    and the others are read; without a report it raises.
     """
-    return paging.pages_per_value(OFFERS, client, "sku", skus, page_size=page_size)
+    return paging.pages_per_value(OFFERS, client, "sku", skus, page_size=page_size, report=report)
 
 
 def inventory_row(account_id: str, item: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from .errors import EbayApiError, PayloadError
 from .parsing import Record, date_windows, format_timestamp, utcnow
 from .rest import EbayRestClient
 from .trading import TradingClient, add, add_pagination, new_request, to_dicts
-from .walk import PageAnswer, WalkReport, walk_numbered
+from .walk import PageAnswer, Unreadable, WalkReport, total_pages, walk_numbered
 from .xmlconv import findall
 
 logger = logging.getLogger("ebay_pipelines.ebay")
@@ -98,18 +98,33 @@ def pages_per_value(
     """Yield batches of the records ``endpoint`` lists for each value of ``param``, one walk per value.
 
     Records are gathered across values and yielded once at least ``page_size`` are in hand (the
-    rest at the end), so a value with a handful of records does not make a page of its own.
+    rest at the end), so a value with a handful of records does not make a page of its own. A value
+    eBay refuses with one of the spec's ``value_errors`` is recorded in ``report`` and the walk goes
+    on with the next value (without a report the error is raised).
     """
     size = page_size or endpoint.page_size
     batch: Page = []
     for value in values:
-        for page in pages(endpoint, rest=rest, params=[(param, value)], page_size=size, report=report):
-            batch.extend(page)
-            if len(batch) >= size:
-                yield batch
-                batch = []
+        try:
+            for page in pages(endpoint, rest=rest, params=[(param, value)], page_size=size, report=report):
+                batch.extend(page)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+        except EbayApiError as exc:
+            if report is None or not _value_refused(endpoint, exc):
+                raise
+            logger.warning("eBay call %s: %s %r cannot be read: %s", endpoint.call, param, value, exc)
+            report.refused(Unreadable(endpoint.call, param, value, exc.status, exc.error_ids, exc.message))
     if batch:
         yield batch
+
+
+def _value_refused(endpoint: EndpointSpec, exc: EbayApiError) -> bool:
+    """Whether ``exc`` is eBay refusing one value of a walk per value (HTTP 400 with a value errorId or none)."""
+    if not endpoint.value_errors or exc.status != 400:
+        return False
+    return not exc.error_ids or bool(endpoint.value_errors & _ints(exc.error_ids))
 
 
 def windows(
@@ -187,7 +202,7 @@ def _rest_pages(
             walk=endpoint.walk,
             report=report,
         )
-    if not endpoint.no_records_errors:
+    if not endpoint.no_records_errors and not endpoint.no_records_bare_404:
         yield from listed
         return
     received = False
@@ -196,7 +211,10 @@ def _rest_pages(
             received = True
             yield page
     except EbayApiError as exc:
-        if received or exc.status != 404 or not endpoint.no_records_errors & _ints(exc.error_ids):
+        if received or exc.status != 404:
+            raise
+        bare = not exc.error_ids and endpoint.no_records_bare_404
+        if not bare and not endpoint.no_records_errors & _ints(exc.error_ids):
             raise
 
 

@@ -37,12 +37,36 @@ class Walk(enum.Enum):
     BACKWARD = "page 1, then last page back to page 2"
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A value of a walk per value that eBay refused (e.g. a SKU getOffers answers with 400 25709)."""
+
+    call: str
+    param: str
+    value: str
+    status: int | None
+    error_ids: tuple[int | str, ...]
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready description for a run's summary."""
+        return {
+            "call": self.call,
+            self.param: self.value,
+            "status": self.status,
+            "error_ids": [str(e) for e in self.error_ids],
+            "message": self.message,
+        }
+
+
 @dataclass
 class WalkReport:
     """Whether the walks a fetch made were proven complete; every walk given this report adds to it."""
 
     walks: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Values whose records could not be read: the walk is then not complete either.
+    unreadable: list[Unreadable] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -57,6 +81,12 @@ class WalkReport:
     def unproven(self, call: str, why: str) -> None:
         """Record that a walk of ``call`` was not proven complete, and why."""
         self.problems.append(f"{call}: {why}")
+
+    def refused(self, value: Unreadable) -> None:
+        """Record a value whose records eBay refused to list: the fetch is not complete."""
+        self.unreadable.append(value)
+        ids = ",".join(str(e) for e in value.error_ids) or "none"
+        self.unproven(value.call, f"{value.param} {value.value!r} answered HTTP {value.status} (errorId {ids})")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ class SimulatorConfig:
     Data is a pure function of ``seed`` and the account name; volumes scale without holding
     everything in memory (records are computed from their index or creation day).
     ``now=None`` follows the wall clock; a fixed aware datetime pins the simulated clock.
+    ``inventory_skus=0`` plays a seller whose active listings were all made on the website or through
+    Trading: none is in the Inventory API until ``bulkMigrateListing`` (README Wire facts).
     """
 
     seed: int = 7
@@ -39,8 +41,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.orders_per_day < 0 or self.orders_per_day > 90_000:
             raise ValueError("orders_per_day must be between 0 and 90000")
-        if self.inventory_skus < 1 or self.inventory_skus > 999_999:
-            raise ValueError("inventory_skus must be between 1 and 999999")
+        if self.inventory_skus < 0 or self.inventory_skus > 999_999:
+            raise ValueError("inventory_skus must be between 0 and 999999")
         if self.active_listings < 0 or self.active_listings > 9_999_999:
             raise ValueError("active_listings must be between 0 and 9999999")
         if self.history_days < 1:

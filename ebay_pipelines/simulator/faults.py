@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from .rules import RuleList
 
 FAULT_KINDS = frozenset(
-    {"429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"}
+    {"400", "404", "429", "500", "502", "503", "504", "slow", "drop", "malformed", "body", "expire_token", "revoke"}
 )
+#: Kinds answering a request error eBay documents for one record (REST calls only, see ``error_id``).
+REQUEST_ERROR_KINDS = frozenset({"400", "404"})
 
 
 @dataclass
@@ -23,6 +25,9 @@ class FaultRule:
     ``retry_after`` is the Retry-After seconds of "429"; ``delay`` the seconds of "slow".
     "body" answers HTTP 200 with ``body`` (bytes or text) instead of the real answer (hostile payloads).
     "revoke" applies only to the token endpoint, "expire_token" only to API endpoints.
+    "400" and "404" answer a REST call with eBay's error body for ``error_id`` (None: a bare answer
+    without a body, as a contract declaring only the status allows); ``query`` limits any rule to
+    calls whose query string holds these values (e.g. ``{"sku": "..."}``: one SKU of getOffers).
     """
 
     kind: str
@@ -33,6 +38,8 @@ class FaultRule:
     retry_after: int = 1
     delay: float = 1.0
     body: bytes | str | None = None
+    error_id: int | None = None
+    query: dict[str, str] | None = None
     fired: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +52,8 @@ class FaultRule:
             raise ValueError("probability must be within [0, 1]")
         if self.kind == "body" and self.body is None:
             raise ValueError('a "body" fault needs the body to answer with')
+        if self.error_id is not None and self.kind not in REQUEST_ERROR_KINDS:
+            raise ValueError(f"error_id applies to the kinds {sorted(REQUEST_ERROR_KINDS)} only")
         if isinstance(self.body, str):
             self.body = self.body.encode("utf-8", "surrogatepass")
 
@@ -59,12 +68,34 @@ class FaultRule:
             return endpoint == "token"
         if self.kind == "expire_token":
             return endpoint != "token"
+        if self.kind in REQUEST_ERROR_KINDS:
+            # REST operation ids are lowerCamelCase (getOffers); Trading calls are UpperCamelCase.
+            return endpoint != "token" and endpoint[:1].islower()
         return True
+
+    def matches_query(self, query: dict[str, list[str]] | None) -> bool:
+        """Whether the call's query string holds every value of ``query`` (always, without one)."""
+        if self.query is None:
+            return True
+        if query is None:
+            return False
+        return all(value in query.get(name, []) for name, value in self.query.items())
 
     @classmethod
     def from_dict(cls, data: dict) -> FaultRule:
         """Build a rule from a JSON object (the control endpoint's body)."""
-        allowed = {"kind", "endpoint", "account", "times", "probability", "retry_after", "delay", "body"}
+        allowed = {
+            "kind",
+            "endpoint",
+            "account",
+            "times",
+            "probability",
+            "retry_after",
+            "delay",
+            "body",
+            "error_id",
+            "query",
+        }
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -79,11 +110,11 @@ class FaultInjector(RuleList[FaultRule]):
         self._rng = random.Random(seed)
         self.fired: Counter = Counter()
 
-    def pick(self, endpoint: str, account: str | None) -> FaultRule | None:
-        """The rule that fires for this call, if any (updates counters)."""
+    def pick(self, endpoint: str, account: str | None, query: dict[str, list[str]] | None = None) -> FaultRule | None:
+        """The rule that fires for this call (``query``: its query string, REST only), if any (updates counters)."""
         with self._lock:
             for rule in self._rules:
-                if rule.spent or not rule.applies_to(endpoint):
+                if rule.spent or not rule.applies_to(endpoint) or not rule.matches_query(query):
                     continue
                 if rule.endpoint is not None and rule.endpoint != endpoint:
                     continue

@@ -19,7 +19,7 @@ from . import endpoints_rest as rest
 from .churn import ChurnRule
 from .endpoints_trading import HANDLERS as TRADING_HANDLERS
 from .endpoints_trading import body_token, child, failure, parse_body
-from .faults import FaultRule
+from .faults import REQUEST_ERROR_KINDS, FaultRule
 from .responses import (
     INVALID_CLIENT,
     INVALID_GRANT,
@@ -244,7 +244,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         token = _bearer(req.headers.get("Authorization"))
         name = route.name
         sim._record_call(sim.tokens.account_of_access(token), name)
-        rule = sim.faults.pick(name, sim.tokens.account_of_access(token))
+        rule = sim.faults.pick(name, sim.tokens.account_of_access(token), req.query)
         if rule is not None and rule.kind not in ("slow", "malformed", "body"):
             return _rest_fault(rule, route)
         if rule is not None and rule.kind == "slow":
@@ -274,6 +274,23 @@ def _altered(resp: Response, rule: FaultRule | None) -> Response:
     return resp
 
 
+#: eBay's texts of the request errors a fault may answer with (Inventory API contract, getOffers / getOffer).
+REQUEST_ERROR_TEXTS = {
+    25706: ("You have provided invalid pagination values.", None),
+    25709: ("Invalid value for sku.", "sku"),
+    25713: ("This Offer is not available.", None),
+}
+
+
+def _request_error(status: int, error_id: int | None, route: Route) -> Response:
+    """A request error of ``status``: eBay's error body for ``error_id``, or a bare answer without one."""
+    if error_id is None:
+        return Response(status, b"", "application/json", {})
+    message, field_name = REQUEST_ERROR_TEXTS.get(error_id, ("The request has errors.", None))
+    parameters = None if field_name is None else [{"name": "fieldName", "value": field_name}]
+    return rest_error(status, error_id, route.domain, "REQUEST", message, parameters=parameters)
+
+
 def _rest_fault(rule: FaultRule, route: Route) -> Response | None:
     if rule.kind == "drop":
         return None
@@ -289,6 +306,8 @@ def _rest_fault(rule: FaultRule, route: Route) -> Response | None:
             )
         return rate_limited(rule.retry_after)
     status = int(rule.kind)
+    if rule.kind in REQUEST_ERROR_KINDS:
+        return _request_error(status, rule.error_id, route)
     if route.family == "postorder":
         return postorder_error(status, 1, "System error. Please try again later.", category="APPLICATION")
     return rest_error(

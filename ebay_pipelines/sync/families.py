@@ -50,6 +50,8 @@ class FetchContext:
     covered: CoveredLookup | None = None
     #: Whether every page walk of the fetch was proven complete (a snapshot prunes only then).
     walks: WalkReport = field(default_factory=WalkReport)
+    #: Facts the fetch learned for the run's summary, e.g. ``inventory_api_items`` (Inventory API items seen).
+    notes: dict[str, Any] = field(default_factory=dict)
     #: The partition's own window when a refresh of open records extends ``window``: sources
     #: holding no open records read only this (None: every source reads ``window``).
     own_window: Window | None = None
@@ -228,12 +230,28 @@ def _refunds(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
     yield from source_pages(spec, returns, ctx)
 
 
+#: ``FetchContext.notes`` key: how many Inventory API items the fetch saw (see ``store.coverage``).
+INVENTORY_API_ITEMS = "inventory_api_items"
+
+
 def _offers(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
     items, offers = spec.sources
+    seen = 0
     for page in paging.pages(items.endpoint, rest=ctx.rest, report=ctx.walks):
         skus = inventory.skus_of(page, ctx.account_id)
+        seen += len(skus)
+        # A SKU eBay refuses (400 25709) lands in ctx.walks: its offers are kept, not pruned.
         for found in paging.pages_per_value(offers.endpoint, ctx.rest, "sku", skus, report=ctx.walks):
             yield row_page(spec, offers, ctx, found)
+    ctx.notes[INVENTORY_API_ITEMS] = seen
+
+
+def _inventory(spec: FamilySpec, ctx: FetchContext) -> Iterator[RowPage]:
+    seen = 0
+    for page in fetch_sources(spec, ctx):
+        seen += page.fetched
+        yield page
+    ctx.notes[INVENTORY_API_ITEMS] = seen
 
 
 # ------------------------------------------------------------------------------------------------
@@ -392,6 +410,7 @@ FAMILIES: tuple[FamilySpec, ...] = (
         sources=(Source(inventory.INVENTORY_ITEMS, _one("ebay_inventory", inventory.inventory_row)),),
         **SNAPSHOT_CADENCE,
         prune_missing=True,
+        custom_fetch=_inventory,
     ),
     FamilySpec(
         name="active_inventory",

@@ -14,6 +14,7 @@ from ebay_pipelines.ebay.config import EbaySettings
 from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
 from ebay_pipelines.ebay.health import ProbeResult, probe_account
 from ebay_pipelines.store.accounts import list_accounts
+from ebay_pipelines.store.coverage import inventory_api_coverage
 from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.tokens import DatabaseTokenStore, reauthorization_reason
 from ebay_pipelines.sync.partition_sync import build_clients, ebay_settings, require_reauthorization
@@ -68,3 +69,9 @@ def account_health(engine: Engine, account_id: str) -> list[ProbeResult]:
     """Probe one account's token and each eBay API it syncs from."""
     clients = build_clients(engine, account_id)
     return probe_account(clients.rest, clients.trading)
+
+
+def inventory_coverage(engine: Engine, account_id: str) -> str | None:
+    """Why the account's stored Inventory API items are none while it has active listings (None: they are not)."""
+    with engine.connect() as conn:
+        return inventory_api_coverage(conn, account_id)

@@ -31,6 +31,7 @@ from ebay_pipelines.ebay.walk import WalkReport
 from ebay_pipelines.ids import validate_account_id
 from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import get_account
+from ebay_pipelines.store.coverage import inventory_api_coverage
 from ebay_pipelines.store.partition_writer import (
     PartitionResult,
     RowPage,
@@ -43,7 +44,7 @@ from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
 from ebay_pipelines.store.values import find_unstorable
-from ebay_pipelines.sync.families import FAMILIES, FamilySpec, FetchContext
+from ebay_pipelines.sync.families import FAMILIES, INVENTORY_API_ITEMS, FamilySpec, FetchContext
 from ebay_pipelines.sync.windows import Window, days_window
 
 log = logging.getLogger(__name__)
@@ -180,13 +181,26 @@ class PartitionSync:
             account_id=self.account_id,
             partition_key=self.partition_key,
             run=self.run,
-            summary=self.summary(),
+            summary={**self.summary(), **self._notes(engine, context)},
             cursor_value=self.cursor_value,
             snapshot=self._snapshot(context.walks),
             staged=staged,
             api_calls=self.clients.api_calls(),
             calls_by_name=self.clients.calls_by_name(),
         )
+
+    def _notes(self, engine: Engine, context: FetchContext) -> dict[str, Any]:
+        """What the fetch found worth a word in the run's summary: values eBay refused, Inventory API coverage."""
+        notes: dict[str, Any] = {}
+        if context.walks.unreadable:
+            notes["unreadable"] = [{"account": self.account_id, **u.as_dict()} for u in context.walks.unreadable]
+        items = context.notes.get(INVENTORY_API_ITEMS)
+        if items is not None:
+            with engine.connect() as conn:
+                note = inventory_api_coverage(conn, self.account_id, items)
+            if note is not None:
+                notes["inventory_api_coverage"] = note
+        return notes
 
     def _snapshot(self, walks: WalkReport) -> SnapshotScope | None:
         """What the merge prunes: a snapshot family's unseen rows, only when every walk was proven complete."""
