@@ -64,7 +64,7 @@ def test_global_kill_switch_row_is_seeded(engine: sa.Engine) -> None:
 
 
 def test_every_data_table_has_the_common_columns() -> None:
-    assert len(DATA_TABLES) == 14 and "problem_orders" in metadata.tables
+    assert len(DATA_TABLES) == 15 and "problem_orders" in metadata.tables
     for table in DATA_TABLES.values():
         names = set(table.c.keys())
         assert {"ebay_account_id", "raw", "source_updated_at", "synced_at"} <= names, table.name

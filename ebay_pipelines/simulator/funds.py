@@ -74,6 +74,11 @@ class FundsPlan:
         return FUNDS_PROCESSING
 
 
+def payout_id(acode: int, payout_ms: int) -> str:
+    """``payoutId`` of the daily payout made at ``payout_ms`` (``acode``: the account's id code)."""
+    return f"6{acode}{day_of(payout_ms):05d}"
+
+
 def next_payout(ms: int) -> int:
     """The daily payout taking funds available at ``ms``: the end of that UTC day."""
     return (day_of(ms) + 1) * MS_DAY

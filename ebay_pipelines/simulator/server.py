@@ -98,6 +98,7 @@ ROUTES = [
         135000,
         rest.FINANCES,
     ),
+    Route("GET", r"^/sell/finances/v1/payout$", "getPayouts", "rest", rest.get_payouts, 135000, rest.FINANCES),
     Route(
         "GET",
         r"^/sell/inventory/v1/inventory_item$",

@@ -76,6 +76,11 @@ class Truth:
         refs = self._svc.world.transactions(account, to_ms(since), to_ms(until), now, types)
         return [self._svc.rest.transaction(account, r, now) for r in refs]
 
+    def payouts(self, account: str, since: datetime, until: datetime) -> list[dict]:
+        """Payouts with payoutDate in ``[since, until]``, oldest first, with status as of the simulator's clock."""
+        now = self._now()
+        return self._svc.rest.payouts(account, to_ms(since), to_ms(until), now)
+
     # ------------------------------------------------------------------ Post-Order
     def inquiries(self, account: str, since: datetime, until: datetime) -> list[dict]:
         """Inquiry summaries created in ``[since, until]``."""

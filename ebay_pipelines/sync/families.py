@@ -300,6 +300,16 @@ FINANCE_REFRESH = Refresh(
     "FUNDS_AVAILABLE_FOR_PAYOUT -> PAYOUT after the transaction date (Finances TransactionStatusEnum)",
 )
 
+#: Finances PayoutStatusEnum: INITIATED, then SUCCEEDED, or RETRYABLE_FAILED (retried), TERMINAL_FAILED
+#: or REVERSED (rejected by the seller's bank). Funds clear 1-4 business days after the payout starts
+#: (eBay help "How payouts work for managed payments sellers"); a failure or reversal comes later, so 14
+#: days cover a retried payout.
+PAYOUT_REFRESH = Refresh(
+    days=14,
+    reason="payoutStatus moves INITIATED -> SUCCEEDED (funds clear 1-4 business days later), or "
+    "RETRYABLE_FAILED -> retried, TERMINAL_FAILED, REVERSED after the payout date (Finances PayoutStatusEnum)",
+)
+
 FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
         name="orders",
@@ -328,6 +338,15 @@ FAMILIES: tuple[FamilySpec, ...] = (
         sources=(Source(finances.TRANSACTIONS, _finance_rows),),
         window_columns={"ebay_finances_transactions": "transaction_date", "ebay_finances_fees": "transaction_date"},
         refresh=FINANCE_REFRESH,
+    ),
+    FamilySpec(
+        name="payouts",
+        tables=("ebay_payouts",),
+        description="Seller payouts from the Finances API by payout date: status, amount, instrument and the "
+        "number of transactions each pays out.",
+        sources=(Source(finances.PAYOUTS, _one("ebay_payouts", finances.payout_row)),),
+        window_columns={"ebay_payouts": "payout_date"},
+        refresh=PAYOUT_REFRESH,
     ),
     FamilySpec(
         name="refunds",
