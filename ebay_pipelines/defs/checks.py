@@ -7,7 +7,7 @@ import dagster as dg
 from sqlalchemy.engine import Connection
 
 from ebay_pipelines.defs.resources import PostgresResource
-from ebay_pipelines.store import quality
+from ebay_pipelines.store import quality, reconcile
 from ebay_pipelines.store.quality import CheckOutcome
 from ebay_pipelines.sync.families import DATA_TABLES, FAMILIES, FamilySpec
 
@@ -37,6 +37,26 @@ def _check(
     def _run(postgres: PostgresResource) -> dg.AssetCheckResult:
         with postgres.get_engine().connect() as conn:
             return _result(query(conn), severity)
+
+    return _run
+
+
+def _reconcile_check(
+    table: str, name: str, description: str, query: Callable[[Connection], reconcile.Reconciliation]
+) -> dg.AssetChecksDefinition:
+    """A reconciliation check: failures name the rows and figures; rows it cannot judge are counted by reason."""
+
+    @dg.asset_check(asset=dg.AssetKey(table), name=name, description=description, blocking=False)
+    def _run(postgres: PostgresResource) -> dg.AssetCheckResult:
+        with postgres.get_engine().connect() as conn:
+            found = query(conn)
+        result = _result(found.outcome())
+        skipped = {
+            f"not_judged: {reason}": dg.MetadataValue.int(count) for reason, count in sorted(found.skipped.items())
+        }
+        return dg.AssetCheckResult(
+            passed=result.passed, severity=result.severity, metadata={**result.metadata, **skipped}
+        )
 
     return _run
 
@@ -85,6 +105,12 @@ QUALITY_CHECKS: list[dg.AssetChecksDefinition] = [
         "disputes_point_at_stored_orders",
         "Disputes of orders sold inside the synced orders range point at stored orders.",
         lambda conn: quality.references_without_orders(conn, "disputes"),
+    ),
+    _reconcile_check(
+        "ebay_payouts", "payouts_match_transactions", reconcile.PAYOUT_EQUATION, reconcile.payout_mismatches
+    ),
+    _reconcile_check(
+        "ebay_finances_transactions", "sales_match_orders", reconcile.SALE_EQUATION, reconcile.sale_mismatches
     ),
     *[_freshness_check(spec) for spec in FAMILIES],
 ]
