@@ -9,6 +9,7 @@ executes them; each API module declares its own specs next to its row functions.
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ class Pagination(enum.Enum):
     #: REST collection: ``limit``/``offset``; forward by the envelope's ``next`` links (record offsets when
     #: none), backward by ``offset`` in the unit page 1's ``next`` link uses.
     REST = "REST next links (offset fallback)"
-    #: Post-Order search: ``limit`` and ``offset`` = 1-based page number, ``paginationOutput.totalPages``.
-    POST_ORDER = "Post-Order page number"
+    #: Post-Order search: ``limit`` and ``offset`` (entries skipped or a 1-based page number, learned from
+    #: the answers: see :mod:`ebay_pipelines.ebay.offsets`), ``paginationOutput.totalPages``.
+    POST_ORDER = "Post-Order pages (offset unit learned)"
     #: Trading: ``Pagination/PageNumber`` (from 1) up to ``PaginationResult/TotalNumberOfPages``.
     TRADING = "Trading PageNumber"
     #: One answer holds every record.
@@ -43,6 +45,54 @@ class DetailWhen(enum.Enum):
     ALWAYS = "always"
     #: Only when the summary lacks a field the tables need (see :attr:`DetailSpec.lacking`).
     WHEN_LACKING = "when the summary lacks fields"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far back eBay accepts a window start: ``months`` calendar months (and ``days`` days) before now.
+
+    ``margin`` moves the oldest start that much later, so a clock ahead of eBay's (or eBay counting
+    the months in another time zone) never sends a start eBay refuses; what it gives up is a day at
+    the edge of what eBay keeps. ``what`` names the records, for people ("eBay keeps 18 months of
+    inquiries").
+    """
+
+    months: int = 0
+    days: int = 0
+    what: str = "records"
+    margin: timedelta = timedelta(days=1)
+
+    def __post_init__(self) -> None:
+        if self.months < 0 or self.days < 0 or (self.months == 0 and self.days == 0):
+            raise ValueError("a reach is a positive number of months and/or days")
+
+    def oldest(self, now: datetime) -> datetime:
+        """The oldest window start to send at ``now``."""
+        return months_before(now, self.months) - timedelta(days=self.days) + self.margin
+
+    @property
+    def label(self) -> str:
+        """The reach in words: ``18 months``, ``5 years``, ``30 days``."""
+        parts = []
+        if self.months:
+            years, rest = divmod(self.months, 12)
+            parts.append(f"{years} years" if not rest else f"{self.months} months")
+        if self.days:
+            parts.append(f"{self.days} days")
+        return " and ".join(parts)
+
+    @property
+    def reason(self) -> str:
+        """Why a window older than the reach is not asked for: ``eBay keeps 18 months of inquiries``."""
+        return f"eBay keeps {self.label} of {self.what}"
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """``moment`` ``months`` calendar months earlier (the day clamped to the month's last: Aug 31 - 6 = Feb 28)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 @dataclass(frozen=True)
@@ -59,8 +109,9 @@ class WindowSpec:
     end_param: str | None = None
     #: The longest window eBay accepts in one search (longer ones are split); None: no known limit.
     longest: timedelta | None = None
-    #: How far before now eBay accepts a window start (older starts are moved up); None: no known limit.
-    oldest_start: timedelta | None = None
+    #: How far before now eBay accepts a window start (older starts are moved up; a window wholly older
+    #: is not asked for); None: no known limit.
+    oldest_start: Reach | None = None
 
     def __post_init__(self) -> None:
         ranged = self.start_param is not None and self.end_param is not None
@@ -80,7 +131,8 @@ class WindowSpec:
     @property
     def limits(self) -> str:
         """eBay's limits on the window, for people."""
-        return f"longest window: {_days(self.longest)}; oldest start: {_days(self.oldest_start)}"
+        oldest = "no known limit" if self.oldest_start is None else f"{self.oldest_start.label} back"
+        return f"longest window: {_days(self.longest)}; oldest start: {oldest}"
 
     @property
     def label(self) -> str:
@@ -154,6 +206,28 @@ class DetailSpec:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One of the searches an endpoint makes per window: ``param`` sent with one value, spelled one of several ways.
+
+    The first spelling is sent; when eBay answers 400 before any page, the next one is tried (a
+    value whose spelling eBay's pages disagree on). A spelling None sends no ``param``.
+    """
+
+    param: str
+    spellings: tuple[str | None, ...]
+
+    def __post_init__(self) -> None:
+        if not self.spellings:
+            raise ValueError(f"variant {self.param}: at least one spelling")
+
+    @property
+    def label(self) -> str:
+        """The variant for people: ``return_state=CLOSED (else ALL_CLOSED)``."""
+        names = [f"{self.param}={s}" if s is not None else f"no {self.param}" for s in self.spellings]
+        return names[0] + (f" (else {', '.join(names[1:])})" if len(names) > 1 else "")
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     """One eBay list call: where it lives, how it pages, its window and its detail call.
 
@@ -179,6 +253,8 @@ class EndpointSpec:
     item_path: str | None = None
     params: tuple[tuple[str, Any], ...] = ()
     window: WindowSpec | None = None
+    #: The searches made per window, one walk each, in this order (empty: one search).
+    variants: tuple[Variant, ...] = ()
     detail: DetailSpec | None = None
     #: HTTP 404 errorIds meaning "no records here" (answered before any page), e.g. getOffers' 25713.
     no_records_errors: frozenset[int] = frozenset()
@@ -225,6 +301,7 @@ class EndpointSpec:
             f"{self.api} {self.path}" if not self.trading else f"Trading {self.call} {self.list_element or ''}".rstrip()
         )
         fixed = ", ".join(f"{name}={value}" for name, value in self.params)
+        searches = {"searches": "; ".join(v.label for v in self.variants)} if self.variants else {}
         return {
             "call": self.call,
             "where": where + (f" ({fixed})" if fixed else ""),
@@ -232,6 +309,7 @@ class EndpointSpec:
             "paging_note": self.paging_note,
             "window": "none" if self.window is None else f"{self.window.label} ({self.window.limits})",
             "detail": self.detail.label if self.detail else "none",
+            **searches,
         }
 
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from . import offsets
 from .endpoints import DetailSpec, EndpointSpec, Pagination, has_any
 from .errors import EbayApiError, PayloadError
 from .parsing import Record, date_windows, format_timestamp, utcnow
@@ -73,7 +74,7 @@ def pages(
             )
         else:
             client_r = _need(rest, endpoint)
-            listed = _rest_pages(client_r, endpoint, [*window, *endpoint.params, *params], size, report)
+            listed = _searches(client_r, endpoint, [*window, *endpoint.params, *params], size, report)
         # Details completed in this walk: a page read again (page 1 after a change) costs no second detail call.
         completed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         for page in listed:
@@ -130,7 +131,10 @@ def _value_refused(endpoint: EndpointSpec, exc: EbayApiError) -> bool:
 def windows(
     endpoint: EndpointSpec, since: datetime | None, until: datetime | None, now: datetime | None = None
 ) -> list[tuple[datetime | None, datetime | None]]:
-    """The searches ``[since, until]`` takes for ``endpoint``: split by eBay's longest window, clipped to its oldest start."""
+    """The searches ``[since, until]`` takes for ``endpoint``: split by eBay's longest window, clipped to its reach.
+
+    A window wholly older than eBay's reach takes none.
+    """
     spec = endpoint.window
     if spec is None:
         if since is not None or until is not None:
@@ -139,7 +143,7 @@ def windows(
     if since is None or until is None:
         raise ValueError(f"eBay call {endpoint.call} needs a window (since and until)")
     if spec.oldest_start is not None:
-        oldest = (now or utcnow()) - spec.oldest_start
+        oldest = spec.oldest_start.oldest(now or utcnow())
         if since < oldest:
             logger.info(
                 "eBay call %s: window start %s is older than eBay allows; searching from %s",
@@ -153,6 +157,26 @@ def windows(
     if spec.longest is None:
         return [(since, until)]
     return list(date_windows(since, until, spec.longest))
+
+
+def beyond_reach(endpoint: EndpointSpec, since: datetime, until: datetime, now: datetime | None = None) -> str | None:
+    """What eBay's reach leaves out of ``[since, until]`` for ``endpoint``, in words (None: nothing).
+
+    ``searchInquiries: not searched: eBay keeps 18 months of inquiries`` for a window wholly out of
+    reach, ``searchReturns: searched from <oldest> instead of <since>: ...`` for one straddling it.
+    """
+    spec = endpoint.window
+    if spec is None or spec.oldest_start is None:
+        return None
+    oldest = spec.oldest_start.oldest(now or utcnow())
+    if since >= oldest:
+        return None
+    if until < oldest:
+        return f"{endpoint.call}: not searched: {spec.oldest_start.reason}"
+    return (
+        f"{endpoint.call}: searched from {format_timestamp(oldest)} instead of {format_timestamp(since)}: "
+        f"{spec.oldest_start.reason}"
+    )
 
 
 def summary_unchanged(summary: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -177,6 +201,39 @@ def _need(client: Any, endpoint: EndpointSpec) -> Any:
         kind = "Trading" if endpoint.trading else "REST"
         raise ValueError(f"eBay call {endpoint.call} needs a {kind} client")
     return client
+
+
+def _searches(
+    client: EbayRestClient,
+    endpoint: EndpointSpec,
+    params: list[tuple[str, Any]],
+    size: int,
+    report: WalkReport | None,
+) -> Iterator[Page]:
+    """Walk each of the endpoint's searches in turn (:attr:`EndpointSpec.variants`; none: the one search)."""
+    if not endpoint.variants:
+        yield from _rest_pages(client, endpoint, params, size, report)
+        return
+    for variant in endpoint.variants:
+        for n, spelling in enumerate(variant.spellings):
+            extra = [] if spelling is None else [(variant.param, spelling)]
+            received = False
+            try:
+                for page in _rest_pages(client, endpoint, [*params, *extra], size, report):
+                    received = True
+                    yield page
+                break
+            except EbayApiError as exc:
+                if received or exc.status != 400 or n == len(variant.spellings) - 1:
+                    raise
+                logger.info(
+                    "eBay call %s refused %s=%s (%s); trying %s",
+                    endpoint.call,
+                    variant.param,
+                    spelling,
+                    exc,
+                    variant.spellings[n + 1],
+                )
 
 
 def _rest_pages(
@@ -233,19 +290,44 @@ def _items(client: EbayRestClient, endpoint: EndpointSpec, body: dict[str, Any])
 def _post_order_pages(
     client: EbayRestClient, endpoint: EndpointSpec, params: list[tuple[str, Any]], size: int, report: WalkReport | None
 ) -> Iterator[Page]:
-    """Post-Order searches: ``offset`` is the 1-based page number, ``paginationOutput`` gives the set's size."""
+    """Post-Order searches: ``paginationOutput`` gives the set's size; ``offset`` counts what eBay says it counts.
+
+    Page 1 is asked for without ``offset`` (the first page under either reading of it). A set of
+    more than one page is walked in the unit the client learned (see :mod:`ebay_pipelines.ebay.offsets`).
+    """
     assert endpoint.path is not None
     path = endpoint.path
 
-    def fetch(page: int) -> PageAnswer:
-        query = [*params, ("limit", size), ("offset", page)]
+    def ask(offset: int | None) -> PageAnswer:
+        query = [*params, ("limit", size)] + ([] if offset is None else [("offset", offset)])
         body = client.get_json(endpoint.api, path, query, endpoint.call)
         client.pages[(client.account_id, endpoint.call)] += 1
         output = Record(body, call_name=endpoint.call, account_id=client.account_id).child("paginationOutput")
         members = _items(client, endpoint, body)
         return PageAnswer(members, total=output.integer("totalEntries"), pages=output.integer("totalPages"))
 
-    yield from walk_numbered(fetch(1), fetch, per_page=size, walk=endpoint.walk, call=endpoint.call, report=report)
+    first = ask(None)
+    last = total_pages(first, size)
+    unit = client.post_order_offset
+    several = len(first.items) >= size if last is None else last > 1
+    if unit is None and several:
+        learned = offsets.detect(first, ask, size)
+        if learned is None:
+            raise PayloadError(
+                f"could not tell what offset counts: the set changed under {offsets.PROBES} probes",
+                call_name=endpoint.call,
+                account_id=client.account_id,
+                transient=True,
+            )
+        unit, first = learned
+        client.post_order_offset = unit
+        logger.info("eBay call %s: Post-Order offset is the %s", endpoint.call, unit.value)
+
+    def fetch(page: int) -> PageAnswer:
+        assert unit is not None, "a set of one page asks for no other"
+        return ask(unit.offset(page, size))
+
+    yield from walk_numbered(first, fetch, per_page=size, walk=endpoint.walk, call=endpoint.call, report=report)
 
 
 def _single_page(
@@ -351,7 +433,8 @@ def _with_details(
         assert detail.path is not None
         for i in todo:
             path = detail.path.format(id=quote(ids[i], safe=""))
-            result[i] = _combined(detail, page[i], rest_client.get_json(api, path, None, detail.call))
+            found = rest_client.get_json(api, path, list(detail.params) or None, detail.call)
+            result[i] = _combined(detail, page[i], found)
     for i in todo:
         completed[ids[i]] = (page[i], result[i])
     return result

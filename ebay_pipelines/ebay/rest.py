@@ -17,6 +17,7 @@ import requests
 from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
 from .errors import EbayApiError, ErrorContext, PayloadError, RateLimited, ServerError, TransportError
+from .offsets import OffsetUnit
 from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
 from .signing import RequestSigner
@@ -87,6 +88,8 @@ class EbayRestClient(AccountClient):
         super().__init__(account_id, settings, tokens, retry, session)
         self.marketplace_id = marketplace_id
         self.signing = signing
+        #: What Post-Order's ``offset`` counts, once a search learned it (see :mod:`ebay_pipelines.ebay.offsets`).
+        self.post_order_offset: OffsetUnit | None = None
 
     def __repr__(self) -> str:
         return f"EbayRestClient(account_id={self.account_id!r}, marketplace_id={self.marketplace_id!r})"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: The readings of a Post-Order search's ``offset`` the simulator can play.
+POSTORDER_OFFSETS = ("entries", "pages")
+
 
 @dataclass(frozen=True)
 class SimulatorConfig:
@@ -35,7 +38,13 @@ class SimulatorConfig:
     host: str = "127.0.0.1"
     port: int = 0
     currency: str = "USD"
+    #: The return/search ``return_state`` value answering closed returns: ``CLOSED`` per eBay's
+    #: ReturnCountFilterEnum, ``ALL_CLOSED`` per another reading (the other spelling answers 400).
+    closed_return_state: str = "CLOSED"
     marketplace_id: str = "EBAY_US"
+    #: What a Post-Order search's ``offset`` counts: ``entries`` skipped (eBay's PaginationOutput type
+    #: page; default 0) or a 1-based page number (``pages``, as clients report; default 1).
+    postorder_offset: str = "entries"
     plan_cache_orders: int = 300_000
 
     def __post_init__(self) -> None:
@@ -47,5 +56,9 @@ class SimulatorConfig:
             raise ValueError("active_listings must be between 0 and 9999999")
         if self.history_days < 1:
             raise ValueError("history_days must be positive")
+        if self.closed_return_state not in ("CLOSED", "ALL_CLOSED"):
+            raise ValueError("closed_return_state must be CLOSED or ALL_CLOSED")
+        if self.postorder_offset not in POSTORDER_OFFSETS:
+            raise ValueError(f"postorder_offset must be one of {', '.join(POSTORDER_OFFSETS)}")
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware")

@@ -9,7 +9,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from .config import SimulatorConfig
+from .config import POSTORDER_OFFSETS, SimulatorConfig
 from .simulator import EbaySimulator
 
 
@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-days", type=int, default=120)
     parser.add_argument("--inventory-skus", type=int, default=40)
     parser.add_argument("--active-listings", type=int, default=40)
+    parser.add_argument(
+        "--postorder-offset",
+        choices=POSTORDER_OFFSETS,
+        default="entries",
+        help="what a Post-Order search's offset counts (entries skipped, as eBay documents, or page numbers)",
+    )
     parser.add_argument("--client-id", help="client id the token endpoint accepts")
     parser.add_argument("--client-secret", help="client secret the token endpoint accepts")
     args = parser.parse_args(argv)
@@ -60,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         history_days=args.history_days,
         inventory_skus=args.inventory_skus,
         active_listings=args.active_listings,
+        postorder_offset=args.postorder_offset,
         client_id=args.client_id,
         client_secret=args.client_secret,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import math
 import random
@@ -105,3 +106,12 @@ def iso_duration(ms: int) -> str:
     hours, secs = divmod(secs, 3_600)
     minutes, secs = divmod(secs, 60)
     return f"P{days}DT{hours}H{minutes}M{secs}S"
+
+
+def months_back_ms(ms: int, months: int) -> int:
+    """Epoch milliseconds ``months`` calendar months before ``ms`` (the day clamped to the month's last)."""
+    moment = from_ms(ms)
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return to_ms(moment.replace(year=year, month=month + 1, day=day))

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from ebay_pipelines.ebay import fulfillment, messages, paging, postorder, selling
-from ebay_pipelines.ebay.endpoints import Pagination
+from ebay_pipelines.ebay.endpoints import Pagination, Reach
 
 from .conftest import ACCOUNT, NOW, Wired, window
 
@@ -45,7 +45,8 @@ def test_windows_split_at_ebays_longest_window_without_overlap() -> None:
 def test_windows_start_no_earlier_than_ebay_allows(wired: Wired) -> None:
     assert fulfillment.DISPUTES.window is not None
     limited = replace(
-        fulfillment.DISPUTES, window=replace(fulfillment.DISPUTES.window, oldest_start=timedelta(days=30))
+        fulfillment.DISPUTES,
+        window=replace(fulfillment.DISPUTES.window, oldest_start=Reach(days=30, margin=timedelta(0))),
     )
     assert paging.windows(limited, NOW - timedelta(days=100), NOW, now=NOW) == [(NOW - timedelta(days=30), NOW)]
     too_old = (NOW - timedelta(days=200), NOW - timedelta(days=100))
@@ -121,26 +122,42 @@ def test_messages_whose_flags_moved_keep_their_stored_body_without_a_body_call(w
     assert wired.sim.calls[(ACCOUNT, "GetMyMessages")] == 1
 
 
-def test_inquiry_details_follow_the_detail_switch_and_the_store(wired: Wired) -> None:
+def test_inquiries_cost_no_detail_call(wired: Wired) -> None:
+    """InquirySummaryType holds every column of ebay_inquiries and InquiryDetailsResponse adds no
+    orderId (eBay's type pages): the search alone answers, with no getInquiry at all."""
     since, until = window(90)
-    first = _all(postorder.iter_inquiries(wired.rest, since, until))
-    assert len(first) > 3 and wired.sim.calls[(ACCOUNT, "getInquiry")] == len(first)
-    stored = {i["inquiryId"]: i for i in first}
-    del stored[first[0]["inquiryId"]]
+    inquiries = _all(postorder.iter_inquiries(wired.rest, since, until))
+    assert len(inquiries) > 3 and inquiries == wired.sim.truth.inquiries(ACCOUNT, since, until)
+    assert wired.sim.calls[(ACCOUNT, "getInquiry")] == 0
+
+
+def test_case_details_follow_the_detail_switch_and_the_store(wired: Wired) -> None:
+    """CaseSummaryType lacks caseType, which only CaseDetailsResponse carries and which never changes
+    (CaseTypeEnum): one getCase per new case, none for a stored one even when its status moved."""
+    since, until = window(90)
+    first = _all(postorder.iter_cases(wired.rest, since, until))
+    assert len(first) > 3 and wired.sim.calls[(ACCOUNT, "getCase")] == len(first)
+    stored = {c["caseId"]: {**c, "caseStatusEnum": "an older status"} for c in first}
+    del stored[first[0]["caseId"]]
 
     wired.sim.reset_calls()
-    assert _all(postorder.iter_inquiries(wired.rest, since, until, known=Lookup(stored))) == first
-    assert wired.sim.calls[(ACCOUNT, "getInquiry")] == 1
+    assert _all(postorder.iter_cases(wired.rest, since, until, known=Lookup(stored))) == first
+    assert wired.sim.calls[(ACCOUNT, "getCase")] == 1
 
     wired.sim.reset_calls()
     lookup = Lookup(stored)
-    summaries = _all(postorder.iter_inquiries(wired.rest, since, until, details=False, known=lookup))
-    assert summaries == wired.sim.truth.inquiries(ACCOUNT, since, until)
-    assert lookup.asked == [] and wired.sim.calls[(ACCOUNT, "getInquiry")] == 0
+    summaries = _all(postorder.iter_cases(wired.rest, since, until, details=False, known=lookup))
+    assert summaries == wired.sim.truth.cases(ACCOUNT, since, until)
+    assert lookup.asked == [] and wired.sim.calls[(ACCOUNT, "getCase")] == 0
 
 
 def test_forced_details_ask_for_every_return(wired: Wired) -> None:
+    """getReturn answers GetDetailResponse {detail: ReturnDetailType} (GetReturnFieldGroupEnum FULL),
+    laid over the ReturnSummaryType of each return, open and closed."""
     since, until = window(90)
     returns = _all(postorder.iter_returns(wired.rest, since, until, details=True))
-    assert returns == wired.sim.truth.return_details(ACCOUNT, since, until)
+    summaries = wired.sim.truth.returns(ACCOUNT, since, until)
+    details = wired.sim.truth.return_details(ACCOUNT, since, until)
+    want = {s["returnId"]: {**s, **d} for s, d in zip(summaries, details, strict=True)}
+    assert len(returns) == len(want) and {r["returnId"]: r for r in returns} == want
     assert wired.sim.calls[(ACCOUNT, "getReturn")] == len(returns) > 0

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from ebay_pipelines.simulator import EbaySimulator, SimulatorConfig
+
 from .conftest import NOW, Api, iso, xfind, xfindall, xml_root
 
 WINDOW_FROM = NOW - timedelta(days=30)
@@ -131,36 +135,56 @@ def test_disputes_and_inventory_pages(api: Api, sim) -> None:
     assert api.get("/sell/inventory/v1/offer").json()["errors"][0]["errorId"] == 25709
 
 
-def test_postorder_pages_match_truth(api: Api, sim) -> None:
+#: Path, window prefix, id field, truth, extra parameters (closed returns: ReturnCountFilterEnum CLOSED).
+POSTORDER_SEARCHES = [
+    ("/post-order/v2/inquiry/search", "inquiry_creation_date_range", "inquiryId", "inquiries", {}),
+    ("/post-order/v2/casemanagement/search", "case_creation_date_range", "caseId", "cases", {}),
+    ("/post-order/v2/return/search", "creation_date_range", "returnId", "returns", {"return_state": "CLOSED"}),
+]
+
+
+@pytest.mark.parametrize("reading", ["entries", "pages"])
+def test_postorder_pages_match_truth_under_either_offset_reading(reading: str) -> None:
+    """eBay's PaginationOutput type page (developer.ebay.com/devzone/post-order/types/PaginationOutput.html)
+    says ``offset`` is the number of entries skipped, default 0; clients report a 1-based page number
+    (README Wire facts: "Post-Order offset"). The simulator plays the reading it is configured with;
+    without ``offset`` both answer the first page."""
     start, end = NOW - timedelta(days=100), NOW
-    for path, prefix, id_key, truth in [
-        ("/post-order/v2/inquiry/search", "inquiry_creation_date_range", "inquiryId", sim.truth.inquiries),
-        ("/post-order/v2/casemanagement/search", "case_creation_date_range", "caseId", sim.truth.cases),
-        ("/post-order/v2/return/search", "creation_date_range", "returnId", sim.truth.returns),
-    ]:
-        collected, page = [], 1
-        while True:
-            body = api.get(
-                path, {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, "offset": page}, scheme="IAF"
-            ).json()
-            out = body["paginationOutput"]
-            assert out["offset"] == page and out["limit"] == 4
-            if not body["members"]:
-                break
-            collected += body["members"]
-            if page >= out["totalPages"]:
-                break
-            page += 1
-        expected = truth("acct-1", start, end)
-        assert collected == expected and len(expected) > 4
-        assert out["totalEntries"] == len(expected) and out["totalPages"] == -(-len(expected) // 4)
-        assert len({m[id_key] for m in collected}) == len(collected)
-        beyond = api.get(
-            path,
-            {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, "offset": out["totalPages"] + 1},
-            scheme="IAF",
-        ).json()
-        assert beyond["members"] == []
+    with EbaySimulator(SimulatorConfig(seed=7, now=NOW, postorder_offset=reading)) as sim:
+        api = Api(sim)
+        for path, prefix, id_key, records, extra in POSTORDER_SEARCHES:
+            window = {f"{prefix}_from": iso(start), f"{prefix}_to": iso(end), "limit": 4, **extra}
+            # the whole set in one page (no offset) is what the pages must add up to
+            expected = api.get(path, {**window, "limit": 200}, scheme="IAF").json()["members"]
+            assert len(expected) > 8
+            if not extra:
+                assert expected == getattr(sim.truth, records)("acct-1", start, end)
+            first = api.get(path, window, scheme="IAF").json()
+            assert first["members"] == expected[:4]
+            assert first["paginationOutput"]["offset"] == (1 if reading == "pages" else 0)
+            collected, page = list(first["members"]), 2
+            while page <= first["paginationOutput"]["totalPages"]:
+                offset = page if reading == "pages" else (page - 1) * 4
+                body = api.get(path, {**window, "offset": offset}, scheme="IAF").json()
+                out = body["paginationOutput"]
+                assert out["offset"] == offset and out["limit"] == 4
+                collected += body["members"]
+                page += 1
+            assert collected == expected
+            assert out["totalEntries"] == len(expected) and out["totalPages"] == -(-len(expected) // 4)
+            assert len({m[id_key] for m in collected}) == len(collected)
+            # offset=1: the first page again as a page number, the set from its second record as entries skipped
+            one = api.get(path, {**window, "offset": 1}, scheme="IAF").json()["members"]
+            assert one == (expected[:4] if reading == "pages" else expected[1:5])
+            beyond = offset + (1 if reading == "pages" else 4)
+            assert api.get(path, {**window, "offset": beyond}, scheme="IAF").json()["members"] == []
+            refused = api.get(path, {**window, "offset": -1}, scheme="IAF")
+            assert refused.status_code == 400 and refused.json()["errorMessage"]["error"][0]["errorId"] == 1104
+
+
+def test_simulator_refuses_an_unknown_offset_reading() -> None:
+    with pytest.raises(ValueError, match="postorder_offset must be one of entries, pages"):
+        SimulatorConfig(postorder_offset="cursor")
 
 
 def test_trading_pages_match_truth(api: Api, sim) -> None:
