@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from ebay_pipelines.settings import Settings, SettingsError
+from ebay_pipelines.sync.families import FAMILIES
 
 
 def test_defaults_and_values_from_the_environment(tmp_path: Path) -> None:
     defaults = Settings.from_env({})
-    assert defaults.start_date == date(2025, 6, 1) and defaults.backfill_days_per_run == 31
+    assert defaults.start_date == date(2026, 1, 1) and defaults.backfill_days_per_run == 31
     assert defaults.database_url is None and defaults.configured == frozenset()
     read = Settings.from_env(
         {
@@ -80,3 +81,18 @@ def test_definitions_follow_the_settings_they_are_given() -> None:
     assert dims["date"].start.date() == date(2026, 3, 1)
     assert orders.backfill_policy is not None and orders.backfill_policy.max_partitions_per_run == 31
     assert orders.op.retry_policy is not None and orders.op.retry_policy.max_retries == 5
+
+
+def test_the_default_start_date_stays_inside_every_apis_reach_for_half_a_year() -> None:
+    """Post-Order searches and payment disputes reach 18 months back (shared eBay notes, Wire facts:
+    "18 months"), getOrders two years and Finances five (the Fulfillment and Finances contracts'
+    filter texts): the default's first partition is searched whole until mid-2027."""
+    first = datetime.combine(Settings.from_env({}).start_date, time.min, tzinfo=UTC)
+    until = datetime(2027, 6, 1, tzinfo=UTC)
+    reaches = {
+        e.call: e.window.oldest_start for f in FAMILIES for e in f.endpoints if e.window and e.window.oldest_start
+    }
+    assert {"searchInquiries", "searchCases", "searchReturns", "getPaymentDisputeSummaries", "getOrders"} <= set(
+        reaches
+    )
+    assert {call: reach.oldest(until) for call, reach in reaches.items() if reach.oldest(until) > first} == {}

@@ -8,12 +8,18 @@ the summary, so each yielded record is the summary plus what the detail added. G
 (ids -> the records stored by an earlier sync), a record whose summary is unchanged since then
 is yielded as the stored record, without a detail call.
 
-Call cost: one search call per 200 records, plus
-- inquiries: one getInquiry per inquiry (summaries lack the order id);
-- cases: one getCase per case (summaries lack the case type and order id);
+Call cost: one search call per 200 records (returns: one search of open and one of closed
+returns per window, see ``RETURN_SEARCHES``), plus
+- inquiries: none (InquirySummaryType holds every column; the detail, InquiryDetailsResponse,
+  adds no order id either);
+- cases: one getCase per case, once (CaseSummaryType lacks the case type, which never changes;
+  CaseDetailsResponse holds no order id);
 - returns: one getReturn per *refunded* return (summaries lack the refund date); returns
   without a refund cost no detail call;
 - none for a record whose summary is unchanged since the stored one (see ``known``).
+
+Inquiries and cases name their line item (``itemId`` + ``transactionId``), never their order:
+the store links them to ``order_line_items`` (:mod:`ebay_pipelines.store.order_links`).
 
 The endpoint specs ``INQUIRIES``, ``CASES`` and ``RETURNS`` describe the searches and their
 details; :mod:`ebay_pipelines.ebay.paging` walks them.
@@ -21,12 +27,12 @@ details; :mod:`ebay_pipelines.ebay.paging` walks them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from . import paging
-from .endpoints import DetailSpec, DetailWhen, EndpointSpec, Pagination, WindowSpec
+from .endpoints import DetailSpec, DetailWhen, EndpointSpec, Pagination, Reach, Variant, WindowSpec
 from .parsing import Record, utcnow
 from .rest import EbayRestClient
 
@@ -39,14 +45,19 @@ GET_CASE = "getCase"
 SEARCH_RETURNS = "searchReturns"
 GET_RETURN = "getReturn"
 
-#: Where a return's refund date sits: the simulator's and eBay's detail shapes.
-REFUND_DATE_PATHS: tuple[str, ...] = (
-    "refundInfo.refundDate",
-    "detail.refundInfo.refundDate",
-    "refundInfo.actualRefundDetail.actualRefund.refundIssuedDate",
-    "detail.refundInfo.actualRefundDetail.actualRefund.refundIssuedDate",
-    "refundInfo.actualRefundDetail.actualRefund.refundInitiationDate",
-    "detail.refundInfo.actualRefundDetail.actualRefund.refundInitiationDate",
+#: Where getReturn (GetDetailResponse ``{detail: ReturnDetailType, summary}``) puts the date of the
+#: seller's refund: ``refundInfo.actualRefundDetail`` (ActualRefundDetailType) holds ``actualRefund``
+#: and, beside it, ``refundIssuedDate``.
+REFUND_DATE_PATH = "detail.refundInfo.actualRefundDetail.refundIssuedDate"
+#: The actual refund's total in the detail (RefundDetailType ``totalAmount``), when the summary lacks it.
+REFUND_TOTAL_PATH = "detail.refundInfo.actualRefundDetail.actualRefund.totalAmount"
+
+#: ``return/search`` answers open returns only without ``return_state`` (CountSummaryType: the
+#: default is ALL_OPEN); closed (refunded) returns need a search of their own. ReturnCountFilterEnum
+#: spells the value ``CLOSED``; an older reading says ``ALL_CLOSED``, tried when eBay refuses the first.
+RETURN_SEARCHES = (
+    Variant("return_state", (None,)),
+    Variant("return_state", ("CLOSED", "ALL_CLOSED")),
 )
 
 _PAGING_NOTE = (
@@ -55,7 +66,9 @@ _PAGING_NOTE = (
 )
 
 
-def _search(call: str, path: str, window_prefix: str, detail: DetailSpec) -> EndpointSpec:
+def _search(
+    call: str, path: str, window_prefix: str, detail: DetailSpec | None, variants: tuple[Variant, ...] = ()
+) -> EndpointSpec:
     return EndpointSpec(
         call=call,
         api="post-order",
@@ -64,37 +77,33 @@ def _search(call: str, path: str, window_prefix: str, detail: DetailSpec) -> End
         pagination=Pagination.POST_ORDER,
         page_size=PAGE_SIZE,
         paging_note=_PAGING_NOTE,
-        window=WindowSpec(start_param=f"{window_prefix}_from", end_param=f"{window_prefix}_to"),
+        # A start at most 18 months back (the search pages; shared eBay notes, Wire facts: "18 months").
+        window=WindowSpec(
+            start_param=f"{window_prefix}_from",
+            end_param=f"{window_prefix}_to",
+            oldest_start=Reach(months=18, what=call.removeprefix("search").lower()),
+        ),
+        variants=variants,
         detail=detail,
     )
 
 
-INQUIRIES = _search(
-    SEARCH_INQUIRIES,
-    "/inquiry/search",
-    "inquiry_creation_date_range",
-    # Inquiry summaries lack the order id, which only the detail carries.
-    DetailSpec(
-        call=GET_INQUIRY,
-        id_field="inquiryId",
-        when=DetailWhen.WHEN_LACKING,
-        lacking=(("orderId",),),
-        path="/inquiry/{id}",
-        merge=True,
-    ),
-)
+#: InquirySummaryType holds every column of ``ebay_inquiries``; no detail call.
+INQUIRIES = _search(SEARCH_INQUIRIES, "/inquiry/search", "inquiry_creation_date_range", None)
 CASES = _search(
     SEARCH_CASES,
     "/casemanagement/search",
     "case_creation_date_range",
-    # Case summaries lack the case type (and the order id), which only the detail carries.
+    # CaseSummaryType lacks the case type, which only CaseDetailsResponse carries and which never
+    # changes: a stored case holding it needs no second call.
     DetailSpec(
         call=GET_CASE,
         id_field="caseId",
         when=DetailWhen.WHEN_LACKING,
-        lacking=(("caseType",), ("orderId",)),
+        lacking=(("caseType",),),
         path="/casemanagement/{id}",
         merge=True,
+        stable=("caseType",),
     ),
 )
 RETURNS = _search(
@@ -102,15 +111,18 @@ RETURNS = _search(
     "/return/search",
     "creation_date_range",
     # A refunded return's summary lacks the refund date; unrefunded returns need no detail.
+    # fieldgroups=FULL asks for the detail container under either reading of GetDetailResponse.
     DetailSpec(
         call=GET_RETURN,
         id_field="returnId",
         when=DetailWhen.WHEN_LACKING,
-        lacking=(REFUND_DATE_PATHS,),
+        lacking=((REFUND_DATE_PATH,),),
         only_if=("sellerTotalRefund.actualRefundAmount",),
         path="/return/{id}",
         merge=True,
+        params=(("fieldgroups", "FULL"),),
     ),
+    RETURN_SEARCHES,
 )
 
 
@@ -205,14 +217,19 @@ def case_row(account_id: str, case: dict[str, Any]) -> dict[str, Any]:
 def return_refund_row(account_id: str, ret: dict[str, Any], *, fetched_at: datetime | None = None) -> dict[str, Any]:
     """Return the ``ebay_refunds`` row of one return (``refund_id`` = ``'RET-' + returnId``).
 
-    The amount is the seller's actual refund when known, else the estimated one; the status is
-    the return's ``status`` (else ``state``); the reason is ``creationInfo.reason``; the refund
-    date comes from the detail's refund information. Returns carry no last-change time, so
-    ``source_updated_at`` is the fetch time (``fetched_at``, default now).
+    Every return has a row, open or closed; it is a refund only once the seller refunded it:
+    ``refund_amount_*`` is the actual refund (TotalRefundAmountType ``actualRefundAmount``, else the
+    detail's ActualRefundDetailType ``actualRefund.totalAmount``) and ``refund_date`` its
+    ``refundIssuedDate``; both stay NULL while no refund was issued. ``estimated_refund_*`` is
+    ``estimatedRefundAmount``, ``return_state`` the ReturnStateEnum ``state``; ``refund_status`` is
+    the return's ``status`` (else ``state``); the reason is ``creationInfo.reason``. Returns carry no
+    last-change time, so ``source_updated_at`` is the fetch time (``fetched_at``, default now).
     """
     rec = Record(ret, call_name=GET_RETURN, account_id=account_id, id_field="returnId")
     return_id = rec.key("returnId")
     actual, actual_cur = rec.amount("sellerTotalRefund.actualRefundAmount")
+    if actual is None:
+        actual, actual_cur = rec.amount(REFUND_TOTAL_PATH)
     estimated, estimated_cur = rec.amount("sellerTotalRefund.estimatedRefundAmount")
     transaction_id = rec.text("creationInfo.item.transactionId")
     return {
@@ -224,20 +241,15 @@ def return_refund_row(account_id: str, ret: dict[str, Any], *, fetched_at: datet
         "return_id": return_id,
         "transaction_id": transaction_id,
         "item_id": rec.text("creationInfo.item.itemId"),
-        "refund_amount_value": actual if actual is not None else estimated,
-        "refund_amount_currency": actual_cur if actual is not None else estimated_cur,
+        "refund_amount_value": actual,
+        "refund_amount_currency": actual_cur if actual is not None else None,
+        "estimated_refund_value": estimated,
+        "estimated_refund_currency": estimated_cur if estimated is not None else None,
+        "return_state": rec.text("state"),
         "refund_status": rec.text("status") or rec.text("state"),
         "refund_reason": rec.text("creationInfo.reason"),
-        "refund_date": _first_timestamp(rec, REFUND_DATE_PATHS) if actual is not None else None,
+        "refund_date": rec.timestamp(REFUND_DATE_PATH) if actual is not None else None,
         "buyer_username": rec.text("buyerLoginName"),
         "raw": ret,
         "source_updated_at": fetched_at or utcnow(),
     }
-
-
-def _first_timestamp(rec: Record, paths: Iterable[str]) -> datetime | None:
-    for path in paths:
-        value = rec.timestamp(path)
-        if value is not None:
-            return value
-    return None

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ebay_pipelines import settings as project_settings
+from ebay_pipelines.ebay import paging
 from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
 from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
@@ -101,7 +102,7 @@ def build_clients(
 
 @dataclass(frozen=True)
 class Skipped:
-    """A partition sync that did not start because a switch is off."""
+    """A partition sync that did not start: a switch is off, or eBay keeps nothing of its window."""
 
     reason: str
     run: mirrors.RunHandle
@@ -128,17 +129,23 @@ class PartitionSync:
         return self.window.end if self.window else self.fetched_at
 
     def summary(self) -> dict[str, Any]:
-        """The run's identifying facts (window, partition, Dagster run) for ``summary_json``."""
+        """The run's identifying facts (window, partition, Dagster run) for ``summary_json``.
+
+        ``left_out`` says what of the window eBay's reach kept out (a source not searched, or
+        searched from a later start), when anything.
+        """
         window = (
             self.window.as_dict()
             if self.window
             else {"window_from": self.fetched_at.isoformat(), "window_to": self.fetched_at.isoformat()}
         )
+        left_out = [] if self.window is None else beyond_reach(self.spec, self.window, self.fetched_at)
         return {
             **window,
             "partition_key": self.partition_key,
             "dagster_run_id": self.dagster_run_id,
             "api_family": self.spec.name,
+            **({"left_out": left_out} if left_out else {}),
         }
 
     def stage(self, engine: Engine, batch_rows: int = 1000) -> StagedSync:
@@ -299,6 +306,24 @@ class _PageTap:
         return self.current
 
 
+def beyond_reach(spec: FamilySpec, window: Window, now: datetime) -> list[str]:
+    """What eBay's reach keeps out of ``window`` for each source of ``spec``, in words (empty: nothing)."""
+    notes = (paging.beyond_reach(e, window.start, window.end, now) for e in spec.endpoints if e.window is not None)
+    return list(dict.fromkeys(note for note in notes if note is not None))
+
+
+def out_of_reach(spec: FamilySpec, window: Window, now: datetime) -> str | None:
+    """Why no source of ``spec`` can search ``window`` (each is older than eBay keeps), or None.
+
+    ``eBay keeps 18 months of inquiries``: such a partition is skipped without a call to eBay.
+    """
+    windowed = [e for e in spec.endpoints if e.window is not None]
+    if not windowed or any(paging.windows(e, window.start, window.end, now) for e in windowed):
+        return None
+    reasons = (e.window.oldest_start.reason for e in windowed if e.window and e.window.oldest_start)
+    return "; ".join(dict.fromkeys(reasons))
+
+
 def require_reauthorization(engine: Engine, account_id: str, reason: str) -> None:
     """Stop syncing an account whose refresh token eBay rejected, saying so in every family's ``last_error``.
 
@@ -334,6 +359,10 @@ def begin(
     does the same for a refresh of open records only: sources that hold none read the partition's
     own window (``FetchContext.own_window``).
 
+    A window older than eBay keeps for every source of the family is skipped, with the reason
+    (``eBay keeps 18 months of inquiries``), without a call to eBay; a source of several out of
+    reach is left out and the run summary says so (``left_out``).
+
     ``retry_number`` > 0 marks a step retry within the same Dagster run: it may close the row
     the previous attempt left running (see ``mirrors.start_run``).
     """
@@ -351,6 +380,9 @@ def begin(
         get_account(conn, account_id)
         mirrors.ensure_sync_state(conn, account_id, spec.name)
         allowed, reason = mirrors.sync_allowed(conn, account_id, spec.name)
+    if allowed and window is not None:
+        reason = out_of_reach(spec, window, now)
+        allowed = reason is None
     if not allowed:
         assert reason is not None
         return Skipped(reason, mirrors.skip_run(engine, account_id, spec.name, dagster_run_id, partition_key, reason))
