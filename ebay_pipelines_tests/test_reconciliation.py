@@ -141,3 +141,34 @@ def test_a_corrupted_sale_or_order_turns_the_sale_check_red(synced, engine: sa.E
     assert checks[PAYOUT_CHECK].passed
     assert not sale.passed and _meta(sale)["failures"] == 1
     assert sale_id in _meta(sale)["examples"] and order_id in _meta(sale)["examples"]
+
+
+def test_payout_rows_keep_status_instrument_and_count(ebay_env: str, sim, dagster_instance, engine: sa.Engine) -> None:
+    """Finances Payout and PayoutInstrument fields land in their columns, each amount with its currency."""
+    from datetime import UTC, datetime
+
+    register_account(engine, sim, ACCOUNT, dagster_instance)
+    defs = fast_definitions(ebay_env)
+    _sync(defs, dagster_instance, "payouts", date(2026, 10, 25), date(2026, 11, 1))
+    want = {
+        p["payoutId"]: p
+        for p in sim.truth.payouts(
+            ACCOUNT, datetime(2026, 10, 24, 23, tzinfo=UTC), datetime(2026, 11, 1, 12, tzinfo=UTC)
+        )
+    }
+    with engine.connect() as conn:
+        rows = {r.payout_id: r for r in conn.execute(sa.text("select * from ebay_payouts"))}
+    assert set(rows) == set(want) and {r.payout_status for r in rows.values()} == {"INITIATED", "SUCCEEDED"}
+    for payout_id, p in want.items():
+        row = rows[payout_id]
+        assert (row.payout_status, row.payout_status_description) == (p["payoutStatus"], p["payoutStatusDescription"])
+        assert (str(row.amount_value), row.amount_currency) == (p["amount"]["value"], p["amount"]["currency"])
+        assert row.transaction_count == p["transactionCount"] and row.raw == p
+        assert row.payout_date == datetime.fromisoformat(p["payoutDate"].replace("Z", "+00:00"))
+        instrument = p["payoutInstrument"]
+        assert (row.instrument_type, row.instrument_nickname, row.account_last_four_digits) == (
+            instrument["instrumentType"],
+            instrument["nickname"],
+            instrument["accountLastFourDigits"],
+        )
+        assert row.total_fee_value is None and row.last_attempted_payout_date is None
