@@ -7,7 +7,8 @@ orders modified (their ``lastModifiedDate`` moves to now, out of a ``lastmodifie
 window), listings ended, SKUs deleted or created, Post-Order records and messages moved out of
 their date window. Paging follows eBay's documented fields (the shared eBay API notes, ``shared/ebay-api/README.md``):
 REST ``limit``/``offset``/``total`` and ``next`` links ("REST: shared facts", paged envelope),
-Post-Order ``limit``/``offset`` page number and ``paginationOutput {totalEntries, totalPages}``,
+Post-Order ``limit``/``offset`` (entries skipped or page number, learned: PaginationOutput type page)
+and ``paginationOutput {totalEntries, totalPages}``,
 Trading ``Pagination{EntriesPerPage, PageNumber}`` and ``PaginationResult{TotalNumberOfPages,
 TotalNumberOfEntries}``, and GetMyMessages, whose answers carry no ``PaginationResult``.
 
