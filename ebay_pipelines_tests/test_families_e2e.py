@@ -324,7 +324,8 @@ def test_refunds_reuse_the_refund_transactions_the_finances_family_stored(setup,
     assert run_family(defs, instance, "finances", ACCOUNT, day).success
     sim.reset_calls()
     assert run_family(defs, instance, "refunds", ACCOUNT, day).success
-    assert sim.calls[(ACCOUNT, "getTransactions")] == 0 and sim.calls[(ACCOUNT, "searchReturns")] == 1
+    # Returns: the open search and the closed one (return_state=CLOSED; CountSummaryType, ReturnCountFilterEnum).
+    assert sim.calls[(ACCOUNT, "getTransactions")] == 0 and sim.calls[(ACCOUNT, "searchReturns")] == 2
     assert_matches(engine, merge([expected_refunds(sim, earlier), expected_refunds(sim, day)]))
 
 

@@ -123,10 +123,10 @@ class Truth:
         ]
 
     def return_details(self, account: str, since: datetime, until: datetime) -> list[dict]:
-        """Return details created in ``[since, until]``."""
+        """getReturn answers (``{"detail": ReturnDetailType}``) of the returns created in ``[since, until]``."""
         now = self._now()
         return [
-            self._svc.postorder.return_detail(account, p, now)
+            self._svc.postorder.get_return(account, p, now)
             for p in self._svc.world.returns(account, to_ms(since), to_ms(until), now)
         ]
 

@@ -70,13 +70,13 @@ class PostOrderRenderer:
         }
 
     def inquiry(self, account: str, plan: OrderPlan, now: int) -> dict:
-        """Inquiry detail: the summary plus order id, state, item title and history."""
-        d, ln = self._line(account, plan)
+        """Inquiry detail: the summary plus state, item title and history; like eBay's
+        InquiryDetailsResponse it names the line item (itemId, transactionId), never the order."""
+        _, ln = self._line(account, plan)
         out = self.inquiry_summary(account, plan, now)
         status = out["inquiryStatusEnum"]
         out.update(
             {
-                "orderId": d.order_id,
                 "state": "CLOSED" if status.startswith("CLOSED") else "OPEN",
                 "status": status,
                 "itemTitle": ln.title,
@@ -127,13 +127,12 @@ class PostOrderRenderer:
         }
 
     def case(self, account: str, plan: OrderPlan, now: int) -> dict:
-        """Case detail: the summary plus caseType, order id and the originating inquiry/return."""
-        d, _ = self._line(account, plan)
+        """Case detail: the summary plus caseType and the originating inquiry/return; like eBay's
+        CaseDetailsResponse it names the line item (itemId, transactionId), never the order."""
         out = self.case_summary(account, plan, now)
         out.update(
             {
                 "caseType": plan.case_type,
-                "orderId": d.order_id,
                 "state": "CLOSED" if out["caseStatusEnum"] == "CLOSED" else "OPEN",
                 "status": out["caseStatusEnum"],
             }
@@ -154,6 +153,10 @@ class PostOrderRenderer:
         assert plan.case_at is not None, "a return without a refund is escalated to a case"
         # The return closes with its case (CaseStatusEnum CLOSED, see ``_case_events``; ReturnStateEnum CLOSED).
         return [(r, "RETURN_REQUESTED"), (plan.case_at, "ESCALATED"), (plan.case_at + 4 * MS_DAY, "CLOSED")]
+
+    def return_closed(self, plan: OrderPlan, now: int) -> bool:
+        """Whether the return is closed as of ``now`` (ReturnStateEnum CLOSED)."""
+        return _latest(self._return_events(plan), now)[1] == "CLOSED"
 
     def return_summary(self, account: str, plan: OrderPlan, now: int) -> dict:
         """A ReturnSummaryType as of ``now``."""
@@ -191,23 +194,45 @@ class PostOrderRenderer:
         return out
 
     def return_detail(self, account: str, plan: OrderPlan, now: int) -> dict:
-        """Return detail: the summary plus item, refund and close information."""
+        """A ReturnDetailType as of ``now``: item, refund and close information.
+
+        ``refundInfo`` (RefundInfoType) holds the ``estimatedRefundDetail`` from the start and, once
+        the seller refunded, ``actualRefundDetail`` (ActualRefundDetailType): ``actualRefund``
+        {itemizedRefundDetail[], totalAmount} with ``refundIssuedDate`` and ``refundStatus`` beside it.
+        """
         d, ln = self._line(account, plan)
-        out = self.return_summary(account, plan, now)
-        out["itemDetail"] = {
-            "itemId": ln.item_id,
-            "transactionId": ln.line_item_id,
-            "itemTitle": ln.title,
-            "itemPrice": num_amount(ln.unit_price, self.currency),
-            "returnQuantity": ln.quantity,
+        estimated = num_amount(ln.total, self.currency)
+        out: dict = {
+            "buyerLoginName": d.buyer.username,
+            "itemDetail": {
+                "itemId": ln.item_id,
+                "transactionId": ln.line_item_id,
+                "itemTitle": ln.title,
+                "itemPrice": num_amount(ln.unit_price, self.currency),
+                "returnQuantity": ln.quantity,
+            },
+            "refundInfo": {
+                "estimatedRefundDetail": {
+                    "itemizedRefundDetails": [{"refundFeeType": "PURCHASE_PRICE", "estimatedAmount": estimated}]
+                }
+            },
         }
         if plan.refund_at is not None and plan.refund_at <= now:
-            out["refundInfo"] = {
-                "refundId": d.refund_id,
-                "refundDate": date_obj(plan.refund_at),
-                "refundAmount": num_amount(d.refund_amount, self.currency),
+            actual = num_amount(d.refund_amount, self.currency)
+            out["refundInfo"]["actualRefundDetail"] = {
+                "actualRefund": {
+                    "itemizedRefundDetail": [{"refundFeeType": "PURCHASE_PRICE", "refundAmount": actual}],
+                    "totalAmount": actual,
+                },
+                "refundIssuedDate": date_obj(plan.refund_at),
+                "refundStatus": "SUCCESS",
             }
             out["closeInfo"] = {"returnCloseReason": "REFUND_ISSUED", "returnCloseDate": date_obj(plan.refund_at)}
-        if plan.case_at is not None and plan.case_at <= now:
-            out["caseId"] = self.gen.case_id(account, plan.day, plan.idx)
         return out
+
+    def get_return(self, account: str, plan: OrderPlan, now: int, fieldgroups: str = "FULL") -> dict:
+        """The getReturn answer (GetDetailResponse): ``detail`` for FULL (GetReturnFieldGroupEnum's
+        default for this method), ``summary`` for SUMMARY."""
+        if fieldgroups == "SUMMARY":
+            return {"summary": self.return_summary(account, plan, now)}
+        return {"detail": self.return_detail(account, plan, now)}

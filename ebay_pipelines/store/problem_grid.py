@@ -134,11 +134,14 @@ _PROBLEMS = f"""
            open_date, closed_date, buyer_username, source_updated_at
     FROM ebay_disputes WHERE ebay_account_id = :account
     UNION ALL
-    -- A return: its deadline, creation and close details live in raw only (paths from the rules).
+    -- A return: its deadline, creation and close details live in raw only (paths from the rules); its
+    -- amount is the refund once issued, the estimated refund before.
     SELECT 'return', coalesce(return_id, refund_id), order_id, item_id, transaction_id, refund_reason, refund_status,
            NOT coalesce(refund_status = ANY(:return_closed), false),
            coalesce(refund_status = ANY(:return_action), false) OR (raw #> :return_seller_due) IS NOT NULL,
-           {_ts("return_respond_by")}, refund_amount_value, refund_amount_currency,
+           {_ts("return_respond_by")},
+           CASE WHEN refund_amount_value IS NOT NULL THEN refund_amount_value ELSE estimated_refund_value END,
+           CASE WHEN refund_amount_value IS NOT NULL THEN refund_amount_currency ELSE estimated_refund_currency END,
            CASE WHEN refund_status = ANY(:return_closed) THEN coalesce(raw #>> :return_close_reason, refund_status) END,
            {_ts("return_opened_at")},
            CASE WHEN refund_status = ANY(:return_closed) THEN coalesce({_ts("return_closed_at")}, refund_date) END,

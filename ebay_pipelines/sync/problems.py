@@ -57,9 +57,9 @@ RULES = GridRules(
     return_respond_by=("sellerResponseDue", "respondByDate", "value"),
     # ReturnSummaryType.creationInfo.creationDate{value}.
     return_opened_at=("creationInfo", "creationDate", "value"),
-    # ReturnDetail closeInfo{returnCloseReason, returnCloseDate{value}}.
-    return_closed_at=("closeInfo", "returnCloseDate", "value"),
-    return_close_reason=("closeInfo", "returnCloseReason"),
+    # getReturn's GetDetailResponse detail (ReturnDetailType) closeInfo{returnCloseReason, returnCloseDate{value}}.
+    return_closed_at=("detail", "closeInfo", "returnCloseDate", "value"),
+    return_close_reason=("detail", "closeInfo", "returnCloseReason"),
 )
 
 

@@ -60,9 +60,14 @@ def test_detail_predicates_read_the_summary() -> None:
     refunded = {"sellerTotalRefund": {"actualRefundAmount": {"value": "1.00"}}}
     assert not returns.needed({"returnId": "1"})
     assert returns.needed({"returnId": "1", **refunded})
-    assert not returns.needed({"returnId": "1", **refunded, "refundInfo": {"refundDate": "2026-10-01T00:00:00Z"}})
-    assert cases.needed({"caseType": "RETURN"}) and cases.needed({"orderId": "1"})
-    assert not cases.needed({"caseType": "RETURN", "orderId": "1"})
+    # ActualRefundDetailType: refundIssuedDate sits beside actualRefund, in getReturn's detail container.
+    issued = {"actualRefundDetail": {"refundIssuedDate": {"value": "2026-10-01T00:00:00.000Z"}}}
+    inside = {"actualRefundDetail": {"actualRefund": {"refundIssuedDate": {"value": "2026-10-01T00:00:00.000Z"}}}}
+    assert not returns.needed({"returnId": "1", **refunded, "detail": {"refundInfo": issued}})
+    assert returns.needed({"returnId": "1", **refunded, "detail": {"refundInfo": inside}})
+    # CaseSummaryType lacks caseType; no eBay case type carries an orderId to wait for.
+    assert cases.needed({"caseId": "1"}) and not cases.needed({"caseType": "RETURN"})
+    assert postorder.INQUIRIES.detail is None
     assert fulfillment.DISPUTES.detail is not None and fulfillment.DISPUTES.detail.needed({})
 
 

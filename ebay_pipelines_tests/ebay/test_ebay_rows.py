@@ -113,7 +113,9 @@ def test_post_order_rows(wired: Wired) -> None:
     inquiries = _all(postorder.iter_inquiries(wired.rest, since, until))
     rows = [postorder.inquiry_row(ACCOUNT, i) for i in inquiries]
     check(rows, tables.ebay_inquiries)
-    assert all(r["order_id"] and r["last_modified_date"] == r["source_updated_at"] for r in rows)
+    # InquirySummaryType names the line item, never the order: the store links it (store.order_links).
+    assert all(r["order_id"] is None and r["item_id"] and r["transaction_id"] for r in rows)
+    assert all(r["last_modified_date"] == r["source_updated_at"] for r in rows)
     claim = inquiries[0]["claimAmount"]["value"]
     assert rows[0]["claim_amount_value"] == Decimal(repr(claim))
     cases = [postorder.case_row(ACCOUNT, c) for c in _all(postorder.iter_cases(wired.rest, since, until))]
@@ -124,6 +126,9 @@ def test_post_order_rows(wired: Wired) -> None:
     assert all(r["refund_id"] == f"RET-{r['return_id']}" and r["refund_source"] == "return" for r in returns)
     refunded = [r for r in returns if r["refund_date"] is not None]
     assert refunded and len(refunded) < len(returns)
+    # A return is a refund only once refunded: amount and date together, the estimate and state always.
+    assert all((r["refund_amount_value"] is None) == (r["refund_date"] is None) for r in returns)
+    assert all(r["estimated_refund_value"] is not None and r["return_state"] for r in returns)
 
 
 def test_trading_rows(wired: Wired) -> None:

@@ -330,7 +330,12 @@ def test_unanswered_disputes_and_escalated_returns_close(sim) -> None:
     assert disputes and all(d["paymentDisputeStatus"] == "CLOSED" for d in disputes)
     late = [d for d in disputes if d["closedDate"] > d["respondByDate"]]
     assert late, "some disputes were closed by eBay after the seller's deadline"
-    returns = sim.truth.return_details("acct-1", since, until)
+    returns = sim.truth.returns("acct-1", since, until)
+    details = sim.truth.return_details("acct-1", since, until)
     assert returns and all(r["state"] == "CLOSED" for r in returns)
-    escalated = [r for r in returns if r.get("caseId")]
-    assert escalated and all("refundInfo" not in r for r in escalated), "unrefunded escalated returns closed too"
+    escalated = [d["detail"] for r, d in zip(returns, details) if "actualRefundAmount" not in r["sellerTotalRefund"]]
+    assert escalated, "some returns were escalated instead of refunded"
+    # RefundInfoType: actualRefundDetail only once the seller refunded.
+    assert all("actualRefundDetail" not in d["refundInfo"] for d in escalated), (
+        "unrefunded escalated returns closed too"
+    )
