@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
+from ebay_pipelines.store import order_links
 from ebay_pipelines.store.tables import metadata, natural_key
 from ebay_pipelines.store.upsert import (
     COPY_OPTIONS,
@@ -77,12 +78,19 @@ def copy_rows(conn: Connection, table: str, stage: str, rows: Sequence[dict]) ->
 
 
 def merge_stage(conn: Connection, table: str, stage: str, columns: Iterable[str]) -> UpsertCounts:
-    """Merge the staged rows into ``table``: the newest version of each key, monotonic, changed data only."""
+    """Merge the staged rows into ``table``: the newest version of each key, monotonic, changed data only.
+
+    Rows naming a line item but no order are linked to it first, and merged line items link the
+    rows waiting for them (:mod:`ebay_pipelines.store.order_links`).
+    """
     target = metadata.tables[table]
     ordered = [c.name for c in target.columns if c.name in set(columns)]
     if not ordered:
         return UpsertCounts()
+    if "order_id" in ordered:
+        order_links.link_staged(conn, table, stage)
     inserted, written, distinct = conn.exec_driver_sql(merge_sql(target, stage, ordered)).one()
+    order_links.link_waiting(conn, table, stage)
     return UpsertCounts(inserted=inserted, updated=written - inserted, unchanged=distinct - written)
 
 

@@ -470,14 +470,9 @@ FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
         name="inquiries",
         tables=("ebay_inquiries",),
-        description="Post-Order inquiries by creation date, with details where the summary lacks fields.",
-        sources=(
-            Source(
-                postorder.INQUIRIES,
-                _one("ebay_inquiries", postorder.inquiry_row, timed=False),
-                StoredAs("ebay_inquiries", "inquiry_id"),
-            ),
-        ),
+        description="Post-Order inquiries by creation date (summaries hold every column: no detail calls); "
+        "order_id is linked through the line item in the store.",
+        sources=(Source(postorder.INQUIRIES, _one("ebay_inquiries", postorder.inquiry_row, timed=False)),),
         window_columns={"ebay_inquiries": "creation_date"},
         cron="*/30 * * * *",
         refresh=Refresh(
@@ -493,7 +488,8 @@ FAMILIES: tuple[FamilySpec, ...] = (
     FamilySpec(
         name="cases",
         tables=("ebay_cases",),
-        description="Post-Order cases by creation date, with details where the summary lacks fields.",
+        description="Post-Order cases by creation date, with each case's detail once for its case type; "
+        "order_id is linked through the line item in the store.",
         sources=(
             Source(
                 postorder.CASES,
