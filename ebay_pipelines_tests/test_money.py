@@ -107,8 +107,9 @@ def test_refund_fee_credits_are_credits(synced, engine: sa.Engine) -> None:
             "select refund_amount_value from ebay_refunds where ebay_account_id = :a and refund_id = :r",
             r=f"FIN-{txn['transactionId']}",
         )
-        given_back = _dec(txn["amount"]) + credited + _dec(txn.get("ebayCollectedTaxAmount"))
-        assert refund.refund_amount_value == given_back == _dec(txn["totalFeeBasisAmount"])
+        tax = _dec(txn.get("ebayCollectedTaxAmount"))
+        given_back = _dec(txn["amount"]) + credited + tax
+        assert refund.refund_amount_value == given_back == _dec(txn["totalFeeBasisAmount"]) + tax
 
 
 def test_non_sale_charge_credit_is_a_fee_reversal(synced, engine: sa.Engine) -> None:

@@ -286,7 +286,9 @@ class RestRenderer:
             ),
             "lineItems": line_items,
             "salesRecordReference": str(d.sales_record) + (f"-R{len(applied)}" if applied else ""),
-            "totalFeeBasisAmount": amt(d.total),
+            # The order's cost before fees (Order.totalFeeBasisAmount), without the tax eBay collects,
+            # as the matching SALE's totalFeeBasisAmount.
+            "totalFeeBasisAmount": amt(d.total - d.tax),
             "totalMarketplaceFee": amt(d.fees),
         }
         if applied:
@@ -342,15 +344,17 @@ class RestRenderer:
                 fees: list[dict[str, Any]] = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
                 if ln.fixed_fee:
                     fees.append({"feeType": "FINAL_VALUE_FEE_FIXED_PER_ORDER", "amount": amt(ln.fixed_fee)})
-                lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": amt(ln.total), "marketplaceFees": fees})
+                basis = amt(ln.total - ln.tax)
+                lines.append({"lineItemId": ln.line_item_id, "feeBasisAmount": basis, "marketplaceFees": fees})
             base.update(common)
-            # What the buyer paid, less the fees and the tax eBay collected and remits itself
-            # (production answers spell the tax key ebayCollectedTaxAmount: README "Wire facts").
+            # What the buyer paid, less the fees and the tax eBay collected and remits itself. As in
+            # a production SALE, totalFeeBasisAmount leaves that tax out and amount = basis - fees, with
+            # the tax beside them under the key production spells ebayCollectedTaxAmount (README "Wire facts").
             base.update(
                 {
-                    "amount": amt(d.total - d.fees - d.tax),
+                    "amount": amt(d.total - d.tax - d.fees),
                     "bookingEntry": "CREDIT",
-                    "totalFeeBasisAmount": amt(d.total),
+                    "totalFeeBasisAmount": amt(d.total - d.tax),
                     "totalFeeAmount": amt(d.fees),
                     "orderLineItems": lines,
                     "paymentsEntity": "eBay Commerce Inc",
@@ -366,14 +370,14 @@ class RestRenderer:
             credited = [{"feeType": "FINAL_VALUE_FEE", "amount": amt(ln.fvf)}]
             base.update(
                 {
-                    "amount": amt(d.refund_amount - ln.fvf - ln.tax),
+                    "amount": amt(d.refund_amount - ln.tax - ln.fvf),
                     "bookingEntry": "DEBIT",
-                    "totalFeeBasisAmount": amt(d.refund_amount),
+                    "totalFeeBasisAmount": amt(d.refund_amount - ln.tax),
                     "totalFeeAmount": amt(ln.fvf),
                     "orderLineItems": [
                         {
                             "lineItemId": ln.line_item_id,
-                            "feeBasisAmount": amt(d.refund_amount),
+                            "feeBasisAmount": amt(d.refund_amount - ln.tax),
                             "marketplaceFees": credited,
                         }
                     ],
