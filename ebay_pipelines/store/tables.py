@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -90,9 +91,14 @@ ebay_accounts = Table(
     "ebay_accounts",
     metadata,
     Column("ebay_account_id", Text, primary_key=True),
+    # The seller's user name (messages name it as sender); getUser's ``username`` when connected.
     Column("ebay_user_id", Text),
+    # eBay's immutable user id (getUser ``userId``): the same seller whatever their user name becomes.
+    Column("ebay_immutable_user_id", Text),
     Column("marketplace_id", Text, nullable=False, server_default=text("'EBAY_US'")),
     Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    # Sign Finances calls although the marketplace is outside the EU/UK (``accounts add --signing``).
+    Column("signing_required", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", TS, nullable=False, server_default=func.now()),
     Column("updated_at", TS, nullable=False, server_default=func.now()),
 )
@@ -111,8 +117,16 @@ ebay_tokens = Table(
     Column("refresh_token_expires_at", TS),
     Column("access_token_encrypted", LargeBinary),
     Column("access_token_expires_at", TS),
+    # Granted OAuth scopes, space-separated (NULL: not known, e.g. a token added with --refresh-token).
     Column("scopes", Text),
+    # Scopes eBay refused to an account whose grant is not known (403 errorId 1100): its families skip.
+    Column("scopes_denied", Text),
+    # The digital-signature private key (Fernet ciphertext of its PEM), its public key as JWE (sent
+    # in clear as x-ebay-signature-key anyway), eBay's key id and expiry.
     Column("signing_key_encrypted", LargeBinary),
+    Column("signing_key_jwe", Text),
+    Column("signing_key_id", Text),
+    Column("signing_key_expires_at", TS),
     Column("last_refreshed_at", TS),
     Column("last_refresh_error", Text),
     Column("updated_at", TS, nullable=False, server_default=func.now()),
@@ -708,6 +722,87 @@ problem_grid_builds = Table(
     Column("action_needed", Integer, nullable=False, server_default=text("0")),
 )
 
+
+# --------------------------------------------------------------------------------------------
+# Marketplace Account Deletion (store.deletions, store.purge)
+# --------------------------------------------------------------------------------------------
+
+#: One row per verified MARKETPLACE_ACCOUNT_DELETION notification. The user's identifiers are kept
+#: only until the purge ran; afterwards the row holds the SHA-256 of the user id and nothing else personal.
+ebay_account_deletion_notifications = Table(
+    "ebay_account_deletion_notifications",
+    metadata,
+    Column("notification_id", Text, primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("ebay_user_id", Text, comment="eBay's userId: cleared (NULL) once the purge ran."),
+    Column("username", Text, comment="eBay's username: cleared (NULL) once the purge ran."),
+    Column("eias_token", Text, comment="eBay's eiasToken: cleared (NULL) once the purge ran."),
+    Column("ebay_user_id_sha256", Text, nullable=False, comment="SHA-256 (hex) of the userId (else the username)."),
+    Column("event_date", TS),
+    Column("publish_date", TS),
+    Column("received_at", TS, nullable=False, server_default=func.now()),
+    Column("processed_at", TS),
+    # 'received' (waiting for its purge) or 'processed'.
+    Column("status", Text, nullable=False, server_default=text("'received'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Index("ix_ebay_account_deletion_notifications_status", "status", "received_at"),
+)
+
+#: One row per purge: what it changed, never the data itself.
+ebay_account_deletion_audit = Table(
+    "ebay_account_deletion_audit",
+    metadata,
+    Column("notification_id", Text, primary_key=True),
+    Column("ebay_user_id_sha256", Text, nullable=False),
+    Column("rows_changed", JSONB, nullable=False, comment='Rows changed per table, e.g. {"ebay_orders": 3}.'),
+    Column("purged_at", TS, nullable=False, server_default=func.now()),
+)
+
+#: eBay's call quotas as the Developer Analytics API reported them (getRateLimits: scope ``app``;
+#: getUserRateLimits: scope ``account``), one row per rate and fetch; a 429 adds a row (source ``429``)
+#: marking the quota spent until ``reset_at``. ``quota`` is the project's key for the quota
+#: (``ebay.quotas``; NULL for a resource the project does not call).
+ebay_api_quota = Table(
+    "ebay_api_quota",
+    metadata,
+    Column("quota_row_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("scope", Text, nullable=False),
+    # '' for the application's own quotas.
+    Column("ebay_account_id", Text, nullable=False, server_default=text("''")),
+    Column("api_context", Text),
+    Column("api_name", Text),
+    Column("api_version", Text),
+    Column("resource", Text),
+    Column("quota", Text),
+    Column("call_limit", BigInteger),
+    Column("remaining", BigInteger),
+    Column("call_count", BigInteger),
+    Column("reset_at", TS),
+    Column("time_window_seconds", Integer),
+    # The project's own calls spending ``quota`` in the eBay day of ``fetched_at``, counted when fetched
+    # (the whole application's for scope app, the account's for scope account).
+    Column("calls_at_fetch", BigInteger, nullable=False, server_default=text("0")),
+    Column("source", Text, nullable=False),
+    Column("fetched_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_ebay_api_quota_quota_scope_account_fetched", "quota", "scope", "ebay_account_id", "fetched_at"),
+)
+
+#: The project's own eBay calls per account, family, call and eBay day (the Pacific-time date, as
+#: eBay's quotas reset at midnight Pacific), from the clients' counters; ``quota`` is the quota the
+#: call spends (NULL: none the project knows, e.g. token grants).
+ebay_api_calls_daily = Table(
+    "ebay_api_calls_daily",
+    metadata,
+    Column("ebay_day", Date, primary_key=True),
+    Column("ebay_account_id", Text, primary_key=True),
+    Column("family", Text, primary_key=True),
+    Column("call_name", Text, primary_key=True),
+    Column("quota", Text),
+    Column("calls", BigInteger, nullable=False, server_default=text("0")),
+    Column("updated_at", TS, nullable=False, server_default=func.now()),
+    Index("ix_ebay_api_calls_daily_quota_day", "quota", "ebay_day"),
+)
 
 def natural_key(table: Table) -> list[str]:
     """Return the primary-key column names of ``table`` (the upsert conflict target)."""
