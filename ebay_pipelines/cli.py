@@ -167,8 +167,15 @@ def accounts() -> None:
 @click.option("--refresh-token", required=True, help="The account's eBay OAuth refresh token (stored encrypted).")
 @click.option("--ebay-user-id", default=None, help="The seller's eBay user id.")
 @click.option("--marketplace", default="EBAY_US", show_default=True, help="eBay marketplace id.")
+@click.option(
+    "--signing/--no-signing",
+    default=None,
+    help="Sign Finances calls whatever the marketplace (EU/UK marketplaces always sign).",
+)
 @_friendly_errors
-def accounts_add(account_id: str, refresh_token: str, ebay_user_id: str | None, marketplace: str) -> None:
+def accounts_add(
+    account_id: str, refresh_token: str, ebay_user_id: str | None, marketplace: str, signing: bool | None
+) -> None:
     """Register ACCOUNT_ID (or update it) with its refresh token."""
     from ebay_pipelines.ids import validate_account_id
     from ebay_pipelines.store.accounts import validate_marketplace
@@ -176,7 +183,9 @@ def accounts_add(account_id: str, refresh_token: str, ebay_user_id: str | None, 
     validate_account_id(account_id)
     validate_marketplace(marketplace)
     target = _ready_database()
-    add_account(cached_engine(target.ebay_url), load_cipher(), account_id, refresh_token, ebay_user_id, marketplace)
+    add_account(
+        cached_engine(target.ebay_url), load_cipher(), account_id, refresh_token, ebay_user_id, marketplace, signing
+    )
     click.echo(f"account {account_id} registered ({marketplace})")
 
 
@@ -209,6 +218,28 @@ def accounts_disable(account_id: str) -> None:
     target = _ready_database()
     set_account_enabled(cached_engine(target.ebay_url), account_id, False)
     click.echo(f"account {account_id} disabled")
+
+
+@accounts.command("signing-key")
+@click.argument("account_id")
+@click.option("--create", "create", is_flag=True, help="Create a new key through eBay's Key Management API.")
+@click.option(
+    "--import",
+    "import_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Store the key in FILE: JSON with privateKey and jwe (a Key Management createSigningKey answer).",
+)
+@_friendly_errors
+def accounts_signing_key(account_id: str, create: bool, import_file: Path | None) -> None:
+    """Show, create or import ACCOUNT_ID's digital-signature key (EU/UK sellers sign Finances calls)."""
+    from ebay_pipelines.ebay.errors import EbayError
+    from ebay_pipelines.sync.signing import manage_signing_key
+
+    target = _ready_database()
+    try:
+        click.echo(manage_signing_key(cached_engine(target.ebay_url), account_id, create, import_file))
+    except EbayError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

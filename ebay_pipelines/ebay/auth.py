@@ -198,6 +198,47 @@ class OAuthClient:
         )
 
 
+    def application_token(self, scopes: Sequence[str] = (SCOPE_PREFIX,)) -> AccessToken:
+        """Run the client-credentials grant: an application token (no seller), e.g. for Key Management.
+
+        eBay's ``oauth-client-credentials-grant`` page: ``grant_type=client_credentials`` and the
+        scopes, Basic client authentication; the answer has no refresh token.
+        """
+        return call_with_retries(
+            lambda: self._application_token_once(scopes), self.retry, call_name="application_token", account_id=""
+        )
+
+    def _application_token_once(self, scopes: Sequence[str]) -> AccessToken:
+        ctx: ErrorContext = {"call_name": "application_token"}
+        self.calls[("", "application_token")] += 1
+        issued_at = utcnow()
+        try:
+            response = self.session.post(
+                self.settings.token_url(),
+                data={"grant_type": "client_credentials", "scope": " ".join(scopes)},
+                auth=(self.settings.client_id, self.settings.client_secret),
+                headers={"Accept": "application/json"},
+                timeout=self.retry.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransportError(f"connection to the token endpoint failed ({type(exc).__name__})", **ctx) from None
+        body = _json_or_none(response)
+        status = response.status_code
+        if status == 200:
+            return _parse_token(body, issued_at, ctx)
+        if status == 429:
+            raise RateLimited("token endpoint rate limit reached", retry_after=retry_after_seconds(response), **ctx)
+        if status >= 500:
+            raise ServerError(f"token endpoint answered HTTP {status}", status=status, **ctx)
+        error = str(body.get("error") or "") if isinstance(body, dict) else ""
+        raise EbayApiError(
+            f"the client-credentials grant failed: {error or 'HTTP ' + str(status)}",
+            status=status,
+            error_ids=[error] if error else [],
+            **ctx,
+        )
+
+
 def _json_or_none(response: requests.Response) -> object:
     try:
         return parse_json(response.content)

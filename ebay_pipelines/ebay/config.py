@@ -8,7 +8,9 @@ from typing import Literal
 
 from .errors import ConfigurationError
 
-ApiName = Literal["fulfillment", "disputes", "finances", "inventory", "post-order", "trading", "identity"]
+ApiName = Literal[
+    "fulfillment", "disputes", "finances", "inventory", "post-order", "trading", "identity", "commerce-identity"
+]
 
 #: Path of each API below its host (a base URL keeps these paths).
 API_PATHS: dict[str, str] = {
@@ -19,14 +21,21 @@ API_PATHS: dict[str, str] = {
     "post-order": "/post-order/v2",
     "trading": "/ws/api.dll",
     "identity": "/identity/v1",
+    "key-management": "/developer/key_management/v1",
+    "developer-analytics": "/developer/analytics/v1_beta",
+    "notification": "/commerce/notification/v1",
 }
 
-#: Which host family serves each API: ``apiz`` for Finances and payment disputes, ``api`` otherwise.
-_APIZ = frozenset({"disputes", "finances"})
+#: Which host family serves each API: ``apiz`` for Finances, payment disputes and Key Management, ``api`` otherwise.
+_APIZ = frozenset({"disputes", "finances", "key-management"})
 
 _HOSTS: dict[str, dict[str, str]] = {
-    "production": {"api": "https://api.ebay.com", "apiz": "https://apiz.ebay.com"},
-    "sandbox": {"api": "https://api.sandbox.ebay.com", "apiz": "https://apiz.sandbox.ebay.com"},
+    "production": {"api": "https://api.ebay.com", "apiz": "https://apiz.ebay.com", "auth": "https://auth.ebay.com"},
+    "sandbox": {
+        "api": "https://api.sandbox.ebay.com",
+        "apiz": "https://apiz.sandbox.ebay.com",
+        "auth": "https://auth.sandbox.ebay.com",
+    },
 }
 
 
@@ -116,3 +125,12 @@ class EbaySettings:
     def token_url(self) -> str:
         """The OAuth token endpoint."""
         return self.identity_url() + "/oauth2/token"
+
+    def authorize_url(self) -> str:
+        """eBay's consent page (``GET /oauth2/authorize`` on auth.ebay.com, or the base URL when one is set)."""
+        host = self.base_url.rstrip("/") if self.base_url else _HOSTS[self.environment]["auth"]
+        return host + "/oauth2/authorize"
+
+    def user_url(self) -> str:
+        """The Identity API's getUser (``GET /commerce/identity/v1/user/`` on the apiz host)."""
+        return self.api_url("commerce-identity") + "/user/"

@@ -128,6 +128,21 @@ class ReauthorizationRequired(EbayError):
         )
 
 
+class SignatureRejected(EbayApiError):
+    """eBay refused the call's digital signature (errorId 215xxx): missing, stale, or made with a wrong key.
+
+    Never retried: the same key fails again. The message names the account and what to do.
+    """
+
+    def __init__(self, account_id: str, reason: str, **kwargs) -> None:
+        super().__init__(
+            f"eBay refused the digital signature of account {account_id}: {reason}; create a new signing key "
+            f"with `ebay-pipelines accounts signing-key {account_id} --create` (or --import FILE)",
+            account_id=account_id,
+            **kwargs,
+        )
+
+
 class PayloadError(EbayError):
     """eBay's answer could not be parsed, or a field has an unexpected type.
 

@@ -16,11 +16,19 @@ import requests
 
 from .account_client import AccountClient, TokenSource
 from .config import EbaySettings
-from .errors import EbayApiError, ErrorContext, PayloadError, RateLimited, ServerError, TransportError
+from .errors import (
+    EbayApiError,
+    ErrorContext,
+    PayloadError,
+    RateLimited,
+    ServerError,
+    SignatureRejected,
+    TransportError,
+)
 from .offsets import OffsetUnit
 from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
-from .signing import RequestSigner
+from .signing import RequestSigner, is_signature_error
 from .walk import PageAnswer, PageAudit, Walk, WalkReport, walk_numbered
 
 __all__ = ["EbayRestClient", "RetryPolicy", "TokenSource"]
@@ -355,6 +363,15 @@ class EbayRestClient(AccountClient):
             )
         if status in RETRYABLE_STATUSES:
             raise ServerError(message or f"eBay answered HTTP {status}", status=status, error_ids=ids, **ctx)
+        if is_signature_error(ids):
+            unsigned = "" if self.signing is not None else " (the call was not signed: no signing key for this account)"
+            raise SignatureRejected(
+                self.account_id,
+                (message or f"HTTP {status}") + unsigned,
+                call_name=call_name,
+                status=status,
+                error_ids=ids,
+            )
         raise EbayApiError(message or f"eBay answered HTTP {status}", status=status, error_ids=ids, **ctx)
 
     @staticmethod

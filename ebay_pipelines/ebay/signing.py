@@ -10,6 +10,12 @@ RFC 9421 with a Content-Digest per RFC 9530:
 - ``Signature``: ``sig1=:<base64 signature>:`` over the RFC 9421 signature base.
 
 Ed25519 keys are preferred by eBay; RSA keys (RSASSA-PKCS1-v1_5 with SHA-256) are accepted too.
+
+Which calls: the guide requires signatures, for sellers domiciled in the EU or the UK, on every
+Finances method, Fulfillment ``issueRefund``, Trading ``GetAccount`` and the Post-Order refund,
+return-decision and cancellation methods. Of these the project calls only Finances
+(``getTransactions``, ``getPayouts``); payment disputes and Post-Order searches are not listed.
+Signatures on other calls or for other sellers are ignored by eBay, so signing more never hurts.
 """
 
 from __future__ import annotations
@@ -27,6 +33,47 @@ from .errors import ConfigurationError
 
 SIGNATURE_LABEL = "sig1"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: The APIs of this project whose calls the guide lists as signed (all Finances methods).
+SIGNED_APIS: tuple[str, ...] = ("finances",)
+
+#: eBay marketplaces of the EU and the UK. eBay asks for signatures for sellers *domiciled* there;
+#: the account's marketplace stands in for its domicile (``accounts add --signing`` covers the rest).
+SIGNING_MARKETPLACES = frozenset(
+    {
+        "EBAY_AT",
+        "EBAY_BE",
+        "EBAY_DE",
+        "EBAY_ES",
+        "EBAY_FR",
+        "EBAY_GB",
+        "EBAY_IE",
+        "EBAY_IT",
+        "EBAY_NL",
+        "EBAY_PL",
+    }
+)
+
+
+def requires_signature(marketplace_id: str) -> bool:
+    """True when sellers of ``marketplace_id`` (an EU or UK marketplace) must sign Finances calls."""
+    return marketplace_id.upper() in SIGNING_MARKETPLACES
+
+
+def is_signature_error(error_ids: Iterable[int | str]) -> bool:
+    """True when eBay's error ids are digital-signature errors (the 215xxx ACCESS family).
+
+    Seen on the wire: 215001 "Missing x-ebay-signature-key header", 215114 "The create time of
+    signature parameters is not in right range", 215120 and 215122 "Signature validation failed".
+    """
+    for error_id in error_ids:
+        try:
+            number = int(error_id)
+        except (TypeError, ValueError):
+            continue
+        if 215000 <= number < 216000:
+            return True
+    return False
 
 
 def content_digest(body: bytes) -> str:
@@ -74,7 +121,7 @@ class RequestSigner:
         private_key_pem: str | bytes,
         jwe: str,
         *,
-        apis: Iterable[str] = ("finances",),
+        apis: Iterable[str] = SIGNED_APIS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = _load_private_key(private_key_pem)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 #: The readings of a Post-Order search's ``offset`` the simulator can play.
@@ -46,6 +46,15 @@ class SimulatorConfig:
     #: page; default 0) or a 1-based page number (``pages``, as clients report; default 1).
     postorder_offset: str = "entries"
     plan_cache_orders: int = 300_000
+    #: Daily limits per application by simulated quota key (``simulator.quotas.QUOTAS``), replacing eBay's
+    #: defaults, e.g. ``{"postorder.inquiry": 40}``.
+    quota_limits: dict[str, int] = field(default_factory=dict)
+    #: Daily limits per user (account) by quota key; getUserRateLimits reports these (none by default).
+    user_quota_limits: dict[str, int] = field(default_factory=dict)
+    #: How Developer Analytics names resources: ``resource`` (one per quota) or ``method`` (one per call).
+    quota_naming: str = "resource"
+    #: Whether a 429 for a spent quota carries ``Retry-After`` (the seconds to the reset).
+    quota_retry_after: bool = False
 
     def __post_init__(self) -> None:
         if self.orders_per_day < 0 or self.orders_per_day > 90_000:

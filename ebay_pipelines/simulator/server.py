@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import endpoints_postorder as po
 from . import endpoints_rest as rest
 from .churn import ChurnRule
+from .consent import INVALID_SCOPE, get_user, lacks_scope
+from .endpoints_keys import APPLICATION, key_management
 from .endpoints_trading import HANDLERS as TRADING_HANDLERS
 from .endpoints_trading import body_token, child, failure, parse_body
 from .faults import REQUEST_ERROR_KINDS, FaultRule
@@ -27,6 +29,7 @@ from .responses import (
     XML,
     Request,
     Response,
+    insufficient_scope,
     invalid_token,
     json_response,
     oauth_error,
@@ -34,6 +37,7 @@ from .responses import (
     rate_limited,
     rest_error,
 )
+from .tokens import REFRESH_SECONDS
 from .util import from_ms, iso_ms, parse_iso
 from .wire_trading import INVALID_TOKEN, RATE_LIMIT, error
 
@@ -69,6 +73,11 @@ class Route:
 
 ROUTES = [
     Route("POST", r"^/identity/v1/oauth2/token$", "token", "token", None),
+    Route("GET", r"^/oauth2/authorize$", "authorize", "consent", None),
+    Route("GET", r"^/commerce/identity/v1/user/?$", "getUser", "rest", None, 1100, "ACCESS"),
+    Route("POST", r"^/developer/key_management/v1/signing_key$", "createSigningKey", "keys", None),
+    Route("GET", r"^/developer/key_management/v1/signing_key$", "getSigningKeys", "keys", None),
+    Route("GET", r"^/developer/key_management/v1/signing_key/([^/]+)$", "getSigningKey", "keys", None),
     Route("GET", r"^/sell/fulfillment/v1/order$", "getOrders", "rest", rest.get_orders, 30500, rest.FULFILLMENT),
     Route("GET", r"^/sell/fulfillment/v1/order/([^/]+)$", "getOrder", "rest", rest.get_order, 30500, rest.FULFILLMENT),
     Route(
@@ -116,6 +125,8 @@ ROUTES = [
     Route("GET", r"^/post-order/v2/return/search$", "searchReturns", "postorder", po.search_returns),
     Route("GET", r"^/post-order/v2/return/([^/]+)$", "getReturn", "postorder", po.get_return),
     Route("POST", r"^/ws/api\.dll$", "trading", "trading", None),
+    Route("GET", r"^/developer/analytics/v1_beta/rate_limit/?$", "getRateLimits", "analytics", None),
+    Route("GET", r"^/developer/analytics/v1_beta/user_rate_limit/?$", "getUserRateLimits", "analytics", None),
 ]
 
 
@@ -240,10 +251,18 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         route, args = found
         if route.family == "token":
             return _token_call(sim, req)
+        if route.family == "consent":
+            sim._record_call(None, route.name)
+            return sim.consent.authorize(req)
         if route.family == "trading":
             return _trading_call(sim, req)
+        if route.family == "analytics":
+            return _analytics_call(sim, req, route)
         token = _bearer(req.headers.get("Authorization"))
         name = route.name
+        if route.family == "keys":
+            sim._record_call(None, name)
+            return key_management(sim.signatures, req, sim.tokens.resolve(token), name, args)
         sim._record_call(sim.tokens.account_of_access(token), name)
         rule = sim.faults.pick(name, sim.tokens.account_of_access(token), req.query)
         if rule is not None and rule.kind not in ("slow", "malformed", "body"):
@@ -251,8 +270,20 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.kind == "slow":
             time.sleep(rule.delay)
         account = sim.tokens.resolve(token)
-        if account is None:
+        if account is None or account == APPLICATION:
             return invalid_token()
+        if lacks_scope(sim.tokens.scopes_of(token), req.path):
+            return insufficient_scope()
+        if name == "getUser":
+            return get_user(
+                sim.user_id(account), sim.services.world.gen.seller_id(account), sim.marketplace_of(account)
+            )
+        if route.domain == rest.FINANCES:
+            refused = sim.signatures.check(account, name, req)
+            if refused is not None:
+                return refused
+        if not sim.quotas.spend(account, name, sim.clock.now_ms()):
+            return _quota_spent(sim, route)
         assert route.handler is not None, "only the token and Trading routes have no handler"
         resp = route.handler(sim.services, req, account, sim.clock.now_ms(), *args)
         if resp.status == 200:
@@ -349,15 +380,53 @@ def _token_call(sim: EbaySimulator, req: Request) -> Response | None:
 def _grant(sim: EbaySimulator, req: Request, form: dict[str, list[str]], refresh: str) -> Response:
     if not sim.tokens.check_client(req.headers.get("Authorization")):
         return oauth_error(401, *INVALID_CLIENT)
-    if (form.get("grant_type") or [""])[0] != "refresh_token":
+    if (form.get("grant_type") or [""])[0] == "client_credentials":
+        # An application token (eBay's oauth-client-credentials-grant page): no seller, no refresh token.
+        return json_response(
+            {
+                "access_token": sim.tokens.issue(APPLICATION),
+                "expires_in": sim.tokens.ttl_seconds,
+                "token_type": "Application Access Token",
+            }
+        )
+    grant_type = (form.get("grant_type") or [""])[0]
+    if grant_type == "authorization_code":
+        return _code_grant(sim, form)
+    if grant_type != "refresh_token":
         return oauth_error(400, "unsupported_grant_type", "the grant type is not supported")
     account = sim.tokens.validate_refresh(refresh) if refresh else None
     if account is None:
         return oauth_error(400, *INVALID_GRANT)
+    # Scopes asked beyond the grant answer invalid_scope; none asked gives the granted ones
+    # (README Wire facts "OAuth scopes").
+    asked = frozenset((form.get("scope") or [""])[0].split())
+    granted = sim.tokens.granted(account)
+    if not asked <= granted:
+        return oauth_error(400, *INVALID_SCOPE)
     return json_response(
         {
-            "access_token": sim.tokens.issue(account),
+            "access_token": sim.tokens.issue(account, asked or granted),
             "expires_in": sim.tokens.ttl_seconds,
+            "token_type": "User Access Token",
+        }
+    )
+
+
+def _code_grant(sim: EbaySimulator, form: dict[str, list[str]]) -> Response:
+    """The authorization-code grant (eBay's ``oauth-auth-code-grant-request.html``): a one-time code, same RuName."""
+    code, ru_name = (form.get("code") or [""])[0], (form.get("redirect_uri") or [""])[0]
+    issued = sim.consent.redeem(code, ru_name) if code else None
+    if issued is None:
+        return oauth_error(
+            400, "invalid_grant", "the provided authorization grant code is invalid or was issued to another client"
+        )
+    refresh = sim.tokens.grant(issued.account, issued.scopes)
+    return json_response(
+        {
+            "access_token": sim.tokens.issue(issued.account, issued.scopes),
+            "expires_in": sim.tokens.ttl_seconds,
+            "refresh_token": refresh,
+            "refresh_token_expires_in": REFRESH_SECONDS,
             "token_type": "User Access Token",
         }
     )
@@ -389,8 +458,11 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
         if rule.kind == "slow":
             time.sleep(rule.delay)
     account = sim.tokens.resolve(token)
-    if account is None:
+    if account is None or lacks_scope(sim.tokens.scopes_of(token), req.path):
+        # A token without the base scope is refused like an invalid one (no documented error of its own).
         resp = Response(200, failure(call, now, INVALID_TOKEN), XML)
+    elif not sim.quotas.spend(account, call, now):
+        resp = Response(200, failure(call, now, RATE_LIMIT), XML)
     elif call not in TRADING_HANDLERS:
         resp = Response(
             200,
@@ -408,6 +480,37 @@ def _trading_call(sim: EbaySimulator, req: Request) -> Response | None:
         if child(root, "MessageIDs") is None:  # a listing call, not a GetMyMessages body request
             sim.churn.after_page(call, account, resp.body, now)
     return _altered(resp, rule)
+
+
+def _quota_spent(sim: EbaySimulator, route: Route) -> Response:
+    """The 429 of a call beyond its spent daily quota (Retry-After: the seconds to the reset, when configured)."""
+    wait = sim.quotas.seconds_to_reset(sim.clock.now_ms())
+    headers = {"Retry-After": str(wait)} if sim.quotas.retry_after else {}
+    message = "Too many requests. The request limit has been reached for the resource."
+    if route.family == "postorder":
+        return postorder_error(429, 2001, message, headers=headers)
+    return rest_error(429, 2001, "ACCESS", "REQUEST", message, headers=headers)
+
+
+def _analytics_call(sim: EbaySimulator, req: Request, route: Route) -> Response:
+    """getRateLimits (application token) and getUserRateLimits (user token) of the Developer Analytics API."""
+    token = _bearer(req.headers.get("Authorization"))
+    holder = sim.tokens.account_of_access(token)
+    sim._record_call(None if holder == APPLICATION else holder, route.name)
+    account = sim.tokens.resolve(token)
+    if account is None:
+        return invalid_token()
+    application = route.name == "getRateLimits"
+    if application != (account == APPLICATION):
+        # getRateLimits takes a client-credentials token, getUserRateLimits a user token (Analytics API overview).
+        return invalid_token()
+    now = sim.clock.now_ms()
+    if not sim.quotas.spend(None if application else account, route.name, now):
+        return _quota_spent(sim, route)
+    body = sim.quotas.report(now, None if application else account, req.q("api_context"), req.q("api_name"))
+    if not body["rateLimits"]:
+        return Response(204)
+    return json_response(body)
 
 
 # ---------------------------------------------------------------------- control endpoints
@@ -482,4 +585,14 @@ def control(sim: EbaySimulator, req: Request) -> Response:
         except (ValueError, TypeError, KeyError) as exc:
             return json_response({"error": str(exc)}, 400)
         return json_response({"ok": True})
+    if path.startswith("/__sim__/marketplace/") and method == "POST":
+        account = unquote(path[len("/__sim__/marketplace/") :])
+        try:
+            marketplace = str(json.loads(req.body or b"{}")["marketplace_id"])
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response({"error": str(exc)}, 400)
+        sim.set_marketplace(account, marketplace)
+        return json_response(
+            {"account": account, "marketplace_id": marketplace, "signs": sim.signatures.signs(account)}
+        )
     return Response(404, b'{"error":"unknown control endpoint"}', JSON)

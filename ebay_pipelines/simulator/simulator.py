@@ -10,12 +10,15 @@ from datetime import datetime, timedelta
 from .churn import ChurnInjector
 from .clock import SimClock
 from .config import SimulatorConfig
+from .consent import ConsentDesk
 from .faults import FaultInjector
+from .quotas import QuotaMeter
 from .server import SimHTTPServer
 from .services import Services
+from .signatures import SignatureAuthority
 from .tokens import TokenAuthority
 from .truth import Truth
-from .util import to_ms
+from .util import digest, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,16 @@ class EbaySimulator:
             seed, self.client_id, self.client_secret, self.config.access_token_ttl, self.clock.now_ms
         )
         self.faults = FaultInjector(seed)
+        self.quotas = QuotaMeter(
+            self.config.quota_limits,
+            self.config.user_quota_limits,
+            self.config.quota_naming,
+            self.config.quota_retry_after,
+        )
+        #: eBay's consent page: tests approve or deny the next consent instead of a browser.
+        self.consent = ConsentDesk(seed, self.client_id, self.clock.now_ms)
+        #: Key Management keys and the check of signed Finances calls (EU/UK sellers).
+        self.signatures = SignatureAuthority(seed, self.config.marketplace_id)
         self.churn = ChurnInjector(self.services.world)
         self.truth = Truth(self)
         self._calls: Counter = Counter()
@@ -101,6 +114,22 @@ class EbaySimulator:
     def expire_access_tokens(self, account: str) -> None:
         """Invalidate every access token issued so far to ``account``."""
         self.tokens.expire(account)
+
+    def set_marketplace(self, account: str, marketplace_id: str) -> None:
+        """Domicile ``account`` on ``marketplace_id``: an EU/UK one makes its Finances calls need signatures."""
+        self.signatures.set_marketplace(account, marketplace_id)
+
+    def user_id(self, account: str) -> str:
+        """The seller's immutable eBay user id (Identity getUser ``userId``)."""
+        return digest(self.config.seed, "user-id", account).hex()[:24]
+
+    def marketplace_of(self, account: str) -> str:
+        """The marketplace the seller registered on."""
+        return self.config.marketplace_id
+
+    def expire_refresh_token(self, account: str) -> None:
+        """Let the account's refresh token run out: the token endpoint answers invalid_grant."""
+        self.tokens.expire_refresh_token(account)
 
     def issue_access_token(self, account: str) -> str:
         """Issue an access token directly (without the token endpoint)."""

@@ -35,6 +35,8 @@ class Account:
     enabled: bool
     created_at: datetime
     has_token: bool
+    #: Finances calls are signed whatever the marketplace (``accounts add --signing``).
+    signing_required: bool = False
 
 
 def validate_marketplace(marketplace_id: str) -> str:
@@ -51,15 +53,23 @@ def add_account(
     refresh_token: str,
     ebay_user_id: str | None = None,
     marketplace_id: str = "EBAY_US",
+    signing: bool | None = None,
 ) -> None:
-    """Register (or re-enable and update) an account and store its refresh token encrypted."""
+    """Register (or re-enable and update) an account and store its refresh token encrypted.
+
+    ``signing=True`` makes the account sign its Finances calls whatever its marketplace (None keeps it as is).
+    """
     validate_account_id(account_id)
     validate_marketplace(marketplace_id)
     if not refresh_token or not refresh_token.strip():
         raise ValueError("the refresh token must not be empty")
     with engine.begin() as conn:
         stmt = insert(ebay_accounts).values(
-            ebay_account_id=account_id, ebay_user_id=ebay_user_id, marketplace_id=marketplace_id, enabled=True
+            ebay_account_id=account_id,
+            ebay_user_id=ebay_user_id,
+            marketplace_id=marketplace_id,
+            enabled=True,
+            **({} if signing is None else {"signing_required": signing}),
         )
         conn.execute(
             stmt.on_conflict_do_update(
@@ -67,6 +77,7 @@ def add_account(
                 set_={
                     "ebay_user_id": sa.func.coalesce(stmt.excluded.ebay_user_id, ebay_accounts.c.ebay_user_id),
                     "marketplace_id": stmt.excluded.marketplace_id,
+                    **({} if signing is None else {"signing_required": signing}),
                     "enabled": True,
                     "updated_at": sa.func.now(),
                 },
@@ -110,6 +121,7 @@ def list_accounts(conn: Connection, enabled_only: bool = False) -> list[Account]
             enabled=row.enabled,
             created_at=row.created_at,
             has_token=bool(row.has_token),
+            signing_required=bool(row.signing_required),
         )
         for row in conn.execute(query)
     ]

@@ -46,6 +46,7 @@ from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
 from ebay_pipelines.store.values import find_unstorable
 from ebay_pipelines.sync.families import FAMILIES, INVENTORY_API_ITEMS, FamilySpec, FetchContext
+from ebay_pipelines.sync.signing import signer_for
 from ebay_pipelines.sync.windows import Window, days_window
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,22 @@ class EbayClients:
 def build_clients(
     engine: Engine, account_id: str, settings: EbaySettings | None = None, retry: RetryPolicy | None = None
 ) -> EbayClients:
-    """Build the clients of a registered account, with tokens from ``ebay_tokens``."""
+    """Build the clients of a registered account, with tokens from ``ebay_tokens``.
+
+    An EU/UK account (or one added with ``--signing``) gets its request signer, its key created
+    through Key Management the first time (:mod:`ebay_pipelines.sync.signing`).
+    """
     settings = settings or ebay_settings(project_settings.current())
     retry = retry or RetryPolicy()
     with engine.connect() as conn:
         account = get_account(conn, account_id)
+    cipher = load_cipher()
     oauth = OAuthClient(settings, retry=retry)
-    tokens = AccessTokenProvider(account_id, oauth, DatabaseTokenStore(engine, load_cipher()))
-    rest = EbayRestClient(account_id, settings, tokens, marketplace_id=account.marketplace_id, retry=retry)
+    tokens = AccessTokenProvider(account_id, oauth, DatabaseTokenStore(engine, cipher))
+    signer = signer_for(engine, account, settings, retry, cipher)
+    rest = EbayRestClient(
+        account_id, settings, tokens, marketplace_id=account.marketplace_id, retry=retry, signing=signer
+    )
     trading = TradingClient(account_id, settings, tokens, retry=retry)
     return EbayClients(account_id=account_id, rest=rest, trading=trading, oauth=oauth)
 
