@@ -197,7 +197,6 @@ class OAuthClient:
             **ctx,
         )
 
-
     def application_token(self, scopes: Sequence[str] = (SCOPE_PREFIX,)) -> AccessToken:
         """Run the client-credentials grant: an application token (no seller), e.g. for Key Management.
 
