@@ -189,21 +189,95 @@ def accounts_add(
     click.echo(f"account {account_id} registered ({marketplace})")
 
 
+@accounts.command("connect")
+@click.argument("account_id")
+@click.argument("more_families", nargs=-1, metavar="")
+@click.option("--marketplace", default=None, help="eBay marketplace id (default: the account's, else EBAY_US).")
+@click.option(
+    "--families",
+    "families",
+    multiple=True,
+    help="Families to consent for (several after one --families, or comma-separated; default: all). "
+    "The scopes an existing account already granted are kept.",
+)
+@click.option(
+    "--redirect-url",
+    default=None,
+    help="The URL eBay redirected the browser to, answering the consent an earlier `accounts connect` printed.",
+)
+@click.option("--listen", default=None, metavar="HOST:PORT", help="Receive eBay's redirect on a local callback.")
+@click.option("--timeout", default=300.0, show_default=True, type=float, help="Seconds --listen waits.")
+@_friendly_errors
+def accounts_connect(
+    account_id: str,
+    more_families: tuple[str, ...],
+    marketplace: str | None,
+    families: tuple[str, ...],
+    redirect_url: str | None,
+    listen: str | None,
+    timeout: float,
+) -> None:
+    """Connect ACCOUNT_ID through eBay's consent page (or re-consent it, clearing its re-authorize state)."""
+    from ebay_pipelines import connect as consent_flow
+    from ebay_pipelines.callback import parse_listen, wait_for_redirect
+
+    if more_families and not families:
+        raise click.ClickException(f"unexpected arguments {' '.join(more_families)}: families follow --families")
+    names = [name for value in (*families, *more_families) for name in value.replace(",", " ").split()]
+    known = {spec.name for spec in FAMILIES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise click.ClickException(f"unknown api family {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if redirect_url and listen:
+        raise click.ClickException("give --redirect-url or --listen, not both")
+    address = parse_listen(listen) if listen else None
+    target = _ready_database()
+    engine, cipher = cached_engine(target.ebay_url), load_cipher()
+    if redirect_url:
+        # The second step: the redirect of the consent the first step printed.
+        connected = consent_flow.finish(engine, cipher, consent_flow.load_pending(account_id), redirect_url)
+        click.echo(connected.describe())
+        return
+    request = consent_flow.prepare(engine, account_id, marketplace, names or None)
+    consent_flow.save_pending(request)
+    click.echo("Open this URL in a browser, sign in as the seller and agree:")
+    click.echo(request.url)
+    if address:
+        click.echo(f"waiting for eBay's redirect on http://{address[0]}:{address[1]} ...")
+        redirect = wait_for_redirect(address[0], address[1], timeout)
+    else:
+        click.echo(
+            f"Then paste the URL eBay redirected the browser to (or run `accounts connect {account_id} "
+            "--redirect-url URL`):"
+        )
+        redirect = str(sys.stdin.readline()).strip()
+        if not redirect:
+            return
+    connected = consent_flow.finish(engine, cipher, request, redirect)
+    click.echo(connected.describe())
+
+
 @accounts.command("list")
 @_friendly_errors
 def accounts_list() -> None:
-    """List registered accounts."""
+    """List registered accounts: user, marketplace, granted scopes and refresh-token expiry."""
+    from ebay_pipelines.ebay.scopes import short_name
+
     target = _ready_database()
     with cached_engine(target.ebay_url).connect() as conn:
         rows = list_accounts(conn)
     if not rows:
         click.echo("no accounts registered")
         return
-    click.echo(f"{'ACCOUNT':<24} {'EBAY USER':<20} {'MARKETPLACE':<12} {'ENABLED':<8} TOKEN")
+    click.echo(
+        f"{'ACCOUNT':<24} {'EBAY USER':<20} {'MARKETPLACE':<12} {'ENABLED':<8} {'TOKEN':<8} {'EXPIRES':<11} SCOPES"
+    )
     for row in rows:
+        expires = row.refresh_token_expires_at.strftime("%Y-%m-%d") if row.refresh_token_expires_at else "-"
+        granted = " ".join(short_name(s) for s in row.scopes) if row.scopes is not None else "not known"
         click.echo(
             f"{row.account_id:<24} {row.ebay_user_id or '-':<20} {row.marketplace_id:<12} "
-            f"{'yes' if row.enabled else 'no':<8} {'stored' if row.has_token else 'missing'}"
+            f"{'yes' if row.enabled else 'no':<8} {'stored' if row.has_token else 'missing':<8} {expires:<11} {granted}"
         )
 
 
@@ -254,6 +328,33 @@ def workers(state: str) -> None:
     with engine.connect() as conn:
         enabled = workers_enabled(conn)
     click.echo(f"workers {'enabled' if enabled else 'disabled'}")
+
+
+@main.group()
+def notifications() -> None:
+    """eBay's Marketplace Account Deletion notifications."""
+
+
+@notifications.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (the HTTPS proxy's upstream).")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to bind.")
+@_friendly_errors
+def notifications_serve(host: str, port: int) -> None:
+    """Serve the deletion endpoint: eBay's challenge and signed notifications, stored for the purge."""
+    import uvicorn
+
+    from ebay_pipelines.deletion_endpoint import app_from_settings
+
+    from ebay_pipelines.ebay.errors import ConfigurationError
+
+    settings.current().notification_endpoint()
+    _ready_database()
+    try:
+        endpoint = app_from_settings()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deletion endpoint on http://{host}:{port} for {settings.current().notification_endpoint_url}")
+    uvicorn.run(endpoint, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

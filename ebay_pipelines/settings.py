@@ -7,11 +7,14 @@ its environment, or a test, gets what is set now. Dagster resources receive thei
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DATABASE_URL_ENV = "EBAY_PIPELINES_DATABASE_URL"
 DAGSTER_DATABASE_URL_ENV = "EBAY_PIPELINES_DAGSTER_DATABASE_URL"
@@ -23,12 +26,18 @@ BACKFILL_DAYS_PER_RUN_ENV = "EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN"
 STEP_RETRIES_ENV = "EBAY_PIPELINES_STEP_RETRIES"
 STALE_RUN_MINUTES_ENV = "EBAY_PIPELINES_STALE_RUN_MINUTES"
 OPEN_REFRESH_MINUTES_ENV = "EBAY_PIPELINES_OPEN_REFRESH_MINUTES"
+QUOTA_RESERVE_ENV = "EBAY_PIPELINES_QUOTA_RESERVE"
 DAGSTER_URL_ENV = "EBAY_PIPELINES_DAGSTER_URL"
 #: eBay's own variables, whose meaning ``ebay.config.EbaySettings.from_env`` defines.
 EBAY_CLIENT_ID_ENV = "EBAY_CLIENT_ID"
 EBAY_CLIENT_SECRET_ENV = "EBAY_CLIENT_SECRET"
 EBAY_ENVIRONMENT_ENV = "EBAY_ENVIRONMENT"
 EBAY_API_BASE_URL_ENV = "EBAY_API_BASE_URL"
+#: Marketplace Account Deletion: the token given to eBay with the endpoint, and the endpoint's public URL.
+NOTIFICATION_TOKEN_ENV = "EBAY_NOTIFICATION_VERIFICATION_TOKEN"
+NOTIFICATION_ENDPOINT_ENV = "EBAY_NOTIFICATION_ENDPOINT_URL"
+#: The application's RuName: eBay's name of its redirect URLs (``accounts connect``).
+EBAY_RU_NAME_ENV = "EBAY_RU_NAME"
 
 ALL_VARIABLES = (
     DATABASE_URL_ENV,
@@ -40,11 +49,15 @@ ALL_VARIABLES = (
     STEP_RETRIES_ENV,
     STALE_RUN_MINUTES_ENV,
     OPEN_REFRESH_MINUTES_ENV,
+    QUOTA_RESERVE_ENV,
     DAGSTER_URL_ENV,
     EBAY_CLIENT_ID_ENV,
     EBAY_CLIENT_SECRET_ENV,
     EBAY_ENVIRONMENT_ENV,
     EBAY_API_BASE_URL_ENV,
+    NOTIFICATION_TOKEN_ENV,
+    NOTIFICATION_ENDPOINT_ENV,
+    EBAY_RU_NAME_ENV,
     "DAGSTER_HOME",
 )
 
@@ -84,6 +97,19 @@ def _divisor_of_hour(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    text = _text(env, name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a share between 0 and 1 (e.g. 0.05), not {text!r}") from None
+    if not 0 <= value < 1:
+        raise SettingsError(f"{name} must be a share between 0 and 1 (e.g. 0.05), not {text!r}")
+    return value
+
+
 def _day(env: Mapping[str, str], name: str, default: date) -> date:
     text = _text(env, name)
     if text is None:
@@ -92,6 +118,32 @@ def _day(env: Mapping[str, str], name: str, default: date) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise SettingsError(f"{name} must be a day (YYYY-MM-DD), not {text!r}") from None
+
+
+def _verification_token(env: Mapping[str, str], name: str) -> str | None:
+    text = _text(env, name)
+    if text is not None and not re.fullmatch(r"[A-Za-z0-9_-]{32,80}", text):
+        raise SettingsError(
+            f"{name} must be 32 to 80 characters of A-Z, a-z, 0-9, '_' and '-' (eBay's rule), "
+            f"not {len(text)} characters{'' if re.fullmatch(r'[A-Za-z0-9_-]*', text) else ' with others'}"
+        )
+    return text
+
+
+def _endpoint_url(env: Mapping[str, str], name: str) -> str | None:
+    text = _text(env, name)
+    if text is None:
+        return None
+    host = urlsplit(text).hostname or ""
+    if not text.startswith("https://") or not host:
+        raise SettingsError(f"{name} must be the endpoint's public https:// URL (eBay calls no plain HTTP), not {text!r}")
+    try:
+        private = not ipaddress.ip_address(host).is_global
+    except ValueError:
+        private = host == "localhost" or host.endswith(".localhost")
+    if private:
+        raise SettingsError(f"{name} must be a public address (eBay calls no private or local one), not {host!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -109,11 +161,18 @@ class Settings:
     stale_run_minutes: int = 30
     #: How often open problems (inquiries, cases, disputes, returns) are re-read: a divisor of 60, 5 or more.
     open_refresh_minutes: int = 30
+    #: The share of each eBay daily quota kept in reserve: a family whose quota has less left is skipped.
+    quota_reserve: float = 0.05
     dagster_url: str = "http://127.0.0.1:3000"
     ebay_environment: str = "production"
     ebay_api_base_url: str | None = None
     ebay_client_id: str | None = None
     ebay_client_secret: str | None = field(default=None, repr=False)
+    #: What eBay hashes into the endpoint challenge: 32-80 of A-Z, a-z, 0-9, '_' and '-'.
+    notification_verification_token: str | None = field(default=None, repr=False)
+    #: The deletion endpoint's public HTTPS URL, exactly as registered with eBay.
+    notification_endpoint_url: str | None = None
+    ebay_ru_name: str | None = None
     #: The names of the variables that were set (non-empty) when these settings were read.
     configured: frozenset[str] = frozenset()
 
@@ -133,13 +192,32 @@ class Settings:
             step_retries=_int(env, STEP_RETRIES_ENV, 2, 0),
             stale_run_minutes=_int(env, STALE_RUN_MINUTES_ENV, 30, 1),
             open_refresh_minutes=_divisor_of_hour(env, OPEN_REFRESH_MINUTES_ENV, 30),
+            quota_reserve=_share(env, QUOTA_RESERVE_ENV, 0.05),
             dagster_url=_text(env, DAGSTER_URL_ENV) or "http://127.0.0.1:3000",
             ebay_environment=(_text(env, EBAY_ENVIRONMENT_ENV) or "production").lower(),
             ebay_api_base_url=_text(env, EBAY_API_BASE_URL_ENV),
             ebay_client_id=_text(env, EBAY_CLIENT_ID_ENV),
             ebay_client_secret=_text(env, EBAY_CLIENT_SECRET_ENV),
+            notification_verification_token=_verification_token(env, NOTIFICATION_TOKEN_ENV),
+            notification_endpoint_url=_endpoint_url(env, NOTIFICATION_ENDPOINT_ENV),
+            ebay_ru_name=_text(env, EBAY_RU_NAME_ENV),
             configured=frozenset(name for name in ALL_VARIABLES if _text(env, name)),
         )
+
+    def notification_endpoint(self) -> tuple[str, str]:
+        """The verification token and endpoint URL of the deletion endpoint; a clear error when one is unset."""
+        missing = [
+            name
+            for name, value in (
+                (NOTIFICATION_TOKEN_ENV, self.notification_verification_token),
+                (NOTIFICATION_ENDPOINT_ENV, self.notification_endpoint_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(f"the deletion endpoint needs {' and '.join(missing)}")
+        assert self.notification_verification_token and self.notification_endpoint_url
+        return self.notification_verification_token, self.notification_endpoint_url
 
     @property
     def ebay_keys_configured(self) -> bool:

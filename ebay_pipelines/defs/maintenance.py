@@ -5,7 +5,7 @@ import dagster as dg
 from ebay_pipelines.defs.assets import OWNERS
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, account_partitions, parse_partition_key
 from ebay_pipelines.defs.resources import PostgresResource
-from ebay_pipelines.sync.maintenance import account_health, inventory_coverage, refresh_tokens
+from ebay_pipelines.sync.maintenance import account_health, inventory_coverage, refresh_tokens, token_lifetime
 
 
 @dg.op(description="Refresh every enabled account's access token that expires within 45 minutes.")
@@ -49,7 +49,8 @@ refresh_tokens_schedule = dg.ScheduleDefinition(
 HEALTH_CHECK = dg.AssetCheckSpec(
     name="all_apis_answer",
     asset="ebay_account_health",
-    description="The token is valid and every eBay API answered a minimal call.",
+    description="The token is valid and every eBay API answered a minimal call; warns 30 days before the "
+    "refresh token expires and fails once it has.",
 )
 
 
@@ -65,17 +66,35 @@ HEALTH_CHECK = dg.AssetCheckSpec(
 def ebay_account_health(context: dg.AssetExecutionContext, postgres: PostgresResource):
     """Probe one account and record each API's answer as metadata and a check result."""
     account_id = parse_partition_key(context.partition_key).account_id
+    lifetime = token_lifetime(postgres.get_engine(), account_id)
     results = account_health(postgres.get_engine(), account_id)
     failed = [r for r in results if not r.ok]
-    metadata = {f"{r.api}.{r.call}": ("ok" if r.ok else f"FAILED: {r.error}") + f" ({r.seconds}s)" for r in results}
+    metadata = {
+        f"{r.api}.{r.call}": ("ok" if r.ok else f"FAILED: {r.error}")
+        + (f": {r.error}" if r.ok and r.error else "")
+        + f" ({r.seconds}s)"
+        for r in results
+    }
+    metadata["refresh_token_expires_at"] = (
+        lifetime.expires_at.isoformat() if lifetime.expires_at is not None else "not known"
+    )
+    if lifetime.warning:
+        context.log.warning(lifetime.warning)
+        metadata["refresh_token_warning"] = lifetime.warning
     coverage = inventory_coverage(postgres.get_engine(), account_id)
     if coverage is not None:
         metadata["inventory_api_coverage"] = coverage
     yield dg.MaterializeResult(metadata={"account": account_id, "healthy": not failed, **metadata})
+    # A refresh token expiring within 30 days fails the check as a warning; expired, as an error.
+    warn_only = not failed and lifetime.warning is not None
     yield dg.AssetCheckResult(
         check_name=HEALTH_CHECK.name,
-        passed=not failed,
-        metadata={"failed_apis": ", ".join(f"{r.api}: {r.error}" for r in failed) or "none"},
+        passed=not failed and not warn_only,
+        severity=dg.AssetCheckSeverity.WARN if warn_only else dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "failed_apis": ", ".join(f"{r.api}: {r.error}" for r in failed) or "none",
+            "refresh_token": lifetime.expired or lifetime.warning or "valid",
+        },
     )
 
 

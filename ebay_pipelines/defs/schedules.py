@@ -4,7 +4,9 @@ Each tick requests one run per enabled account: a snapshot, or the window from t
 :func:`ebay_pipelines.sync.refresh.first_days` names to today, i.e. today; yesterday again on the
 first tick after midnight UTC; and, for a family whose records keep changing after their filter
 date, back to its oldest open record (every tick) or its whole lifecycle (that first tick).
-A tick with nothing to do says why (kill switch, disabled families, no accounts).
+A tick with nothing to do says why (kill switch, disabled families, no accounts); accounts whose
+refresh token expired or was rejected, or that did not grant the family's scope, are left out
+with that reason and no eBay call is made for them.
 """
 
 from datetime import UTC, date, datetime
@@ -20,6 +22,7 @@ from ebay_pipelines.store import mirrors
 from ebay_pipelines.store.accounts import list_accounts, workers_enabled
 from ebay_pipelines.sync.families import FAMILIES, FamilySpec
 from ebay_pipelines.sync.refresh import first_days, is_daily_sweep
+from ebay_pipelines.sync.scopes import scope_reason
 
 
 def family_schedule_requests(
@@ -38,6 +41,10 @@ def family_schedule_requests(
         wanted: list[str] = []
         for account in accounts:
             allowed, reason = mirrors.sync_allowed(conn, account.account_id, spec.name)
+            if allowed:
+                # A scope the seller did not grant: no run is requested (it could only be skipped).
+                reason = scope_reason(conn, account.account_id, spec)
+                allowed = reason is None
             if allowed:
                 wanted.append(account.account_id)
             else:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
+import sqlalchemy as sa
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from ebay_pipelines import settings
@@ -14,7 +15,9 @@ from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.ids import is_valid_account_id
 from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import list_accounts
+from ebay_pipelines.store.tokens import reauthorization_reason
 from ebay_pipelines.sync.families import FAMILIES, family
+from ebay_pipelines.sync.scopes import families_needing
 
 BackfillTask = tuple[str, date | None, date | None]
 
@@ -54,27 +57,42 @@ class BackfillQueue:
     the backfill.
     """
 
-    pending: dict[str, dict[str, str | int]] = field(default_factory=dict)
+    pending: dict[str, dict[str, str | int | list[str]]] = field(default_factory=dict)
+    #: Families whose backfill was passed over because the account had not granted their scope.
+    held: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, cursor: str | None) -> "BackfillQueue":
         """Read the queue from a sensor cursor (empty when there is none)."""
-        return cls(pending=json.loads(cursor)["pending"]) if cursor else cls()
+        if not cursor:
+            return cls()
+        data = json.loads(cursor)
+        return cls(pending=data["pending"], held=data.get("held", {}))
 
     def dump(self) -> str:
         """Serialize the queue as a sensor cursor."""
-        return json.dumps({"pending": self.pending}, sort_keys=True)
+        return json.dumps({"pending": self.pending, "held": self.held}, sort_keys=True)
 
-    def enqueue(self, account_id: str, start: date) -> None:
-        """Start an account's initial backfill at ``start`` (today)."""
-        self.pending.setdefault(account_id, {"start": start.isoformat(), "next": 0})
+    def enqueue(self, account_id: str, start: date, families: list[str] | None = None) -> None:
+        """Start an account's initial backfill at ``start`` (today), of ``families`` only when given."""
+        state: dict[str, str | int | list[str]] = {"start": start.isoformat(), "next": 0}
+        if families is not None:
+            state["families"] = families
+        self.pending.setdefault(account_id, state)
+
+    def hold(self, account_id: str, family_name: str) -> None:
+        """Remember a family whose backfill waits for the account's consent to its scope."""
+        held = self.held.setdefault(account_id, [])
+        if family_name not in held:
+            held.append(family_name)
 
     def drop(self, account_id: str) -> None:
         """Forget an account (deleted or disabled)."""
         self.pending.pop(account_id, None)
+        self.held.pop(account_id, None)
 
-    def take(self, limit: int) -> list[tuple[str, BackfillTask]]:
-        """Return up to ``limit`` (account, task) pairs, round-robin across accounts."""
+    def take(self, limit: int, waiting: frozenset[str] = frozenset()) -> list[tuple[str, BackfillTask]]:
+        """Return up to ``limit`` (account, task) pairs, round-robin across accounts not ``waiting``."""
         taken: list[tuple[str, BackfillTask]] = []
         progress = True
         while len(taken) < limit and self.pending and progress:
@@ -82,9 +100,14 @@ class BackfillQueue:
             for account_id in sorted(self.pending):
                 if len(taken) >= limit:
                     break
+                if account_id in waiting:
+                    continue
                 state = self.pending[account_id]
                 tasks = backfill_tasks(date.fromisoformat(str(state["start"])))
-                index = int(state["next"])
+                only = state.get("families")
+                if isinstance(only, list):
+                    tasks = [task for task in tasks if task[0] in only]
+                index = int(str(state["next"]))
                 if index >= len(tasks):
                     del self.pending[account_id]
                     continue
@@ -133,17 +156,32 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
     for account_id in list(queue.pending):
         if account_id not in enabled:
             queue.drop(account_id)
-    requests = [
-        family_run_request(
-            family(name),
-            account_id,
-            first,
-            f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
-            "initial backfill",
-            last_day=last,
+    waiting, needing = _consent_gaps(engine, enabled)
+    for account_id, reason in sorted(waiting.items()):
+        context.log.warning(f"backfill of account {account_id} waits: {reason}")
+    for account_id, names in list(queue.held.items()):
+        granted = [name for name in names if name not in needing.get(account_id, {})]
+        if granted and account_id not in queue.pending:
+            queue.enqueue(account_id, today, granted)
+            queue.held[account_id] = [name for name in names if name not in granted]
+            if not queue.held[account_id]:
+                del queue.held[account_id]
+    requests = []
+    for account_id, (name, first, last) in queue.take(settings.current().backfill_runs_per_tick, frozenset(waiting)):
+        if name in needing.get(account_id, {}):
+            # Requested, it could only be skipped: it waits for a consent that grants its scope.
+            queue.hold(account_id, name)
+            continue
+        requests.append(
+            family_run_request(
+                family(name),
+                account_id,
+                first,
+                f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
+                "initial backfill",
+                last_day=last,
+            )
         )
-        for account_id, (name, first, last) in queue.take(settings.current().backfill_runs_per_tick)
-    ]
     partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if to_add:
         partition_requests.append(account_partitions.build_add_request(to_add))
@@ -155,6 +193,19 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
             f"{len(queue.pending)} accounts still backfilling"
         )
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=queue.dump())
+
+
+def _consent_gaps(engine: sa.Engine, accounts: set[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Accounts that must re-authorize (their reason), and the families each lacks a scope for."""
+    waiting: dict[str, str] = {}
+    needing: dict[str, dict[str, str]] = {}
+    with engine.connect() as conn:
+        for account_id in sorted(accounts):
+            reason = reauthorization_reason(conn, account_id)
+            if reason:
+                waiting[account_id] = reason
+            needing[account_id] = families_needing(conn, account_id)
+    return waiting, needing
 
 
 def _close_runs_of(context: dg.RunStatusSensorContext, postgres: PostgresResource, what: str) -> None:

@@ -23,6 +23,7 @@ from .errors import (
     PayloadError,
     RateLimited,
     ReauthorizationRequired,
+    ScopeNotGranted,
     ServerError,
     TransportError,
 )
@@ -33,8 +34,9 @@ logger = logging.getLogger("ebay_pipelines.ebay")
 
 SCOPE_PREFIX = "https://api.ebay.com/oauth/api_scope"
 
-#: Scopes requested on refresh: the base scope (Trading and Post-Order) plus the sell.* scopes
-#: of Fulfillment, Finances, Inventory and payment disputes.
+#: Every scope the sync can use: the base scope (Trading and Post-Order) plus the sell.* scopes
+#: of Fulfillment, Finances, Inventory and payment disputes. A refresh asks for the account's
+#: granted scopes instead (see :meth:`OAuthClient.refresh`).
 DEFAULT_SCOPES: tuple[str, ...] = (
     SCOPE_PREFIX,
     f"{SCOPE_PREFIX}/sell.fulfillment",
@@ -50,6 +52,19 @@ class AccessToken:
 
     token: str = field(repr=False)
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class GrantedTokens:
+    """The answer of the authorization-code grant (tokens hidden from ``repr``).
+
+    eBay's answer has no scope field: the granted scopes are the consented ones, which the
+    caller knows (README Wire facts "OAuth scopes").
+    """
+
+    access: AccessToken
+    refresh_token: str = field(repr=False)
+    refresh_token_expires_at: datetime | None = None
 
 
 @runtime_checkable
@@ -72,13 +87,20 @@ class TokenStore(Protocol):
         """Remember why the last refresh failed (the message never contains a token)."""
         ...
 
+    def load_scopes(self, account_id: str) -> tuple[str, ...] | None:
+        """The scopes the account granted, or None when they are not known."""
+        ...
+
 
 class InMemoryTokenStore:
     """A process-local :class:`TokenStore`, for tests and one-off scripts."""
 
-    def __init__(self, refresh_tokens: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, refresh_tokens: Mapping[str, str] | None = None, scopes: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self._refresh: dict[str, str] = dict(refresh_tokens or {})
         self._access: dict[str, tuple[str, datetime]] = {}
+        self._scopes: dict[str, tuple[str, ...]] = {a: tuple(s) for a, s in (scopes or {}).items()}
         self.refresh_errors: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -113,6 +135,11 @@ class InMemoryTokenStore:
         with self._lock:
             self.refresh_errors[account_id] = message
 
+    def load_scopes(self, account_id: str) -> tuple[str, ...] | None:
+        """The scopes given for the account, or None."""
+        with self._lock:
+            return self._scopes.get(account_id)
+
     def __repr__(self) -> str:
         return f"InMemoryTokenStore(accounts={sorted(self._refresh)!r})"
 
@@ -126,12 +153,13 @@ class OAuthClient:
         self,
         settings: EbaySettings,
         *,
-        scopes: Sequence[str] = DEFAULT_SCOPES,
+        scopes: Sequence[str] | None = None,
         retry: RetryPolicy = RetryPolicy(),
         session: requests.Session | None = None,
     ) -> None:
         self.settings = settings
-        self.scopes = tuple(scopes)
+        #: Scopes asked for on every refresh (None: each account's own, see :meth:`refresh`).
+        self.scopes = None if scopes is None else tuple(scopes)
         self.retry = retry
         self.session = session or requests.Session()
         #: Counter of token-endpoint HTTP attempts by (account_id, "token").
@@ -140,20 +168,46 @@ class OAuthClient:
     def __repr__(self) -> str:
         return f"OAuthClient(token_url={self.settings.token_url()!r}, client_id={self.settings.client_id!r})"
 
-    def refresh(self, account_id: str, refresh_token: str) -> AccessToken:
-        """Run the refresh-token grant for one account.
+    def refresh(self, account_id: str, refresh_token: str, scopes: Sequence[str] | None = None) -> AccessToken:
+        """Run the refresh-token grant for one account, asking for ``scopes`` (its granted ones).
 
-        Raises ReauthorizationRequired (never retried) when eBay answers ``invalid_grant``;
-        rate limits, 5xx and connection errors are retried per the retry policy.
+        With no scopes known (neither here nor on the client) the request has no ``scope``
+        parameter: eBay then answers with the consented scopes, where a fixed list beyond them
+        would fail with ``invalid_scope`` (README Wire facts "OAuth scopes").
+        Raises ReauthorizationRequired (never retried) when eBay answers ``invalid_grant`` and
+        ScopeNotGranted on ``invalid_scope``; rate limits, 5xx and connection errors are retried
+        per the retry policy.
         """
+        wanted = self.scopes if scopes is None else tuple(scopes)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        if wanted:
+            form["scope"] = " ".join(wanted)
+        token = call_with_retries(
+            lambda: self._grant_once(account_id, form, wanted or ()),
+            self.retry,
+            call_name=self.CALL_NAME,
+            account_id=account_id,
+        )
+        return token.access
+
+    def exchange_code(self, account_id: str, code: str, ru_name: str) -> GrantedTokens:
+        """Run the authorization-code grant: ``code`` (decoded once from eBay's redirect) for a refresh token.
+
+        eBay's ``oauth-auth-code-grant-request.html``: ``grant_type=authorization_code``, ``code``
+        and ``redirect_uri`` = the RuName, Basic client auth. An expired or used code answers
+        ``invalid_grant`` (ReauthorizationRequired); the code lives 5 minutes (``expires_in=299``).
+        """
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": ru_name}
         return call_with_retries(
-            lambda: self._refresh_once(account_id, refresh_token),
+            lambda: self._grant_once(account_id, form, (), code_grant=True),
             self.retry,
             call_name=self.CALL_NAME,
             account_id=account_id,
         )
 
-    def _refresh_once(self, account_id: str, refresh_token: str) -> AccessToken:
+    def _grant_once(
+        self, account_id: str, form: dict[str, str], asked: Sequence[str], code_grant: bool = False
+    ) -> GrantedTokens:
         ctx: ErrorContext = {"call_name": self.CALL_NAME, "account_id": account_id}
         self.calls[(account_id, self.CALL_NAME)] += 1
         attempt = self.calls[(account_id, self.CALL_NAME)]
@@ -161,7 +215,7 @@ class OAuthClient:
         try:
             response = self.session.post(
                 self.settings.token_url(),
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token, "scope": " ".join(self.scopes)},
+                data=form,
                 auth=(self.settings.client_id, self.settings.client_secret),
                 headers={"Accept": "application/json"},
                 timeout=self.retry.timeout,
@@ -175,11 +229,28 @@ class OAuthClient:
         body = _json_or_none(response)
         status = response.status_code
         if status == 200:
-            return _parse_token(body, issued_at, ctx)
+            return _parse_grant(body, issued_at, ctx, code_grant)
         error = str((body or {}).get("error") or "") if isinstance(body, dict) else ""
         description = str((body or {}).get("error_description") or "") if isinstance(body, dict) else ""
+        if status == 400 and error == "invalid_grant" and code_grant:
+            raise EbayApiError(
+                "eBay refused the authorization code: it expired (codes live 5 minutes) or was already used; "
+                "run `accounts connect` again",
+                status=status,
+                error_ids=[error],
+                **ctx,
+            )
         if status == 400 and error == "invalid_grant":
             raise ReauthorizationRequired(account_id, description or "the refresh token was rejected", status=status)
+        if status == 400 and error == "invalid_scope":
+            raise ScopeNotGranted(
+                account_id,
+                asked,
+                f"eBay refused the scopes asked for on refresh (invalid_scope: {description or 'beyond the grant'})",
+                call_name=self.CALL_NAME,
+                status=status,
+                error_ids=[error],
+            )
         if status == 429:
             raise RateLimited(
                 "token endpoint rate limit reached", retry_after=retry_after_seconds(response), status=status, **ctx
@@ -243,6 +314,20 @@ def _json_or_none(response: requests.Response) -> object:
         return parse_json(response.content)
     except ValueError:
         return None
+
+
+def _parse_grant(body: object, issued_at: datetime, ctx: ErrorContext, code_grant: bool) -> GrantedTokens:
+    access = _parse_token(body, issued_at, ctx)
+    if not code_grant:
+        return GrantedTokens(access, "")
+    assert isinstance(body, dict)
+    refresh, lifetime = body.get("refresh_token"), body.get("refresh_token_expires_in")
+    if not isinstance(refresh, str) or not refresh:
+        raise PayloadError("the authorization-code grant answer has no refresh_token", **ctx)
+    expires = None
+    if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool):
+        expires = issued_at + timedelta(seconds=float(lifetime))
+    return GrantedTokens(access, refresh, expires)
 
 
 def _parse_token(body: object, issued_at: datetime, ctx: ErrorContext) -> AccessToken:
@@ -314,7 +399,7 @@ class AccessTokenProvider:
     def _refresh(self) -> AccessToken:
         try:
             refresh_token = self.store.load_refresh_token(self.account_id)
-            token = self.oauth.refresh(self.account_id, refresh_token)
+            token = self.oauth.refresh(self.account_id, refresh_token, self.store.load_scopes(self.account_id))
         except EbayError as exc:
             self.store.record_refresh_error(self.account_id, str(exc))
             if isinstance(exc, ReauthorizationRequired):

@@ -24,10 +24,12 @@ API_PATHS: dict[str, str] = {
     "key-management": "/developer/key_management/v1",
     "developer-analytics": "/developer/analytics/v1_beta",
     "notification": "/commerce/notification/v1",
+    "commerce-identity": "/commerce/identity/v1",
 }
 
-#: Which host family serves each API: ``apiz`` for Finances, payment disputes and Key Management, ``api`` otherwise.
-_APIZ = frozenset({"disputes", "finances", "key-management"})
+#: Which host family serves each API: ``apiz`` for Finances, payment disputes, Key Management and
+#: Identity getUser, ``api`` otherwise.
+_APIZ = frozenset({"disputes", "finances", "key-management", "commerce-identity"})
 
 _HOSTS: dict[str, dict[str, str]] = {
     "production": {"api": "https://api.ebay.com", "apiz": "https://apiz.ebay.com", "auth": "https://auth.ebay.com"},

@@ -143,6 +143,18 @@ class SignatureRejected(EbayApiError):
         )
 
 
+class ScopeNotGranted(EbayError):
+    """The seller did not consent to a scope the call needs (``invalid_scope`` on refresh, or REST 403 1100).
+
+    Never retried: only a new consent that includes the scope helps. ``scopes`` holds the full
+    scope URLs when known.
+    """
+
+    def __init__(self, account_id: str | None, scopes: Sequence[str], detail: str, **kwargs) -> None:
+        self.scopes = tuple(scopes)
+        super().__init__(detail, account_id=account_id, **kwargs)
+
+
 class PayloadError(EbayError):
     """eBay's answer could not be parsed, or a field has an unexpected type.
 

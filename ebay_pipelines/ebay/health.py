@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +46,10 @@ PROBED: tuple[EndpointSpec, ...] = (
 )
 
 
+def _not_granted(scope: str) -> Callable[[], Any]:
+    return lambda: f"not called: the account did not grant {scope}"
+
+
 def _first_record(rest: EbayRestClient, endpoint: EndpointSpec, since: datetime, until: datetime) -> Any:
     """One request for the first record of ``endpoint`` (in ``[since, until]`` when it takes a window)."""
     assert endpoint.path is not None
@@ -55,8 +59,18 @@ def _first_record(rest: EbayRestClient, endpoint: EndpointSpec, since: datetime,
     return rest.get_json(endpoint.api, endpoint.path, query, endpoint.call)
 
 
-def probe_account(rest: EbayRestClient, trading: TradingClient, now: datetime | None = None) -> list[ProbeResult]:
-    """Check the account's token and make one minimal call to each API the sync uses."""
+def probe_account(
+    rest: EbayRestClient,
+    trading: TradingClient,
+    now: datetime | None = None,
+    not_granted: Mapping[str, str] | None = None,
+) -> list[ProbeResult]:
+    """Check the account's token and make one minimal call to each API the sync uses.
+
+    APIs in ``not_granted`` (api -> the scope the account lacks) are not called: their result
+    says so and counts as answered, since the sync skips them too.
+    """
+    skipped = dict(not_granted or {})
     now = now or datetime.now(UTC)
     day_ago = now - timedelta(days=1)
 
@@ -73,6 +87,7 @@ def probe_account(rest: EbayRestClient, trading: TradingClient, now: datetime | 
         ),
         ("trading", messages.CALL, messages_summary),
     ]
+    probes = [(api, call, probe if api not in skipped else _not_granted(skipped[api])) for api, call, probe in probes]
     results = [_timed(api, call, probe) for api, call, probe in probes[:1]]
     if not results[0].ok:
         return results + [

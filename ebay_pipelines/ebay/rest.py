@@ -21,6 +21,7 @@ from .errors import (
     ErrorContext,
     PayloadError,
     RateLimited,
+    ScopeNotGranted,
     ServerError,
     SignatureRejected,
     TransportError,
@@ -28,10 +29,15 @@ from .errors import (
 from .offsets import OffsetUnit
 from .parsing import parse_json
 from .retry import RetryPolicy, call_with_retries, retry_after_seconds
+from .scopes import API_SCOPES
 from .signing import RequestSigner, is_signature_error
 from .walk import PageAnswer, PageAudit, Walk, WalkReport, walk_numbered
 
 __all__ = ["EbayRestClient", "RetryPolicy", "TokenSource"]
+
+#: eBay's errorId for a token lacking the scope a method needs: 403 ``Access denied`` /
+#: ``Insufficient permissions to fulfill the request.`` (domain ACCESS, category REQUEST).
+INSUFFICIENT_SCOPE = 1100
 
 logger = logging.getLogger("ebay_pipelines.ebay")
 
@@ -368,6 +374,16 @@ class EbayRestClient(AccountClient):
             raise SignatureRejected(
                 self.account_id,
                 (message or f"HTTP {status}") + unsigned,
+                call_name=call_name,
+                status=status,
+                error_ids=ids,
+            )
+        if status == 403 and any(str(i) == str(INSUFFICIENT_SCOPE) for i in ids):
+            needs = API_SCOPES.get(api, ())
+            raise ScopeNotGranted(
+                self.account_id,
+                needs[:1],
+                f"the account's token lacks the scope {api} needs ({message or 'Access denied'})",
                 call_name=call_name,
                 status=status,
                 error_ids=ids,

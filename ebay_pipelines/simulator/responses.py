@@ -85,6 +85,13 @@ def invalid_token() -> Response:
     )
 
 
+def insufficient_scope() -> Response:
+    """403 for a token lacking the scope the method needs (errorId 1100, as eBay answers it)."""
+    return rest_error(
+        403, 1100, "ACCESS", "REQUEST", "Access denied", "Insufficient permissions to fulfill the request."
+    )
+
+
 def rate_limited(retry_after: int) -> Response:
     """429 with Retry-After."""
     return rest_error(

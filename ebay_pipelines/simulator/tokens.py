@@ -10,7 +10,11 @@ import secrets
 import threading
 from collections.abc import Callable
 
+from .consent import APP_SCOPES
 from .util import digest
+
+#: A refresh token from the authorization-code grant lives about 18 months (README Token refresh).
+REFRESH_SECONDS = 47_304_000
 
 
 class TokenAuthority:
@@ -32,6 +36,10 @@ class TokenAuthority:
         self._lock = threading.Lock()
         self._generation: dict[str, int] = {}
         self._access: dict[str, tuple[str, int]] = {}
+        self._access_scopes: dict[str, frozenset[str]] = {}
+        #: What each account consented to (absent: everything the keyset holds) and when its refresh token expires.
+        self._grants: dict[str, frozenset[str]] = {}
+        self._refresh_expiry: dict[str, int] = {}
 
     # ------------------------------------------------------------------ client
     def check_client(self, authorization: str | None) -> bool:
@@ -55,6 +63,23 @@ class TokenAuthority:
             gen = self._generation.get(account, 0)
         acct = base64.urlsafe_b64encode(account.encode()).decode().rstrip("=")
         return f"v^1.1#i^1#r^1#{acct}#{gen}#{self._mac(account, gen)}"
+
+    def grant(self, account: str, scopes: frozenset[str]) -> str:
+        """Record a consent to ``scopes`` and return the refresh token it yields (valid 18 months)."""
+        with self._lock:
+            self._grants[account] = frozenset(scopes)
+            self._refresh_expiry[account] = self._now_ms() + REFRESH_SECONDS * 1000
+        return self.refresh_token_for(account)
+
+    def granted(self, account: str) -> frozenset[str]:
+        """The scopes ``account`` consented to."""
+        with self._lock:
+            return self._grants.get(account, APP_SCOPES)
+
+    def expire_refresh_token(self, account: str) -> None:
+        """Let the account's refresh token run out (as 18 months later)."""
+        with self._lock:
+            self._refresh_expiry[account] = self._now_ms() - 1
 
     def revoke(self, account: str) -> None:
         """Invalidate the account's refresh token (a new one is handed out afterwards)."""
@@ -80,20 +105,29 @@ class TokenAuthority:
         parts = token.split("#")
         with self._lock:
             gen = self._generation.get(account, 0)
+            expiry = self._refresh_expiry.get(account)
         if parts[4] != str(gen) or not hmac.compare_digest(parts[5], self._mac(account, gen)):
+            return None
+        if expiry is not None and expiry <= self._now_ms():
             return None
         return account
 
     # ------------------------------------------------------------------ access tokens
-    def issue(self, account: str) -> str:
-        """A new access token for ``account`` valid for ``ttl_seconds`` of simulated time."""
+    def issue(self, account: str, scopes: frozenset[str] | None = None) -> str:
+        """A new access token for ``account`` valid for ``ttl_seconds`` of simulated time, carrying ``scopes``.
+
+        Without ``scopes`` it carries what the account granted.
+        """
         token = "v^1.1#i^1#p^3#f^0#I^3#t^" + secrets.token_urlsafe(48)
         expires = self._now_ms() + self.ttl_seconds * 1000
+        carried = self.granted(account) if scopes is None else scopes
         with self._lock:
             self._access[token] = (account, expires)
+            self._access_scopes[token] = carried
             if len(self._access) > 10_000:
                 now = self._now_ms()
                 self._access = {t: v for t, v in self._access.items() if v[1] > now}
+                self._access_scopes = {t: v for t, v in self._access_scopes.items() if t in self._access}
         return token
 
     def resolve(self, token: str | None) -> str | None:
@@ -105,6 +139,11 @@ class TokenAuthority:
         if hit is None or hit[1] <= self._now_ms():
             return None
         return hit[0]
+
+    def scopes_of(self, token: str | None) -> frozenset[str]:
+        """The scopes an access token carries (none for an unknown token)."""
+        with self._lock:
+            return self._access_scopes.get(token or "", frozenset())
 
     def account_of_access(self, token: str | None) -> str | None:
         """The account an access token was issued to, even if expired (for call accounting)."""

@@ -37,6 +37,12 @@ class Account:
     has_token: bool
     #: Finances calls are signed whatever the marketplace (``accounts add --signing``).
     signing_required: bool = False
+    #: The OAuth scopes the seller granted (None: not known, e.g. added with ``--refresh-token``).
+    scopes: tuple[str, ...] | None = None
+    #: When the refresh token expires (None: not known).
+    refresh_token_expires_at: datetime | None = None
+    #: eBay's immutable user id (Identity getUser ``userId``), once connected.
+    ebay_immutable_user_id: str | None = None
 
 
 def validate_marketplace(marketplace_id: str) -> str:
@@ -92,6 +98,9 @@ def add_account(
                 set_={
                     "refresh_token_encrypted": token_stmt.excluded.refresh_token_encrypted,
                     "refresh_token_expires_at": None,
+                    # A token made elsewhere: what it grants is not known until eBay says so.
+                    "scopes": None,
+                    "scopes_denied": None,
                     "access_token_encrypted": None,
                     "access_token_expires_at": None,
                     "last_refresh_error": None,
@@ -107,6 +116,8 @@ def list_accounts(conn: Connection, enabled_only: bool = False) -> list[Account]
         sa.select(
             ebay_accounts,
             ebay_tokens.c.refresh_token_encrypted.is_not(None).label("has_token"),
+            ebay_tokens.c.scopes,
+            ebay_tokens.c.refresh_token_expires_at,
         )
         .select_from(ebay_accounts.outerjoin(ebay_tokens))
         .order_by(ebay_accounts.c.ebay_account_id)
@@ -122,6 +133,9 @@ def list_accounts(conn: Connection, enabled_only: bool = False) -> list[Account]
             created_at=row.created_at,
             has_token=bool(row.has_token),
             signing_required=bool(row.signing_required),
+            scopes=tuple(row.scopes.split()) if row.scopes is not None else None,
+            refresh_token_expires_at=row.refresh_token_expires_at,
+            ebay_immutable_user_id=row.ebay_immutable_user_id,
         )
         for row in conn.execute(query)
     ]

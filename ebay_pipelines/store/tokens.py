@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -31,6 +31,14 @@ class DatabaseTokenStore:
         if value is None:
             raise UnknownAccount(account_id)
         return self._cipher.decrypt(value, f"the refresh token of account {account_id}")
+
+    def load_scopes(self, account_id: str) -> tuple[str, ...] | None:
+        """The scopes the account granted (None: not known, so a refresh asks for none)."""
+        with self._engine.connect() as conn:
+            value = conn.execute(
+                sa.select(ebay_tokens.c.scopes).where(ebay_tokens.c.ebay_account_id == account_id)
+            ).scalar()
+        return tuple(value.split()) if value is not None else None
 
     def load_access_token(self, account_id: str) -> tuple[str, datetime] | None:
         """Return the cached access token and its expiry, or None when there is none."""
@@ -106,8 +114,9 @@ def reauthorization_reason(conn: Connection, account_id: str) -> str | None:
     ).first()
     if row is None:
         return None
-    reason = row.last_refresh_error or f"the refresh token of account {account_id} expired"
+    expired = row.refresh_token_expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    reason = row.last_refresh_error or f"its refresh token expired on {expired}"
     return (
-        f"account {account_id} must re-authorize ({reason}); syncing resumes once a new refresh token is stored "
-        f"with `ebay-pipelines accounts add {account_id} --refresh-token ...`"
+        f"account {account_id} must re-authorize ({reason}); no eBay call is made for it until the seller "
+        f"consents again with `ebay-pipelines accounts connect {account_id}`"
     )

@@ -24,7 +24,7 @@ from ebay_pipelines import settings as project_settings
 from ebay_pipelines.ebay import paging
 from ebay_pipelines.ebay.auth import AccessTokenProvider, OAuthClient
 from ebay_pipelines.ebay.config import EbaySettings
-from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired
+from ebay_pipelines.ebay.errors import EbayError, ReauthorizationRequired, ScopeNotGranted
 from ebay_pipelines.ebay.rest import EbayRestClient
 from ebay_pipelines.ebay.retry import RetryPolicy
 from ebay_pipelines.ebay.trading import TradingClient
@@ -45,6 +45,7 @@ from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
 from ebay_pipelines.store.values import find_unstorable
+from ebay_pipelines.sync import scopes as scope_rules
 from ebay_pipelines.sync.families import FAMILIES, INVENTORY_API_ITEMS, FamilySpec, FetchContext
 from ebay_pipelines.sync.signing import signer_for
 from ebay_pipelines.sync.windows import Window, days_window
@@ -182,6 +183,10 @@ class PartitionSync:
         except ReauthorizationRequired as exc:
             require_reauthorization(engine, self.account_id, str(exc))
             raise
+        except ScopeNotGranted as exc:
+            reason = scope_rules.refused(engine, self.account_id, self.spec, exc)
+            mirrors.explain_failure(engine, self.run, reason)
+            raise ScopeNotGranted(self.account_id, exc.scopes, reason, status=exc.status) from None
         except EbayError:
             raise
         except Exception as exc:
@@ -368,6 +373,9 @@ def begin(
     does the same for a refresh of open records only: sources that hold none read the partition's
     own window (``FetchContext.own_window``).
 
+    A family whose scope the account lacks, or an account whose refresh token expired or was
+    rejected, is skipped without a call to eBay; its ``last_error`` says how to fix it.
+
     A window older than eBay keeps for every source of the family is skipped, with the reason
     (``eBay keeps 18 months of inquiries``), without a call to eBay; a source of several out of
     reach is left out and the run summary says so (``left_out``).
@@ -389,6 +397,13 @@ def begin(
         get_account(conn, account_id)
         mirrors.ensure_sync_state(conn, account_id, spec.name)
         allowed, reason = mirrors.sync_allowed(conn, account_id, spec.name)
+        if allowed:
+            reason = scope_rules.scope_reason(conn, account_id, spec)
+            allowed = reason is None
+        blocked = scope_rules.blocked_reason(conn, account_id, spec)
+    if not allowed and reason is not None and reason == blocked:
+        # Only a person can unblock it (re-consent): the family's last_error says how.
+        mirrors.set_account_error(engine, account_id, [spec.name], reason)
     if allowed and window is not None:
         reason = out_of_reach(spec, window, now)
         allowed = reason is None
