@@ -212,3 +212,187 @@ def test_a_used_code_is_refused_in_one_line(consent_env: str, sim, engine: sa.En
     again = requests.post(f"{sim.base_url}/identity/v1/oauth2/token", data=form, auth=auth, timeout=10)
     assert first.status_code == 200 and first.json()["refresh_token_expires_in"] == 47304000
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+WITHOUT_SCOPE = ("finances", "transactions", "refunds", "payouts", "disputes")
+BASE_ONLY = ("orders", "messages", "active_inventory")
+
+
+def _runs(engine: sa.Engine) -> dict[str, tuple[str, str | None, dict]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select api_family, status, error_message, summary_json from ebay_worker_run "
+                "where ebay_account_id = :a order by started_at"
+            ),
+            {"a": ACCOUNT},
+        ).all()
+    return {r.api_family: (r.status, r.error_message, r.summary_json) for r in rows}
+
+
+def _last_errors(engine: sa.Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                sa.text("select api_family, last_error from ebay_sync_state where ebay_account_id = :a"), {"a": ACCOUNT}
+            ).all()
+        )
+
+
+def _sync(defs, instance, name: str):
+    spec = FAMILIES_BY_NAME[name]
+    return run_family(defs, instance, name, ACCOUNT, datetime.fromisoformat(DAY).date() if spec.windowed else None)
+
+
+def test_a_seller_without_finance_scopes_syncs_the_rest_and_reconnecting_adds_them(
+    consent_env: str, sim, engine: sa.Engine, dagster_instance
+) -> None:
+    """Granted fulfillment and the base scope only: Fulfillment, Trading sync; Finances and disputes skip.
+
+    README Wire facts "OAuth scopes": refreshes ask for the granted scopes only, so eBay never answers
+    invalid_scope; a family whose scope is missing makes no call (the simulator counts none).
+    """
+    granted = {BASE_SCOPE, scope("commerce.identity.readonly"), scope("sell.fulfillment.readonly")}
+    assert connect_via_redirect(sim, *BASE_ONLY, scopes=granted).exit_code == 0
+    dagster_instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+    defs = fast_definitions(consent_env)
+    for name in (*BASE_ONLY, *WITHOUT_SCOPE):
+        assert _sync(defs, dagster_instance, name).success, name
+    runs, errors = _runs(engine), _last_errors(engine)
+    for name in BASE_ONLY:
+        assert runs[name][0] == "completed", runs[name]
+    for name in WITHOUT_SCOPE:
+        status, _, summary = runs[name]
+        assert status == "skipped", runs[name]
+        assert f"run `ebay-pipelines accounts connect {ACCOUNT} --families {name}`" in summary["skipped"]
+        assert errors[name] == summary["skipped"] and "needs scope sell." in errors[name]
+    assert "needs scope sell.finances" in errors["finances"]
+    assert "needs scope sell.payment.dispute" in errors["disputes"]
+    for call in ("getTransactions", "getPayouts", "getPaymentDisputeSummaries", "searchReturns"):
+        assert sim.calls[(ACCOUNT, call)] == 0, call
+    assert not [r for r in runs.values() if "invalid_scope" in str(r)]
+
+    # The schedules do not even request them, saying why.
+    from ebay_pipelines.defs.resources import PostgresResource
+    from ebay_pipelines.defs.schedules import family_schedule_requests
+
+    postgres = PostgresResource(database_url=consent_env)
+    tick = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    skipped = family_schedule_requests(FAMILIES_BY_NAME["finances"], postgres, {ACCOUNT}, tick, tick.date())
+    assert "needs scope sell.finances" in skipped.skip_message
+    assert len(family_schedule_requests(FAMILIES_BY_NAME["orders"], postgres, {ACCOUNT}, tick, tick.date())) == 1
+
+    # Re-consenting for the finance families keeps the granted scopes and adds theirs.
+    assert connect_via_redirect(sim, *WITHOUT_SCOPE).exit_code == 0
+    assert _last_errors(engine)["finances"] is None
+    for name in (*WITHOUT_SCOPE, "orders"):
+        assert _sync(defs, dagster_instance, name).success, name
+    runs = _runs(engine)
+    assert all(runs[name][0] == "completed" for name in (*WITHOUT_SCOPE, "orders")), runs
+    assert sim.calls[(ACCOUNT, "getTransactions")] >= 1
+
+
+def test_an_unknown_grant_learns_a_refused_scope_once(
+    consent_env: str, sim, engine: sa.Engine, dagster_instance
+) -> None:
+    """A token added with --refresh-token: the refresh asks for no scope (README Wire facts "OAuth scopes");
+    eBay's 403 errorId 1100 for a missing scope is remembered, so the family then skips without calls."""
+    from ebay_pipelines.store.accounts import add_account
+    from ebay_pipelines.store.secrets import load_cipher
+
+    sim.tokens.grant(ACCOUNT, frozenset({BASE_SCOPE, scope("sell.fulfillment")}))
+    add_account(engine, load_cipher(), ACCOUNT, sim.refresh_token_for(ACCOUNT))
+    dagster_instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+    defs = fast_definitions(consent_env)
+    assert _sync(defs, dagster_instance, "orders").success
+    assert not _sync(defs, dagster_instance, "finances").success
+    status, message, _ = _runs(engine)["finances"]
+    assert status == "error" and "needs scope sell.finances" in message and "Access denied" in message
+    calls = sim.calls[(ACCOUNT, "getTransactions")]
+    assert calls == 1
+    assert _sync(defs, dagster_instance, "finances").success
+    assert _runs(engine)["finances"][0] == "skipped" and sim.calls[(ACCOUNT, "getTransactions")] == calls
+
+
+def _health(defs, instance):
+    result = defs.resolve_job_def("ebay_health_job").execute_in_process(instance=instance, partition_key=ACCOUNT)
+    assert result.success
+    [mat] = result.get_asset_materialization_events()
+    [check] = result.get_asset_check_evaluations()
+    return {k: v.value for k, v in mat.step_materialization_data.materialization.metadata.items()}, check
+
+
+def _expires_in(engine: sa.Engine, delta: timedelta) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("update ebay_tokens set refresh_token_expires_at = now() + :d where ebay_account_id = :a"),
+            {"d": delta, "a": ACCOUNT},
+        )
+
+
+def test_refresh_token_lifetime_warns_then_stops_the_account_without_calls(
+    consent_env: str, sim, engine: sa.Engine, dagster_instance
+) -> None:
+    """refresh_token_expires_in (about 18 months, oauth-auth-code-grant-request.html): 30 days before
+    the expiry the health check warns; once expired it fails, and nothing calls eBay for the account."""
+    import dagster as dg
+
+    from ebay_pipelines.defs import sensors
+    from ebay_pipelines.defs.jobs import build_family_jobs
+    from ebay_pipelines.defs.resources import PostgresResource
+    from ebay_pipelines.defs.schedules import family_schedule_requests
+    from ebay_pipelines.settings import Settings
+
+    assert connect_via_redirect(sim).exit_code == 0
+    dagster_instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+    defs = fast_definitions(consent_env)
+
+    _expires_in(engine, timedelta(days=10))
+    metadata, check = _health(defs, dagster_instance)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "expires on" in metadata["refresh_token_warning"]
+
+    _expires_in(engine, timedelta(seconds=-1))
+    sim.reset_calls()
+    metadata, check = _health(defs, dagster_instance)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert metadata["healthy"] is False and "must re-authorize" in metadata["oauth.token"]
+    assert _sync(defs, dagster_instance, "orders").success
+    status, _, summary = _runs(engine)["orders"]
+    assert status == "skipped" and f"accounts connect {ACCOUNT}" in summary["skipped"]
+    assert "refresh token expired" in _last_errors(engine)["orders"]
+
+    postgres = PostgresResource(database_url=consent_env)
+    tick = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    left_out = family_schedule_requests(FAMILIES_BY_NAME["orders"], postgres, {ACCOUNT}, tick, tick.date())
+    assert "must re-authorize" in left_out.skip_message
+    context = dg.build_sensor_context(instance=dagster_instance, cursor=None, resources={"postgres": postgres})
+    queue = sensors.BackfillQueue()
+    queue.enqueue(ACCOUNT, tick.date())
+    context.update_cursor(queue.dump())
+    result = sensors.build_accounts_sensor(list(build_family_jobs(Settings.from_env()).values()))(context)
+    assert not result.run_requests
+    assert sum(n for (account, _), n in sim.calls.items() if account == ACCOUNT) == 0
+
+    # Consenting again clears it.
+    assert connect_via_redirect(sim).exit_code == 0
+    assert _last_errors(engine)["orders"] is None
+    assert _sync(defs, dagster_instance, "orders").success and _runs(engine)["orders"][0] == "completed"
+
+
+def test_invalid_scope_on_refresh_is_one_clear_line_then_heals(
+    consent_env: str, sim, engine: sa.Engine, dagster_instance
+) -> None:
+    """README Wire facts "OAuth scopes": a refresh asking beyond the grant answers invalid_scope. The stored
+    grant is then forgotten, the next refresh asks for none, and a refused scope (403 errorId 1100) skips."""
+    assert connect_via_redirect(sim).exit_code == 0
+    sim.tokens.grant(ACCOUNT, frozenset({BASE_SCOPE, scope("sell.fulfillment.readonly")}))  # the seller took some back
+    dagster_instance.add_dynamic_partitions("ebay_accounts", [ACCOUNT])
+    defs = fast_definitions(consent_env)
+    assert not _sync(defs, dagster_instance, "finances").success
+    status, message, _ = _runs(engine)["finances"]
+    assert status == "error" and "eBay answered invalid_scope" in message and "--families finances" in message
+    assert _sync(defs, dagster_instance, "orders").success and _runs(engine)["orders"][0] == "completed"
+    assert not _sync(defs, dagster_instance, "finances").success  # 403 1100: remembered
+    assert _sync(defs, dagster_instance, "finances").success and _runs(engine)["finances"][0] == "skipped"
+    assert sim.calls[(ACCOUNT, "getTransactions")] == 1

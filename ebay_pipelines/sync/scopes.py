@@ -76,7 +76,11 @@ def refused(engine: Engine, account_id: str, spec: FamilySpec, error: ScopeNotGr
         granted, _ = granted_scopes(conn, account_id)
     if error.call_name == "token":
         forget_granted_scopes(engine, account_id)
-        missing = missing_scopes(spec, granted) or [group[0] for group in scopes.needed(family_apis(spec))]
-        return needs_scope_reason(account_id, spec, missing, " (eBay answered invalid_scope on refresh)")
+        asked = " ".join(scopes.short_name(s) for s in error.scopes) or "the stored scopes"
+        return (
+            f"eBay answered invalid_scope: the seller no longer grants all of {asked}; the next run asks for the "
+            f"consented scopes only; to grant {spec.name} again run "
+            f"`ebay-pipelines accounts connect {account_id} --families {spec.name}`"
+        )
     record_denied_scopes(engine, account_id, error.scopes)
     return needs_scope_reason(account_id, spec, error.scopes or missing_scopes(spec, granted), " (eBay: Access denied)")
