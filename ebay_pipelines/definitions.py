@@ -11,6 +11,7 @@ import dagster as dg
 from ebay_pipelines import settings as project_settings
 from ebay_pipelines.defs.assets import IO_MANAGER_KEY, build_family_asset
 from ebay_pipelines.defs.checks import QUALITY_CHECKS, quality_checks_job, quality_checks_schedule
+from ebay_pipelines.defs.deletion import account_deletion_job, account_deletion_sensor
 from ebay_pipelines.defs.io_manager import PostgresUpsertIOManager
 from ebay_pipelines.defs.jobs import build_family_jobs
 from ebay_pipelines.defs.maintenance import (
@@ -21,6 +22,7 @@ from ebay_pipelines.defs.maintenance import (
     refresh_tokens_schedule,
 )
 from ebay_pipelines.defs.problem_orders import problem_orders, problem_orders_schedule
+from ebay_pipelines.defs.quotas import ebay_api_quota, quota_job, quota_schedule
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 from ebay_pipelines.defs.schedules import build_family_schedules
 from ebay_pipelines.defs.sensors import build_sensors
@@ -62,17 +64,19 @@ def build_definitions(
             *[build_family_asset(spec, settings, step_retry_policy) for spec in FAMILIES],
             problem_orders,
             ebay_account_health,
+            ebay_api_quota,
         ],
         asset_checks=QUALITY_CHECKS,
-        jobs=[*jobs.values(), quality_checks_job, refresh_tokens_job, health_job],
+        jobs=[*jobs.values(), quality_checks_job, refresh_tokens_job, health_job, account_deletion_job, quota_job],
         schedules=[
             *build_family_schedules(jobs, settings),
             quality_checks_schedule,
             refresh_tokens_schedule,
             ebay_health_schedule,
             problem_orders_schedule,
+            quota_schedule,
         ],
-        sensors=build_sensors(list(jobs.values())),
+        sensors=[*build_sensors(list(jobs.values())), account_deletion_sensor],
         resources={
             "postgres": postgres,
             "ebay": ebay or default_ebay,

@@ -45,6 +45,7 @@ from ebay_pipelines.store.secrets import load_cipher
 from ebay_pipelines.store.stored import stored_in_covered_window, stored_raw
 from ebay_pipelines.store.tokens import DatabaseTokenStore, mark_refresh_token_rejected
 from ebay_pipelines.store.values import find_unstorable
+from ebay_pipelines.sync import quota_guard
 from ebay_pipelines.sync import scopes as scope_rules
 from ebay_pipelines.sync.families import FAMILIES, INVENTORY_API_ITEMS, FamilySpec, FetchContext
 from ebay_pipelines.sync.signing import signer_for
@@ -177,7 +178,30 @@ class PartitionSync:
         )
         pages = _PageTap(self.spec.fetch(context))
         try:
-            staged = stage_partition(
+            staged = self._stage(engine, pages, batch_rows)
+        except BaseException as exc:
+            quota_guard.note_refusal(engine, exc, self.fetched_at)
+            quota_guard.record_run_calls(
+                engine, self.account_id, self.spec.name, self.clients.calls_by_name(), self.fetched_at
+            )
+            raise
+        return StagedSync(
+            family=self.spec.name,
+            account_id=self.account_id,
+            partition_key=self.partition_key,
+            run=self.run,
+            summary={**self.summary(), **self._notes(engine, context)},
+            cursor_value=self.cursor_value,
+            snapshot=self._snapshot(context.walks),
+            staged=staged,
+            api_calls=self.clients.api_calls(),
+            calls_by_name=self.clients.calls_by_name(),
+            fetched_at=self.fetched_at,
+        )
+
+    def _stage(self, engine: Engine, pages: _PageTap, batch_rows: int) -> StagedPartition:
+        try:
+            return stage_partition(
                 engine, pages, tables=self.spec.tables, run=self.run, summary=self.summary(), batch_rows=batch_rows
             )
         except ReauthorizationRequired as exc:
@@ -197,18 +221,6 @@ class PartitionSync:
                 raise
             mirrors.explain_failure(engine, self.run, f"UnstorableValue: {unstorable}")
             raise unstorable from exc
-        return StagedSync(
-            family=self.spec.name,
-            account_id=self.account_id,
-            partition_key=self.partition_key,
-            run=self.run,
-            summary={**self.summary(), **self._notes(engine, context)},
-            cursor_value=self.cursor_value,
-            snapshot=self._snapshot(context.walks),
-            staged=staged,
-            api_calls=self.clients.api_calls(),
-            calls_by_name=self.clients.calls_by_name(),
-        )
 
     def _notes(self, engine: Engine, context: FetchContext) -> dict[str, Any]:
         """What the fetch found worth a word in the run's summary: values eBay refused, Inventory API coverage."""
@@ -264,6 +276,8 @@ class StagedSync:
     staged: StagedPartition
     api_calls: int
     calls_by_name: dict[str, int]
+    #: When the calls were made (their eBay day counts them, see ``sync.quota_guard``).
+    fetched_at: datetime | None = None
     result: PartitionResult | None = None
 
     def merge(self, engine: Engine) -> PartitionResult:
@@ -278,6 +292,9 @@ class StagedSync:
             cursor_value=self.cursor_value,
             snapshot=self.snapshot,
             api_calls=self.api_calls,
+        )
+        quota_guard.record_run_calls(
+            engine, self.account_id, self.family, self.calls_by_name, self.fetched_at or datetime.now(UTC)
         )
         log.info(
             "account %s family %s %s: fetched %d in %d pages, %d API calls, stored %d",
@@ -406,6 +423,10 @@ def begin(
         mirrors.set_account_error(engine, account_id, [spec.name], reason)
     if allowed and window is not None:
         reason = out_of_reach(spec, window, now)
+        allowed = reason is None
+    if allowed:
+        # eBay's daily quota of an API the family calls is (nearly) spent: wait for its reset.
+        reason = quota_guard.skip_reason(engine, spec.ebay_calls, account_id, now)
         allowed = reason is None
     if not allowed:
         assert reason is not None
