@@ -378,6 +378,32 @@ class _FamilyChoice(click.Choice):
             raise click.ClickException(f"unknown api family {value!r}; known: {', '.join(self.choices)}") from None
 
 
+@main.group()
+def quota() -> None:
+    """eBay's daily call quotas."""
+
+
+@quota.command("plan")
+@click.option("--accounts", "accounts_", type=click.IntRange(min=0), required=True, help="Accounts to plan for.")
+@click.option(
+    "--open-refresh-minutes",
+    type=click.Choice(["5", "10", "15", "20", "30", "60"]),
+    default=None,
+    help="How often open problems are searched (default: EBAY_PIPELINES_OPEN_REFRESH_MINUTES, else 30).",
+)
+@_friendly_errors
+def quota_plan(accounts_: int, open_refresh_minutes: str | None) -> None:
+    """Print eBay calls per quota and day for N accounts at the schedules' cadences, against eBay's limits."""
+    from dataclasses import replace
+
+    from ebay_pipelines.sync import quota_plan as planner
+
+    current = settings.current()
+    if open_refresh_minutes is not None:
+        current = replace(current, open_refresh_minutes=int(open_refresh_minutes))
+    click.echo(planner.render(accounts_, planner.plan(accounts_, current), current))
+
+
 @main.command("run")
 @click.option("--account", "account_id", required=True, help="Account id to sync.")
 @click.option(
