@@ -344,7 +344,6 @@ def notifications_serve(host: str, port: int) -> None:
     import uvicorn
 
     from ebay_pipelines.deletion_endpoint import app_from_settings
-
     from ebay_pipelines.ebay.errors import ConfigurationError
 
     settings.current().notification_endpoint()

@@ -136,7 +136,9 @@ def _endpoint_url(env: Mapping[str, str], name: str) -> str | None:
         return None
     host = urlsplit(text).hostname or ""
     if not text.startswith("https://") or not host:
-        raise SettingsError(f"{name} must be the endpoint's public https:// URL (eBay calls no plain HTTP), not {text!r}")
+        raise SettingsError(
+            f"{name} must be the endpoint's public https:// URL (eBay calls no plain HTTP), not {text!r}"
+        )
     try:
         private = not ipaddress.ip_address(host).is_global
     except ValueError:
