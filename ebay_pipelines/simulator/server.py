@@ -22,6 +22,7 @@ from .endpoints_keys import APPLICATION, key_management
 from .endpoints_trading import HANDLERS as TRADING_HANDLERS
 from .endpoints_trading import body_token, child, failure, parse_body
 from .faults import REQUEST_ERROR_KINDS, FaultRule
+from .notifications import public_key_response
 from .responses import (
     INVALID_CLIENT,
     INVALID_GRANT,
@@ -127,6 +128,7 @@ ROUTES = [
     Route("POST", r"^/ws/api\.dll$", "trading", "trading", None),
     Route("GET", r"^/developer/analytics/v1_beta/rate_limit/?$", "getRateLimits", "analytics", None),
     Route("GET", r"^/developer/analytics/v1_beta/user_rate_limit/?$", "getUserRateLimits", "analytics", None),
+    Route("GET", r"^/commerce/notification/v1/public_key/([^/]+)$", "getPublicKey", "notification", None),
 ]
 
 
@@ -263,6 +265,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if route.family == "keys":
             sim._record_call(None, name)
             return key_management(sim.signatures, req, sim.tokens.resolve(token), name, args)
+        if route.family == "notification":
+            # getPublicKey takes an application (client-credentials) token.
+            sim._record_call(None, name)
+            if sim.tokens.resolve(token) != APPLICATION:
+                return invalid_token()
+            return public_key_response(sim.notifications, args[0])
         sim._record_call(sim.tokens.account_of_access(token), name)
         rule = sim.faults.pick(name, sim.tokens.account_of_access(token), req.query)
         if rule is not None and rule.kind not in ("slow", "malformed", "body"):

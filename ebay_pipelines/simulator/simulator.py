@@ -6,12 +6,14 @@ import logging
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 from .churn import ChurnInjector
 from .clock import SimClock
 from .config import SimulatorConfig
 from .consent import ConsentDesk
 from .faults import FaultInjector
+from .notifications import NotificationSigner
 from .quotas import QuotaMeter
 from .server import SimHTTPServer
 from .services import Services
@@ -52,6 +54,8 @@ class EbaySimulator:
         self.consent = ConsentDesk(seed, self.client_id, self.clock.now_ms)
         #: Key Management keys and the check of signed Finances calls (EU/UK sellers).
         self.signatures = SignatureAuthority(seed, self.config.marketplace_id)
+        #: The Notification API's signing key (getPublicKey) and signed account-deletion notifications.
+        self.notifications = NotificationSigner(seed)
         self.churn = ChurnInjector(self.services.world)
         self.truth = Truth(self)
         self._calls: Counter = Counter()
@@ -122,6 +126,14 @@ class EbaySimulator:
     def user_id(self, account: str) -> str:
         """The seller's immutable eBay user id (Identity getUser ``userId``)."""
         return digest(self.config.seed, "user-id", account).hex()[:24]
+
+    def deletion_notification(self, **kwargs: Any) -> tuple[bytes, dict[str, str]]:
+        """A signed (or, with ``forged=True``, forged) account-deletion notification: ``(body, headers)``.
+
+        See :meth:`NotificationSigner.deletion_notification`; ``when`` defaults to the simulated now.
+        """
+        kwargs.setdefault("when", self.now)
+        return self.notifications.deletion_notification(**kwargs)
 
     def marketplace_of(self, account: str) -> str:
         """The marketplace the seller registered on."""
