@@ -56,6 +56,11 @@ def endpoint(ebay_env: str, sim, engine: sa.Engine) -> Iterator[str]:
     """The deletion endpoint served by uvicorn on a local port, checking keys against the simulator."""
     settings = EbaySettings(sim.client_id, sim.client_secret, base_url=sim.base_url)
     app = create_app(lambda: engine, NotificationVerifier(PublicKeyClient(settings)), TOKEN, ENDPOINT_URL)
+    yield from serve(app)
+
+
+def serve(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free local port while the caller runs; yield its endpoint URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -340,3 +345,61 @@ def test_a_redelivered_notification_changes_nothing_more_and_the_audit_holds_cou
     assert set(row) == {"notification_id", "ebay_user_id_sha256", "rows_changed", "purged_at"}
     assert stored["status"] == "processed" and stored["processed_at"] is not None
     assert stored["username"] is None and stored["ebay_user_id"] is None and stored["eias_token"] is None
+
+
+def test_the_purge_covers_every_data_table_and_the_problem_grid() -> None:
+    """eBay's guide: personal data leaves every table; the list comes from the family table and the schema."""
+    from ebay_pipelines.store.tables import metadata
+    from ebay_pipelines.sync.deletion import NOT_SCRUBBED, purged_tables
+    from ebay_pipelines.sync.families import DATA_TABLES
+
+    names = [t.name for t in purged_tables()]
+    assert names[: len(DATA_TABLES)] == list(DATA_TABLES)
+    assert {"problem_orders", "problem_order_items", "ebay_api_worker_log"} <= set(names)
+    assert set(names) | NOT_SCRUBBED == set(metadata.tables)
+
+
+@pytest.mark.parametrize(
+    ("token", "url", "message"),
+    [
+        ("short", ENDPOINT_URL, "32 to 80 characters"),
+        (TOKEN, "http://ebay-hooks.example.com/x", "https://"),
+        (TOKEN, "https://192.168.1.5/x", "public address"),
+        (None, ENDPOINT_URL, "EBAY_NOTIFICATION_VERIFICATION_TOKEN"),
+    ],
+)
+def test_notifications_serve_stops_with_one_line_on_a_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, token: str | None, url: str, message: str
+) -> None:
+    """eBay's guide: the verification token is 32-80 of A-Z a-z 0-9 _ -, the endpoint a public HTTPS URL."""
+    from click.testing import CliRunner
+
+    from ebay_pipelines.cli import main
+
+    if token is None:
+        monkeypatch.delenv("EBAY_NOTIFICATION_VERIFICATION_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("EBAY_NOTIFICATION_VERIFICATION_TOKEN", token)
+    monkeypatch.setenv("EBAY_NOTIFICATION_ENDPOINT_URL", url)
+    result = CliRunner().invoke(main, ["notifications", "serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_the_asgi_app_object_reads_the_settings_and_stores_a_signed_notification(
+    ebay_env: str, sim, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eBay's guide: any ASGI server can serve ``ebay_pipelines.deletion_endpoint:app`` from the settings."""
+    from ebay_pipelines.deletion_endpoint import _SettingsApp
+
+    monkeypatch.setenv("EBAY_NOTIFICATION_VERIFICATION_TOKEN", TOKEN)
+    monkeypatch.setenv("EBAY_NOTIFICATION_ENDPOINT_URL", ENDPOINT_URL)
+    import requests
+
+    for url in serve(_SettingsApp()):
+        answer = requests.get(url, params={"challenge_code": "xyz"}, timeout=10).json()
+        assert answer == {"challengeResponse": hashlib.sha256(f"xyz{TOKEN}{ENDPOINT_URL}".encode()).hexdigest()}
+        body, headers = sim.deletion_notification(username="some_buyer")
+        assert deliver(url, body, headers).status_code == 204
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM ebay_account_deletion_notifications")).scalar() == 1
