@@ -28,6 +28,9 @@ STALE_RUN_MINUTES_ENV = "EBAY_PIPELINES_STALE_RUN_MINUTES"
 OPEN_REFRESH_MINUTES_ENV = "EBAY_PIPELINES_OPEN_REFRESH_MINUTES"
 QUOTA_RESERVE_ENV = "EBAY_PIPELINES_QUOTA_RESERVE"
 DAGSTER_URL_ENV = "EBAY_PIPELINES_DAGSTER_URL"
+PARTITION_GRAIN_ENV = "EBAY_PIPELINES_PARTITION_GRAIN"
+ACCOUNTS_PER_RUN_ENV = "EBAY_PIPELINES_ACCOUNTS_PER_RUN"
+ACCOUNT_THREADS_ENV = "EBAY_PIPELINES_ACCOUNT_THREADS"
 #: eBay's own variables, whose meaning ``ebay.config.EbaySettings.from_env`` defines.
 EBAY_CLIENT_ID_ENV = "EBAY_CLIENT_ID"
 EBAY_CLIENT_SECRET_ENV = "EBAY_CLIENT_SECRET"
@@ -51,6 +54,9 @@ ALL_VARIABLES = (
     OPEN_REFRESH_MINUTES_ENV,
     QUOTA_RESERVE_ENV,
     DAGSTER_URL_ENV,
+    PARTITION_GRAIN_ENV,
+    ACCOUNTS_PER_RUN_ENV,
+    ACCOUNT_THREADS_ENV,
     EBAY_CLIENT_ID_ENV,
     EBAY_CLIENT_SECRET_ENV,
     EBAY_ENVIRONMENT_ENV,
@@ -65,6 +71,9 @@ DEFAULT_HOME = Path.home() / ".ebay-pipelines" / "dagster_home"
 #: Inside every API's reach for a while: Post-Order searches and payment disputes go back 18 months
 #: (until mid-2027 for this day), getOrders two years, Finances five.
 DEFAULT_START_DATE = date(2026, 1, 1)
+#: The time grains of window partitions (one partition per account and period).
+PARTITION_GRAINS = ("day", "week", "month")
+DEFAULT_ACCOUNT_THREADS = 8
 
 
 class SettingsError(ValueError):
@@ -108,6 +117,13 @@ def _share(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 <= value < 1:
         raise SettingsError(f"{name} must be a share between 0 and 1 (e.g. 0.05), not {text!r}")
     return value
+
+
+def _grain(env: Mapping[str, str], name: str) -> str:
+    text = (_text(env, name) or "day").lower()
+    if text not in PARTITION_GRAINS:
+        raise SettingsError(f"{name} must be one of {', '.join(PARTITION_GRAINS)}, not {text!r}")
+    return text
 
 
 def _day(env: Mapping[str, str], name: str, default: date) -> date:
@@ -166,6 +182,12 @@ class Settings:
     #: The share of each eBay daily quota kept in reserve: a family whose quota has less left is skipped.
     quota_reserve: float = 0.05
     dagster_url: str = "http://127.0.0.1:3000"
+    #: The period of a window partition: ``day``, ``week`` (from Monday) or ``month`` (see ``defs.partitions``).
+    partition_grain: str = "day"
+    #: Accounts one scheduled or backfill run syncs (one family each).
+    accounts_per_run: int = 50
+    #: Accounts a run syncs at once (threads waiting on eBay and PostgreSQL).
+    account_threads: int = DEFAULT_ACCOUNT_THREADS
     ebay_environment: str = "production"
     ebay_api_base_url: str | None = None
     ebay_client_id: str | None = None
@@ -196,6 +218,9 @@ class Settings:
             open_refresh_minutes=_divisor_of_hour(env, OPEN_REFRESH_MINUTES_ENV, 30),
             quota_reserve=_share(env, QUOTA_RESERVE_ENV, 0.05),
             dagster_url=_text(env, DAGSTER_URL_ENV) or "http://127.0.0.1:3000",
+            partition_grain=_grain(env, PARTITION_GRAIN_ENV),
+            accounts_per_run=_int(env, ACCOUNTS_PER_RUN_ENV, 50, 1),
+            account_threads=_int(env, ACCOUNT_THREADS_ENV, DEFAULT_ACCOUNT_THREADS, 1),
             ebay_environment=(_text(env, EBAY_ENVIRONMENT_ENV) or "production").lower(),
             ebay_api_base_url=_text(env, EBAY_API_BASE_URL_ENV),
             ebay_client_id=_text(env, EBAY_CLIENT_ID_ENV),
@@ -230,6 +255,14 @@ class Settings:
 def current() -> Settings:
     """The settings as the environment says now."""
     return Settings.from_env()
+
+
+def account_threads(environ: Mapping[str, str] | None = None) -> int:
+    """``EBAY_PIPELINES_ACCOUNT_THREADS`` alone (connection pools are sized from it), the default when unusable."""
+    try:
+        return _int(os.environ if environ is None else environ, ACCOUNT_THREADS_ENV, DEFAULT_ACCOUNT_THREADS, 1)
+    except SettingsError:
+        return DEFAULT_ACCOUNT_THREADS
 
 
 def dagster_home() -> Path:

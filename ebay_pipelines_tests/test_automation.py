@@ -142,10 +142,40 @@ def _schedule(name: str) -> dg.ScheduleDefinition:
     return next(s for s in _family_schedules() if s.name == f"sync_{name}_schedule")
 
 
+ORDER = ("shop-a", "shop-b", "shop-c")
+
+
+def _accounts_of(request: dg.RunRequest, order: tuple[str, ...] = ORDER) -> list[str]:
+    """The accounts a request syncs: its partition's, or those of its range's rectangle in partition order."""
+    if request.partition_key is not None:
+        return [request.partition_key.split("|")[0]]
+    first = request.tags["dagster/asset_partition_range_start"].split("|")[0]
+    last = request.tags["dagster/asset_partition_range_end"].split("|")[0]
+    return list(order[order.index(first) : order.index(last) + 1])
+
+
 def _refresh_of(request: dg.RunRequest) -> tuple[str | None, str | None, str]:
-    """(partition, first day of its window when a refresh reaches back, reason) of a run request."""
-    tags = request.tags
-    return request.partition_key, tags.get("ebay/window_from") or tags.get("ebay/open_from"), tags["ebay/reason"]
+    """(partition, first day of its window when a refresh reaches back, reason) of a one-account run request."""
+    (row,) = _per_account([request])
+    return row
+
+
+def _per_account(requests: list[dg.RunRequest]) -> list[tuple[str | None, str | None, str]]:
+    """(account's partition, first day of its window when it reaches back, reason) per account of the requests."""
+    from ebay_pipelines.defs.partitions import window_from_tag
+
+    rows = []
+    for request in requests:
+        tags = request.tags
+        day = (request.partition_key or tags["dagster/asset_partition_range_start"]).partition("|")[2]
+        for account in _accounts_of(request):
+            reach = window_from_tag(tags, "ebay/window_from", account) or window_from_tag(
+                tags, "ebay/open_from", account
+            )
+            rows.append(
+                (f"{account}|{day}" if day else account, reach.isoformat() if reach else None, tags["ebay/reason"])
+            )
+    return sorted(rows)
 
 
 def _range_of(request: dg.RunRequest) -> tuple[str, str, str]:
@@ -193,7 +223,9 @@ def test_schedules_request_the_latest_window_per_enabled_account(
     assert data.run_requests[0].tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"
 
     snapshot = _evaluate(_schedule("offers"), dagster_instance, postgres, noon)
-    assert sorted(r.partition_key for r in snapshot.run_requests) == ["shop-a", "shop-b"]
+    # One run syncs the family for both accounts (contiguous partitions).
+    assert [_accounts_of(r) for r in snapshot.run_requests] == [["shop-a", "shop-b"]]
+    assert snapshot.run_requests[0].tags["ebay/accounts"] == "shop-a..shop-b"
 
     # The day's first tick re-reads more: orders yesterday too, finances their 45-day lifecycle (one run each).
     after_midnight = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
@@ -202,12 +234,16 @@ def test_schedules_request_the_latest_window_per_enabled_account(
         ("shop-a|2026-11-20", "shop-a|2026-11-21", "late-change refresh")
     ]
     sweep = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight)
-    assert sorted(_refresh_of(r) for r in sweep.run_requests) == [
+    assert len(sweep.run_requests) == 1
+    assert _per_account(sweep.run_requests) == [
         ("shop-a|2026-11-21", "2026-10-07", "daily refresh"),
         ("shop-b|2026-11-21", "2026-10-07", "daily refresh"),
     ]
     later = _evaluate(_schedule("finances"), dagster_instance, postgres, after_midnight + timedelta(hours=1))
-    assert sorted(r.partition_key for r in later.run_requests) == ["shop-a|2026-11-21", "shop-b|2026-11-21"]
+    assert _per_account(later.run_requests) == [
+        ("shop-a|2026-11-21", None, "schedule"),
+        ("shop-b|2026-11-21", None, "schedule"),
+    ]
 
     mirrors.set_family_enabled(engine, "shop-a", "orders", False)
     skipped = _evaluate(_schedule("orders"), dagster_instance, postgres, noon)
@@ -471,15 +507,17 @@ def test_problem_schedules_reach_back_to_the_oldest_open_record(
             )
     noon = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
     inquiries = _evaluate(_schedule("inquiries"), dagster_instance, postgres, noon).run_requests
-    assert sorted(_refresh_of(r) for r in inquiries) == [
+    # One run for both accounts; each account's reach is its own.
+    assert _per_account(inquiries) == [
         ("shop-a|2026-11-20", "2026-11-09", "open records refresh"),
-        ("shop-b|2026-11-20", None, "schedule"),
+        ("shop-b|2026-11-20", None, "open records refresh"),
     ]
+    assert inquiries[0].tags["ebay/open_from"] == "shop-a=2026-11-09"
     # Open records only: sources without open records (refunds' finance part) keep the partition's window.
     assert all("ebay/window_from" not in r.tags for r in inquiries)
     refunds = _evaluate(_schedule("refunds"), dagster_instance, postgres, noon).run_requests
-    assert sorted(_refresh_of(r) for r in refunds) == [
-        ("shop-a|2026-11-20", None, "schedule"),
+    assert _per_account(refunds) == [
+        ("shop-a|2026-11-20", None, "open records refresh"),
         ("shop-b|2026-11-20", "2026-11-05", "open records refresh"),
     ]
     # The day's first tick sweeps the lifecycle, or further back when an open record is older.
@@ -490,7 +528,7 @@ def test_problem_schedules_reach_back_to_the_oldest_open_record(
             .values(creation_date=day(1) - timedelta(days=120))
         )
     sweep = _evaluate(_schedule("inquiries"), dagster_instance, postgres, datetime(2026, 11, 21, tzinfo=UTC))
-    assert sorted(_refresh_of(r) for r in sweep.run_requests) == [
+    assert _per_account(sweep.run_requests) == [
         ("shop-a|2026-11-21", "2026-07-04", "daily refresh"),
         ("shop-b|2026-11-21", "2026-09-22", "daily refresh"),
     ]

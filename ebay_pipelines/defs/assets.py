@@ -5,16 +5,25 @@ call of its partitions and stages their rows (so an eBay failure is a failure of
 its typed error), then yields one output per table holding only the staged handles; the IO manager
 merges them into PostgreSQL. A switched-off family yields no output (nothing materializes) and its
 run row says ``skipped`` with the reason.
+
+A run of one account keeps that shape: its failure is the step's, retried by the step's
+RetryPolicy when transient. A run of many accounts (a schedule tick's or a backfill's chunk)
+syncs them ``EBAY_PIPELINES_ACCOUNT_THREADS`` at a time (:mod:`ebay_pipelines.sync.batch`): an
+account's failure is recorded on its own rows, the others land, and the run fails naming only the
+failed accounts, whose partitions alone Dagster shows as failed (the failure sensor retries them).
 """
 
 from collections.abc import Iterator
 from functools import partial
 
 import dagster as dg
+from sqlalchemy.engine import Engine
 
 from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.partitions import (
     OPEN_FROM_TAG,
+    WINDOW_FROM_TAG,
+    PartitionGroup,
     account_partitions,
     group_partition_keys,
     window_from_tag,
@@ -24,6 +33,7 @@ from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
 from ebay_pipelines.settings import Settings
 from ebay_pipelines.store.tables import metadata as table_metadata
 from ebay_pipelines.sync import partition_sync
+from ebay_pipelines.sync.batch import AccountPlan, stage_accounts
 from ebay_pipelines.sync.families import FamilySpec
 
 OWNERS = ["team:ebay-sync"]
@@ -96,21 +106,46 @@ def step_retry_policy(settings: Settings) -> dg.RetryPolicy:
     )
 
 
+def periods_per_run(settings: Settings) -> int:
+    """Partitions per backfill run: ``EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN`` days in the grain's periods."""
+    days = settings.backfill_days_per_run
+    return {"day": days, "week": max(1, days // 7), "month": max(1, days // 28)}[settings.partition_grain]
+
+
+def account_plans(groups: list[PartitionGroup], tags: dict[str, str]) -> list[AccountPlan]:
+    """Each partition group of a run with its account's window reach (run tags ``ebay/window_from``, ``ebay/open_from``)."""
+    return [
+        AccountPlan(
+            account_id=g.account_id,
+            first_day=g.first_day,
+            through=g.through,
+            label=g.label,
+            keys=g.keys,
+            window_from=window_from_tag(tags, WINDOW_FROM_TAG, g.account_id),
+            open_from=window_from_tag(tags, OPEN_FROM_TAG, g.account_id),
+        )
+        for g in groups
+    ]
+
+
 def build_family_asset(
     spec: FamilySpec, settings: Settings, retry_policy: dg.RetryPolicy | None = None
 ) -> dg.AssetsDefinition:
     """Build the multi-asset that syncs ``spec`` (default retries: :func:`step_retry_policy`).
 
     A run syncs one partition, or, for a range run of a window family, each account's consecutive
-    days in one window; backfills of window families are split into runs of up to
-    ``EBAY_PIPELINES_BACKFILL_DAYS_PER_RUN`` partitions.
+    periods in one window; backfills of window families are split into runs of up to
+    :func:`periods_per_run` partitions per account. A run naming several accounts syncs them
+    concurrently, each on its own (see the module docstring).
     """
+    grain = settings.partition_grain
+    threads = settings.account_threads
 
     @dg.multi_asset(
         name=f"sync_{spec.name}",
         outs={table: _out(spec, table) for table in spec.tables},
-        partitions_def=window_partitions(settings.start_date) if spec.windowed else account_partitions,
-        backfill_policy=dg.BackfillPolicy.multi_run(settings.backfill_days_per_run) if spec.windowed else None,
+        partitions_def=window_partitions(settings.start_date, grain) if spec.windowed else account_partitions,
+        backfill_policy=dg.BackfillPolicy.multi_run(periods_per_run(settings)) if spec.windowed else None,
         deps=[dg.AssetKey(t) for t in spec.upstream],
         can_subset=False,
         op_tags={"api_family": spec.name},
@@ -120,49 +155,77 @@ def build_family_asset(
         context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource
     ) -> Iterator[dg.Output]:
         engine = postgres.get_engine()
-        staged: list[partition_sync.StagedSync] = []
-        batch_rows = postgres.batch_rows
         with retry_only_transient(f"family {spec.name} run {context.run_id}"):
-            groups = group_partition_keys(context.partition_keys)
-            window_from = window_from_tag(context.run.tags)
-            open_from = window_from_tag(context.run.tags, OPEN_FROM_TAG)
-        for group in groups:
-            with retry_only_transient(f"family {spec.name} partition {group.label}"):
+            groups = group_partition_keys(context.partition_keys, grain)
+            plans = account_plans(groups, dict(context.run.tags))
+        if len({plan.account_id for plan in plans}) > 1:
+            yield from _sync_many(context, engine, postgres.batch_rows, ebay, plans)
+            return
+        staged: list[partition_sync.StagedSync] = []
+        for plan in plans:
+            with retry_only_transient(f"family {spec.name} partition {plan.label}"):
                 began = partition_sync.begin(
                     engine,
                     spec,
-                    group.account_id,
-                    group.first_day,
-                    last_day=group.last_day,
-                    partition_key=group.label,
+                    plan.account_id,
+                    plan.first_day,
+                    last_day=plan.through,
+                    partition_key=plan.label,
                     dagster_run_id=context.run_id,
-                    clients_factory=partial(ebay.clients_for, engine, group.account_id),
+                    clients_factory=partial(ebay.clients_for, engine, plan.account_id),
                     retry_number=context.retry_number,
-                    window_from=window_from,
-                    open_from=open_from,
+                    window_from=plan.window_from,
+                    open_from=plan.open_from,
                 )
             if isinstance(began, partition_sync.Skipped):
                 context.log.warning(
-                    f"account {group.account_id} family {spec.name} {group.label}: skipped: {began.reason}"
+                    f"account {plan.account_id} family {spec.name} {plan.label}: skipped: {began.reason}"
                 )
                 continue
             window = (
                 f"{began.window.start.isoformat()} .. {began.window.end.isoformat()}" if began.window else "snapshot"
             )
-            context.log.info(f"account {group.account_id} family {spec.name} {group.label}: syncing {window}")
+            context.log.info(f"account {plan.account_id} family {spec.name} {plan.label}: syncing {window}")
             try:
-                with retry_only_transient(f"account {group.account_id} family {spec.name} partition {group.label}"):
-                    staged.append(began.stage(engine, batch_rows))
+                with retry_only_transient(f"account {plan.account_id} family {spec.name} partition {plan.label}"):
+                    staged.append(began.stage(engine, postgres.batch_rows))
             except BaseException:
-                partition_sync.abandon_after_failure(engine, staged, group.label)
+                partition_sync.abandon_after_failure(engine, staged, plan.label)
                 raise
             context.log.info(
-                f"account {group.account_id} family {spec.name} {group.label}: fetched "
+                f"account {plan.account_id} family {spec.name} {plan.label}: fetched "
                 f"{staged[-1].staged.fetched} records in {staged[-1].staged.pages} pages, {staged[-1].api_calls} API calls"
             )
         if not staged:
             return
         for table in spec.tables:
             yield dg.Output(tuple(staged), output_name=table)
+
+    def _sync_many(
+        context: dg.AssetExecutionContext,
+        engine: Engine,
+        batch_rows: int,
+        ebay: EbayApiResource,
+        plans: list[AccountPlan],
+    ) -> Iterator[dg.Output]:
+        """Sync many accounts concurrently; hand the IO manager every account's outcome, failed ones included."""
+        context.log.info(f"family {spec.name}: {len(plans)} account partitions, {threads} at a time")
+        batch = stage_accounts(
+            engine,
+            spec,
+            plans,
+            threads=threads,
+            dagster_run_id=context.run_id,
+            clients_factory=partial(ebay.clients_for, engine),
+            retry_number=context.retry_number,
+            batch_rows=batch_rows,
+            log=context.log.info,
+        )
+        if not any(o.staged is not None for o in batch.outcomes):
+            if batch.failed:
+                raise dg.Failure(description=batch.failure_text(), allow_retries=False)
+            return
+        for table in spec.tables:
+            yield dg.Output(batch, output_name=table)
 
     return _sync

@@ -6,8 +6,15 @@ transaction with the compatibility mirrors, and no eBay call happens here). A fa
 tables yields the same handles for each table's output: the first output merges everything, later
 outputs only report their table's counts. Nothing loads tables back into memory: downstream assets
 (the problem grid) read them in SQL and depend on them through ``deps``.
+
+A run of many accounts hands a :class:`SyncBatch` instead: each staged account is merged in its
+own transaction; when every account landed (or was skipped), Dagster materializes the run's
+partitions as usual. When some failed, the landed accounts' partitions are logged as
+materialized, one event per table and partition, and the output fails naming the failed accounts,
+so Dagster shows only their partitions as failed.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -16,6 +23,7 @@ import sqlalchemy as sa
 from ebay_pipelines.defs.failures import retry_only_transient
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.sync import partition_sync
+from ebay_pipelines.sync.batch import SyncBatch
 from ebay_pipelines.sync.partition_sync import StagedSync
 
 
@@ -28,16 +36,63 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
 
     postgres: dg.ResourceDependency[PostgresResource]
 
-    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-        """Write the output of one asset partition (see the module docstring)."""
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> Iterator[Any]:  # type: ignore[override]
+        """Write the output of one asset partition (see the module docstring).
+
+        A generator, so materializations logged before a failure still reach the event log.
+        """
         if obj is None:
             return
         engine = self.postgres.get_engine()
         table = _table_name(context)
+        if isinstance(obj, SyncBatch):
+            yield from self._write_batch(context, engine, table, obj)
+            return
         if isinstance(obj, tuple) and obj and all(isinstance(s, StagedSync) for s in obj):
             self._write_syncs(context, engine, table, obj)
             return
         raise TypeError(f"{table}: cannot store a {type(obj).__name__}")
+
+    def _write_batch(self, context: dg.OutputContext, engine: sa.Engine, table: str, batch: SyncBatch) -> Iterator[Any]:
+        """Merge each account of a many-account run on its own; fail naming the failed accounts, if any."""
+        batch.merge(engine)
+        landed = [o.staged for o in batch.landed if o.staged is not None]
+        if not batch.failed:
+            if landed:
+                self._report(context, table, landed)
+            return
+        if batch.reported:
+            return
+        batch.reported = True
+        events = [
+            dg.AssetMaterialization(
+                asset_key=dg.AssetKey(name),
+                partition=key,
+                metadata={
+                    "account": outcome.plan.account_id,
+                    "rows_upserted": dg.MetadataValue.int(outcome.staged.result.counts.for_table(name).written),
+                    "worker_run_id": outcome.staged.run.run_id,
+                },
+            )
+            for name in batch.tables
+            for outcome in batch.landed
+            if outcome.staged is not None and outcome.staged.result is not None
+            for key in outcome.plan.keys
+        ]
+        for event in events:
+            context.log_event(event)
+        if events:
+            # Dagster hands logged events on after each yielded item; what is yielded itself is
+            # reported only when the output succeeds, which it does not.
+            yield events[-1]
+        raise dg.Failure(
+            description=batch.failure_text(),
+            metadata={
+                "failed_accounts": ", ".join(o.plan.account_id for o in batch.failed),
+                "landed_accounts": ", ".join(o.plan.account_id for o in batch.landed),
+            },
+            allow_retries=False,
+        )
 
     def _write_syncs(
         self, context: dg.OutputContext, engine: sa.Engine, table: str, syncs: tuple[StagedSync, ...]
@@ -53,6 +108,13 @@ class PostgresUpsertIOManager(dg.ConfigurableIOManager):
             except BaseException:
                 partition_sync.abandon_after_failure(engine, syncs[len(results) + 1 :], sync.partition_key)
                 raise
+        self._report(context, table, syncs)
+
+    def _report(
+        self, context: dg.OutputContext, table: str, syncs: "tuple[StagedSync, ...] | list[StagedSync]"
+    ) -> None:
+        """The table's counts over the merged syncs, as the output's metadata."""
+        results = [s.result for s in syncs if s.result is not None]
         counts = [r.counts.for_table(table) for r in results]
         summaries = [r.summary for r in results]
         skipped = [s["prune_skipped"] for s in summaries if s.get("prune_skipped")]

@@ -18,10 +18,12 @@ def build_family_job(spec: FamilySpec, settings: Settings) -> UnresolvedAssetJob
     return dg.define_asset_job(
         name=job_name(spec),
         selection=dg.AssetSelection.assets(*[dg.AssetKey(t) for t in spec.tables]).without_checks(),
-        partitions_def=window_partitions(settings.start_date) if spec.windowed else account_partitions,
+        partitions_def=window_partitions(settings.start_date, settings.partition_grain)
+        if spec.windowed
+        else account_partitions,
         executor_def=dg.in_process_executor,
         tags={"api_family": spec.name},
-        description=f"Sync the {spec.name} family ({', '.join(spec.tables)}) for one partition.",
+        description=f"Sync the {spec.name} family ({', '.join(spec.tables)}) for one or many account partitions.",
     )
 
 

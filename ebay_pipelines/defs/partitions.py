@@ -1,9 +1,11 @@
-"""Partitions: accounts (dynamic) × UTC days for window families, accounts alone for snapshots.
+"""Partitions: accounts (dynamic) × UTC periods for window families, accounts alone for snapshots.
 
-Keep accounts × days under ~100,000 per asset (Dagster's recommended ceiling): with the default
-start date the day dimension grows by 365 a year, so a fleet of 100 accounts stays under it for
-about two and a half years; move ``EBAY_PIPELINES_START_DATE`` forward for larger fleets (days
-before it are not partitions and are not synced; their stored rows stay).
+The period is ``EBAY_PIPELINES_PARTITION_GRAIN``: ``day`` (default), ``week`` (from Monday) or
+``month``. Keys stay ``ACCOUNT|YYYY-MM-DD``, the period's first day, and a partition's window is
+``[period start - overlap, min(next period start, now))``. Keep accounts × periods under ~100,000
+per asset (Dagster's recommended ceiling): at day grain 1,000 accounts reach it in 100 days, at
+month grain 1,000 accounts × 24 months are 24,000 (see :func:`partition_count` and README).
+Days before ``EBAY_PIPELINES_START_DATE`` are not partitions and are not synced; their stored rows stay.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import dagster as dg
 
@@ -28,14 +31,84 @@ OPEN_FROM_TAG = "ebay/open_from"
 account_partitions = dg.DynamicPartitionsDefinition(name=ACCOUNTS_PARTITION)
 
 
-@functools.cache
-def window_partitions(start_date: date) -> dg.MultiPartitionsDefinition:
-    """Accounts × UTC days from ``start_date`` (``EBAY_PIPELINES_START_DATE``), today included.
+#: Dagster's recommended ceiling of partitions per asset.
+PARTITIONS_CEILING = 100_000
+Grain = Literal["day", "week", "month"]
 
-    ``end_offset=1`` makes today's (still growing) day a partition, so schedules can refresh it.
+
+def period_start(grain: str, day: date) -> date:
+    """The first day of the ``grain`` period holding ``day`` (weeks start on Monday)."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown partition grain {grain!r}: expected day, week or month")
+
+
+def next_period(grain: str, start: date) -> date:
+    """The first day of the period after the one starting ``start``."""
+    if grain == "day":
+        return start + timedelta(days=1)
+    if grain == "week":
+        return start + timedelta(days=7)
+    if grain == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    raise ValueError(f"unknown partition grain {grain!r}: expected day, week or month")
+
+
+def period_last_day(grain: str, start: date) -> date:
+    """The last day of the period starting ``start``."""
+    return next_period(grain, start) - timedelta(days=1)
+
+
+def periods_between(grain: str, first: date, last: date) -> int:
+    """How many ``grain`` periods the days ``first..last`` touch."""
+    count, start = 0, period_start(grain, first)
+    while start <= last:
+        count, start = count + 1, next_period(grain, start)
+    return count
+
+
+def partition_count(accounts: int, start_date: date, today: date, grain: str) -> int:
+    """The partitions of one window asset: accounts × periods from ``start_date`` to today."""
+    return accounts * periods_between(grain, start_date, today)
+
+
+def grain_advice(accounts: int, start_date: date, today: date, grain: str) -> str | None:
+    """Why ``grain`` puts a window asset over Dagster's ceiling, naming the grain to switch to (None: under it)."""
+    count = partition_count(accounts, start_date, today, grain)
+    if count <= PARTITIONS_CEILING:
+        return None
+    coarser = [g for g in ("week", "month") if partition_count(accounts, start_date, today, g) <= PARTITIONS_CEILING]
+    better = [g for g in coarser if ("day", "week", "month").index(g) > ("day", "week", "month").index(grain)]
+    advice = (
+        f"set EBAY_PIPELINES_PARTITION_GRAIN={better[0]}"
+        if better
+        else "move EBAY_PIPELINES_START_DATE forward or use month grain"
+    )
+    return (
+        f"{accounts} accounts × {count // max(accounts, 1)} {grain}s since {start_date.isoformat()} = {count:,} "
+        f"partitions per window asset, over Dagster's recommended {PARTITIONS_CEILING:,}: {advice}"
+    )
+
+
+@functools.cache
+def window_partitions(start_date: date, grain: str = "day") -> dg.MultiPartitionsDefinition:
+    """Accounts × UTC periods (``grain``) from the one holding ``start_date``, the current one included.
+
+    ``end_offset=1`` makes the current (still growing) period a partition, so schedules can refresh it.
     """
-    days = dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC", end_offset=1)
-    return dg.MultiPartitionsDefinition({ACCOUNT_DIM: account_partitions, DATE_DIM: days})
+    first = period_start(grain, start_date).isoformat()
+    periods: dg.TimeWindowPartitionsDefinition
+    if grain == "week":
+        periods = dg.WeeklyPartitionsDefinition(start_date=first, day_offset=1, timezone="UTC", end_offset=1)
+    elif grain == "month":
+        periods = dg.MonthlyPartitionsDefinition(start_date=first, timezone="UTC", end_offset=1)
+    else:
+        periods = dg.DailyPartitionsDefinition(start_date=first, timezone="UTC", end_offset=1)
+    return dg.MultiPartitionsDefinition({ACCOUNT_DIM: account_partitions, DATE_DIM: periods})
 
 
 @dataclass(frozen=True)
@@ -83,15 +156,38 @@ def parse_partition_key(partition_key: str | dg.MultiPartitionKey) -> PartitionT
     return PartitionTarget(validate_account_id(partition_key), None, partition_key)
 
 
-def window_from_tag(tags: Mapping[str, str], name: str = WINDOW_FROM_TAG) -> date | None:
-    """The day a refresh run's window starts (tag ``name``), or None; a bad value is a clear error."""
+def window_from_tag(tags: Mapping[str, str], name: str = WINDOW_FROM_TAG, account_id: str | None = None) -> date | None:
+    """The day a run's window starts (tag ``name``) for ``account_id``, or None; a bad value is a clear error.
+
+    The tag holds one day for every account of the run (``YYYY-MM-DD``), or a day per account
+    (``acct-1=YYYY-MM-DD,acct-2=YYYY-MM-DD``; accounts not named have none).
+    """
     value = tags.get(name)
     if not value:
         return None
     try:
-        return parse_day(value)
+        if "=" not in value:
+            return parse_day(value)
+        days = dict(item.split("=", 1) for item in value.split(","))
+        day = days.get(account_id or "")
+        return parse_day(day) if day else None
     except ValueError:
-        raise InvalidPartitionKey(f"invalid run tag {name}={value!r}: expected YYYY-MM-DD") from None
+        raise InvalidPartitionKey(
+            f"invalid run tag {name}={value!r}: expected YYYY-MM-DD or ACCOUNT=YYYY-MM-DD,..."
+        ) from None
+
+
+def window_from_value(days: Mapping[str, date], accounts: Iterable[str]) -> str | None:
+    """The tag value naming the first day of each of a run's ``accounts`` that has one (None: none has).
+
+    One day when every account shares it, else ``ACCOUNT=DAY`` pairs.
+    """
+    if not days:
+        return None
+    distinct = set(days.values())
+    if len(distinct) == 1 and set(days) == set(accounts):
+        return next(iter(distinct)).isoformat()
+    return ",".join(f"{account}={day.isoformat()}" for account, day in days.items())
 
 
 def window_key(account_id: str, day: date) -> dg.MultiPartitionKey:
@@ -114,6 +210,12 @@ class PartitionGroup:
     first_day: date | None
     last_day: date | None
     keys: tuple[str, ...]
+    grain: str = "day"
+
+    @property
+    def through(self) -> date | None:
+        """The last day the group's periods cover (its last partition's last day)."""
+        return None if self.last_day is None else period_last_day(self.grain, self.last_day)
 
     @property
     def label(self) -> str:
@@ -123,11 +225,14 @@ class PartitionGroup:
         return range_label(self.account_id, self.first_day, self.last_day)
 
 
-def group_partition_keys(partition_keys: Iterable[str | dg.MultiPartitionKey]) -> list[PartitionGroup]:
-    """Validate a run's partition keys and group them by account into runs of consecutive days.
+def group_partition_keys(
+    partition_keys: Iterable[str | dg.MultiPartitionKey], grain: str = "day"
+) -> list[PartitionGroup]:
+    """Validate a run's partition keys and group them by account into runs of consecutive periods.
 
-    A single-partition run gives one group; a range run (``BackfillPolicy`` or a range request)
-    gives one group per account, split where a day is missing. Snapshot keys give one group each.
+    A single-partition run gives one group; a range run (``BackfillPolicy`` or a range request,
+    of one account or a rectangle of many) gives one group per account, split where a period is
+    missing. Snapshot keys give one group each.
     """
     targets = sorted(
         {t.key: t for t in map(parse_partition_key, partition_keys)}.values(),
@@ -141,9 +246,9 @@ def group_partition_keys(partition_keys: Iterable[str | dg.MultiPartitionKey]) -
             and target.day is not None
             and last.last_day is not None
             and last.account_id == target.account_id
-            and target.day == last.last_day + timedelta(days=1)
+            and target.day == next_period(grain, last.last_day)
         ):
-            groups[-1] = PartitionGroup(last.account_id, last.first_day, target.day, (*last.keys, target.key))
+            groups[-1] = PartitionGroup(last.account_id, last.first_day, target.day, (*last.keys, target.key), grain)
         else:
-            groups.append(PartitionGroup(target.account_id, target.day, target.day, (target.key,)))
+            groups.append(PartitionGroup(target.account_id, target.day, target.day, (target.key,), grain))
     return groups

@@ -1,18 +1,22 @@
-"""Run requests for one family partition or day range, tagged for the run queue's concurrency limits."""
+"""Run requests for one family partition or day range, or for many accounts at once, tagged for the run queue."""
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ebay_pipelines.defs.jobs import job_name
-from ebay_pipelines.defs.partitions import OPEN_FROM_TAG, WINDOW_FROM_TAG, window_key
+from ebay_pipelines.defs.partitions import OPEN_FROM_TAG, WINDOW_FROM_TAG, window_from_value, window_key
 from ebay_pipelines.ids import validate_account_id
 from ebay_pipelines.sync.families import FamilySpec
 
 # dagster.yaml limits runs per unique value of these tags (see tag_concurrency_limits).
 ACCOUNT_TAG = "ebay/account"
 ACCOUNT_FAMILY_TAG = "ebay/account_family"
+#: The first and last account of a run of many (``FIRST..LAST``), and how many it syncs.
+ACCOUNTS_TAG = "ebay/accounts"
+ACCOUNT_COUNT_TAG = "ebay/account_count"
 
 
 def partition_key_for(spec: FamilySpec, account_id: str, day: date | None) -> str:
@@ -38,13 +42,14 @@ def family_run_request(
     ``window_from`` (before ``day``) makes the window start that day: older records are re-read
     without re-materializing their days' partitions; ``open_from`` does so for the sources that
     hold open records only.
+    A ``window_from`` after ``day`` (inside a week or month partition) narrows the window instead.
     """
     tags = {ACCOUNT_TAG: account_id, ACCOUNT_FAMILY_TAG: f"{account_id}.{spec.name}", "ebay/reason": reason}
     if window_from is not None:
-        assert day is not None and window_from < day, f"family {spec.name}: window_from {window_from} not before {day}"
+        assert day is not None and window_from != day, f"family {spec.name}: window_from {window_from} is {day}"
         tags[WINDOW_FROM_TAG] = window_from.isoformat()
     if open_from is not None:
-        assert day is not None and open_from < day, f"family {spec.name}: open_from {open_from} not before {day}"
+        assert day is not None, f"family {spec.name}: open_from needs a day"
         tags[OPEN_FROM_TAG] = open_from.isoformat()
     if last_day is None or last_day == day:
         return dg.RunRequest(
@@ -58,5 +63,60 @@ def family_run_request(
             **tags,
             ASSET_PARTITION_RANGE_START_TAG: partition_key_for(spec, account_id, day),
             ASSET_PARTITION_RANGE_END_TAG: partition_key_for(spec, account_id, last_day),
+        },
+    )
+
+
+def accounts_run_request(
+    spec: FamilySpec,
+    accounts: Sequence[str],
+    day: date | None,
+    run_key: str | None,
+    reason: str,
+    last_day: date | None = None,
+    window_from: Mapping[str, date] | None = None,
+    open_from: Mapping[str, date] | None = None,
+) -> dg.RunRequest:
+    """Return a run request syncing one family for ``accounts`` (contiguous in the partitions' order).
+
+    The run covers the rectangle of those accounts × the partitions ``day..last_day`` (one range
+    whose ends are the first account's first and the last account's last partition); each account's
+    window reach is named in ``ebay/window_from`` / ``ebay/open_from``. One account gives
+    :func:`family_run_request`'s request. The queue allows one run at a time per chunk and family
+    (``ebay/account_family`` = ``FIRST..LAST.family``); a second running row of an account and
+    family is refused anyway.
+    """
+    window_from, open_from = dict(window_from or {}), dict(open_from or {})
+    if len(accounts) == 1:
+        (account_id,) = accounts
+        return family_run_request(
+            spec,
+            account_id,
+            day,
+            run_key,
+            reason,
+            last_day=last_day,
+            window_from=window_from.get(account_id),
+            open_from=open_from.get(account_id),
+        )
+    assert accounts, f"family {spec.name}: a run needs an account"
+    label = f"{accounts[0]}..{accounts[-1]}"
+    tags = {
+        ACCOUNTS_TAG: label,
+        ACCOUNT_COUNT_TAG: str(len(accounts)),
+        ACCOUNT_FAMILY_TAG: f"{label}.{spec.name}",
+        "ebay/reason": reason,
+    }
+    for name, days in ((WINDOW_FROM_TAG, window_from), (OPEN_FROM_TAG, open_from)):
+        value = window_from_value(days, accounts)
+        if value is not None:
+            tags[name] = value
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=job_name(spec),
+        tags={
+            **tags,
+            ASSET_PARTITION_RANGE_START_TAG: partition_key_for(spec, accounts[0], day),
+            ASSET_PARTITION_RANGE_END_TAG: partition_key_for(spec, accounts[-1], last_day or day),
         },
     )

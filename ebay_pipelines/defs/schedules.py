@@ -1,6 +1,7 @@
 """One schedule per api family, cadence from the spec table.
 
-Each tick requests one run per enabled account: a snapshot, or the window from the first day
+Each tick requests one run per chunk of up to ``EBAY_PIPELINES_ACCOUNTS_PER_RUN`` enabled accounts
+(contiguous in the partitions' order), each account: a snapshot, or the window from the first day
 :func:`ebay_pipelines.sync.refresh.first_days` names to today, i.e. today; yesterday again on the
 first tick after midnight UTC; and, for a family whose records keep changing after their filter
 date, back to its oldest open record (every tick) or its whole lifecycle (that first tick).
@@ -9,13 +10,14 @@ refresh token expired or was rejected, or that did not grant the family's scope,
 with that reason and no eBay call is made for them.
 """
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION
-from ebay_pipelines.defs.requests import family_run_request
+from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, period_start
+from ebay_pipelines.defs.requests import accounts_run_request
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.settings import Settings
 from ebay_pipelines.store import mirrors
@@ -25,18 +27,45 @@ from ebay_pipelines.sync.refresh import first_days, is_daily_sweep
 from ebay_pipelines.sync.scopes import scope_reason
 
 
+def account_chunks(order: Sequence[str], wanted: Iterable[str], size: int) -> list[list[str]]:
+    """``wanted`` accounts in runs of contiguous partitions (``order``), at most ``size`` each.
+
+    An account between two wanted ones that is not wanted ends a chunk: a run's accounts are a
+    range of the partitions, and a range holds every account between its ends.
+    """
+    wanted = set(wanted)
+    chunks: list[list[str]] = [[]]
+    for account_id in order:
+        if account_id not in wanted or len(chunks[-1]) >= size:
+            chunks.append([])
+        if account_id in wanted:
+            chunks[-1].append(account_id)
+    return [chunk for chunk in chunks if chunk]
+
+
 def family_schedule_requests(
-    spec: FamilySpec, postgres: PostgresResource, partitions: set[str], tick: datetime, earliest: date
+    spec: FamilySpec,
+    postgres: PostgresResource,
+    partitions: Iterable[str],
+    tick: datetime,
+    earliest: date,
+    grain: str = "day",
+    accounts_per_run: int = 50,
 ) -> list[dg.RunRequest] | dg.SkipReason:
     """Return the run requests of one tick of ``spec``'s schedule, or why there are none.
 
-    ``earliest`` is the first day partition (``EBAY_PIPELINES_START_DATE``).
+    ``partitions`` are the account partitions in Dagster's order (a set is taken sorted);
+    ``earliest`` is the first day partition (``EBAY_PIPELINES_START_DATE``). Each request syncs
+    up to ``accounts_per_run`` contiguous accounts: the current ``grain`` period, its window
+    narrowed to the days the tick reads (``ebay/window_from``).
     """
+    order = sorted(partitions) if isinstance(partitions, (set, frozenset)) else list(partitions)
+    present = set(order)
     engine = postgres.get_engine()
     with engine.connect() as conn:
         if not workers_enabled(conn):
             return dg.SkipReason("workers are disabled globally (ebay_worker_global_config.workers_enabled = false)")
-        accounts = [a for a in list_accounts(conn, enabled_only=True) if a.account_id in partitions]
+        accounts = [a for a in list_accounts(conn, enabled_only=True) if a.account_id in present]
         skipped: list[str] = []
         wanted: list[str] = []
         for account in accounts:
@@ -56,25 +85,48 @@ def family_schedule_requests(
         starts = first_days(conn, spec, wanted, tick, earliest) if spec.windowed else {}
     stamp = tick.strftime("%Y%m%dT%H%M")
     today = tick.date()
+    current = period_start(grain, today)
     requests = []
-    for account_id in wanted:
-        run_key = f"{spec.name}:{account_id}:{stamp}"
+    for chunk in account_chunks(order, wanted, accounts_per_run):
+        label = chunk[0] if len(chunk) == 1 else f"{chunk[0]}..{chunk[-1]}"
+        run_key = f"{spec.name}:{label}:{stamp}"
         if not spec.windowed:
-            requests.append(family_run_request(spec, account_id, None, run_key, "schedule"))
+            requests.append(accounts_run_request(spec, chunk, None, run_key, "schedule"))
             continue
-        first = starts[account_id]
-        if first == today:
-            requests.append(family_run_request(spec, account_id, today, run_key, "schedule"))
-        elif spec.refresh is None:
-            # Yesterday once more after midnight: both days are synced again (a range run).
-            requests.append(family_run_request(spec, account_id, first, run_key, "late-change refresh", last_day=today))
+        window_from: dict[str, date] = {}
+        open_from: dict[str, date] = {}
+        if spec.refresh is None:
+            # Every account reads the same days: today, and yesterday once more after midnight.
+            first = starts[chunk[0]]
+            first_period = period_start(grain, first)
+            if first != first_period:
+                window_from = dict.fromkeys(chunk, first)
+            reason = "schedule" if first == today else "late-change refresh"
+            requests.append(
+                accounts_run_request(
+                    spec, chunk, first_period, run_key, reason, last_day=current, window_from=window_from
+                )
+            )
+            continue
+        # A refresh re-reads older records inside the current period's run: one partition, a longer window.
+        sweep = is_daily_sweep(tick)
+        for account_id in chunk:
+            first = starts[account_id]
+            if sweep:
+                if first != current:
+                    window_from[account_id] = first
+                continue
+            if today != current:
+                window_from[account_id] = today
+            if first < today:
+                open_from[account_id] = first
+        if sweep:
+            reason = "daily refresh" if window_from else "schedule"
         else:
-            # A refresh re-reads older records inside today's run: one partition, a longer window.
-            if is_daily_sweep(tick):
-                request = family_run_request(spec, account_id, today, run_key, "daily refresh", window_from=first)
-            else:
-                request = family_run_request(spec, account_id, today, run_key, "open records refresh", open_from=first)
-            requests.append(request)
+            reason = "open records refresh" if open_from else "schedule"
+        requests.append(
+            accounts_run_request(spec, chunk, current, run_key, reason, window_from=window_from, open_from=open_from)
+        )
     return requests
 
 
@@ -92,6 +144,7 @@ def build_family_schedule(
     """Build the schedule of one family, launching its ``job``."""
     cron = schedule_cron(spec, settings)
     earliest = settings.start_date
+    grain, per_run = settings.partition_grain, settings.accounts_per_run
 
     @dg.schedule(
         name=f"sync_{spec.name}_schedule",
@@ -103,8 +156,8 @@ def build_family_schedule(
     )
     def _schedule(context: dg.ScheduleEvaluationContext, postgres: PostgresResource):
         tick = context.scheduled_execution_time or datetime.now(UTC)
-        partitions = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
-        return family_schedule_requests(spec, postgres, partitions, tick.astimezone(UTC), earliest)
+        partitions = list(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+        return family_schedule_requests(spec, postgres, partitions, tick.astimezone(UTC), earliest, grain, per_run)
 
     return _schedule
 

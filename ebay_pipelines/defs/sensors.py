@@ -9,41 +9,55 @@ import sqlalchemy as sa
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from ebay_pipelines import settings
-from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, account_partitions
-from ebay_pipelines.defs.requests import family_run_request
+from ebay_pipelines.defs.assets import periods_per_run
+from ebay_pipelines.defs.jobs import build_family_jobs
+from ebay_pipelines.defs.partitions import (
+    ACCOUNTS_PARTITION,
+    OPEN_FROM_TAG,
+    WINDOW_FROM_TAG,
+    account_partitions,
+    grain_advice,
+    period_start,
+    window_from_tag,
+)
+from ebay_pipelines.defs.requests import ACCOUNT_TAG, ACCOUNTS_TAG, family_run_request
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.ids import is_valid_account_id
 from ebay_pipelines.store import mirrors, staging
 from ebay_pipelines.store.accounts import list_accounts
+from ebay_pipelines.store.tables import ebay_worker_run
 from ebay_pipelines.store.tokens import reauthorization_reason
-from ebay_pipelines.sync.families import FAMILIES, family
+from ebay_pipelines.sync.families import FAMILIES, FAMILIES_BY_NAME, family
 from ebay_pipelines.sync.scopes import families_needing
 
 BackfillTask = tuple[str, date | None, date | None]
+#: A retry run names the failed run it retries.
+RETRY_OF_TAG = "ebay/retry_of"
 
 
 def backfill_tasks(start: date, first_day: date | None = None, days_per_run: int | None = None) -> list[BackfillTask]:
     """The initial backfill of one account as (family, first day, last day) runs, newest first.
 
     Snapshot families come first (one run each), then each window family's ``first_backfill_days``
-    back from ``start`` in ranges of up to ``days_per_run`` days (one eBay window each),
+    back from ``start`` in ranges of up to ``days_per_run`` days (one eBay window each; at week or
+    month grain, the periods holding those days, :func:`periods_per_run` to a run),
     interleaved across families so every family lands its latest days early.
     """
     now = settings.current()
     first_day = first_day or now.start_date
-    days_per_run = days_per_run or now.backfill_days_per_run
+    grain = now.partition_grain
+    per_run = days_per_run or (now.backfill_days_per_run if grain == "day" else periods_per_run(now))
     tasks: list[BackfillTask] = [(s.name, None, None) for s in FAMILIES if not s.windowed]
     chunks: dict[str, list[tuple[date, date]]] = {}
     for spec in FAMILIES:
         if not spec.windowed:
             continue
-        oldest = max(start - timedelta(days=spec.first_backfill_days - 1), first_day)
-        ranges, last = [], start
-        while last >= oldest:
-            first = max(last - timedelta(days=days_per_run - 1), oldest)
-            ranges.append((first, last))
-            last = first - timedelta(days=1)
-        chunks[spec.name] = ranges
+        oldest = period_start(grain, max(start - timedelta(days=spec.first_backfill_days - 1), first_day))
+        periods, current = [], period_start(grain, start)
+        while current >= oldest:
+            periods.append(current)
+            current = period_start(grain, current - timedelta(days=1))
+        chunks[spec.name] = [(periods[i : i + per_run][-1], periods[i]) for i in range(0, len(periods), per_run)]
     for index in range(max((len(r) for r in chunks.values()), default=0)):
         tasks.extend((name, *ranges[index]) for name, ranges in chunks.items() if index < len(ranges))
     return tasks
@@ -145,6 +159,10 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
         )
     registered = {a.account_id for a in accounts}
     enabled = {a.account_id for a in accounts if a.enabled} - set(invalid)
+    now = settings.current()
+    advice = grain_advice(len(enabled), now.start_date, datetime.now(UTC).date(), now.partition_grain)
+    if advice:
+        context.log.warning(advice)
     existing = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
     to_add = sorted(enabled - existing)
     to_remove = sorted(existing - registered)
@@ -223,14 +241,68 @@ def _close_runs_of(context: dg.RunStatusSensorContext, postgres: PostgresResourc
         )
 
 
-@dg.run_failure_sensor(
-    name="ebay_run_failure_sensor",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="A run that failed outside the IO manager (crash, step error) still closes its run rows as error.",
-)
-def ebay_run_failure_sensor(context: dg.RunFailureSensorContext, postgres: PostgresResource) -> None:
-    """Close the failed run's ``ebay_worker_run`` rows as error with the reason."""
-    _close_runs_of(context, postgres, "failed")
+def retry_requests(engine: sa.Engine, run: dg.DagsterRun) -> list[dg.RunRequest]:
+    """One run per account that failed in a failed run of many accounts: its partitions alone, its window reach kept.
+
+    Accounts that landed are not synced again. A retry syncs one account, so its own failure is
+    retried by the step's RetryPolicy (when transient) and never by this sensor again.
+    """
+    family_name = run.tags.get("api_family")
+    if ACCOUNTS_TAG not in run.tags or family_name not in FAMILIES_BY_NAME:
+        return []
+    spec = family(family_name)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ebay_worker_run.c.ebay_account_id, ebay_worker_run.c.partition_key)
+            .where(ebay_worker_run.c.dagster_run_id == run.run_id, ebay_worker_run.c.status == "error")
+            .order_by(ebay_worker_run.c.id)
+        ).all()
+    requests = []
+    for account_id, label in dict.fromkeys((r.ebay_account_id, r.partition_key) for r in rows):
+        first = last = None
+        if spec.windowed:
+            days = str(label).split("|", 1)[1].split("..")
+            first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+        request = family_run_request(
+            spec,
+            account_id,
+            first,
+            f"retry:{run.run_id}:{account_id}",
+            "retry of a failed account",
+            last_day=last,
+            window_from=window_from_tag(run.tags, WINDOW_FROM_TAG, account_id),
+            open_from=window_from_tag(run.tags, OPEN_FROM_TAG, account_id),
+        )
+        requests.append(request.with_replaced_attrs(tags={**request.tags, RETRY_OF_TAG: run.run_id}))
+    return requests
+
+
+def build_run_failure_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
+    """The run-failure sensor: closes the failed run's rows and retries its failed accounts alone."""
+
+    @dg.run_failure_sensor(
+        name="ebay_run_failure_sensor",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        request_jobs=jobs,
+        description="A run that failed outside the IO manager (crash, step error) still closes its run rows as "
+        "error; a run of many accounts gets one retry run per failed account.",
+    )
+    def ebay_run_failure_sensor(context: dg.RunFailureSensorContext, postgres: PostgresResource):
+        """Close the failed run's ``ebay_worker_run`` rows as error with the reason, then retry its failed accounts."""
+        _close_runs_of(context, postgres, "failed")
+        requests = retry_requests(postgres.get_engine(), context.dagster_run)
+        if requests:
+            context.log.info(
+                f"run {context.dagster_run.run_id}: retrying accounts "
+                f"{', '.join(r.tags.get(ACCOUNT_TAG, '') for r in requests)} alone"
+            )
+        return requests
+
+    return ebay_run_failure_sensor
+
+
+#: The failure sensor over the family jobs of the default settings (the definitions build their own).
+ebay_run_failure_sensor = build_run_failure_sensor(list(build_family_jobs(settings.Settings()).values()))
 
 
 @dg.run_status_sensor(
@@ -265,4 +337,9 @@ def ebay_stale_runs_sensor(context: dg.SensorEvaluationContext, postgres: Postgr
 
 def build_sensors(jobs: list[UnresolvedAssetJobDefinition]) -> list[dg.SensorDefinition]:
     """Every sensor of the project; the accounts sensor launches the family ``jobs``."""
-    return [build_accounts_sensor(jobs), ebay_run_failure_sensor, ebay_run_canceled_sensor, ebay_stale_runs_sensor]
+    return [
+        build_accounts_sensor(jobs),
+        build_run_failure_sensor(jobs),
+        ebay_run_canceled_sensor,
+        ebay_stale_runs_sensor,
+    ]

@@ -80,10 +80,14 @@ def json_dumps(value: object) -> str:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine on ``url`` with liveness checks, so a restarted server is reconnected."""
+    """Create an engine on ``url`` with liveness checks, so a restarted server is reconnected.
+
+    The pool holds two connections per account a run syncs at once (a staging connection and the
+    page log's), so ``EBAY_PIPELINES_ACCOUNT_THREADS`` threads never wait on each other.
+    """
     options: dict = {"pool_pre_ping": True, "json_serializer": json_dumps}
     if "poolclass" not in kwargs:
-        options.update(pool_size=5, max_overflow=5)
+        options.update(pool_size=5, max_overflow=max(5, 2 * settings.account_threads() - 5 + 1))
     options.update(kwargs)
     return sa.create_engine(normalize_url(url), **options)
 

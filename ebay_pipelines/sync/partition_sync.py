@@ -386,9 +386,10 @@ def begin(
     With ``last_day``, the sync covers the consecutive days ``day..last_day`` in one window (one
     run row, one transaction, one cursor move), as a range run of day partitions does. With an
     earlier ``window_from`` the window starts that day instead: a refresh re-reads older days'
-    records (see ``sync.refresh``) while the run stays the sync of its own partition. ``open_from``
-    does the same for a refresh of open records only: sources that hold none read the partition's
-    own window (``FetchContext.own_window``).
+    records (see ``sync.refresh``) while the run stays the sync of its own partition; a later one
+    (inside a week or month partition) narrows the window to that day onwards. ``open_from`` reaches
+    back for a refresh of open records only: sources that hold none read the partition's own
+    (possibly narrowed) window (``FetchContext.own_window``).
 
     A family whose scope the account lacks, or an account whose refresh token expired or was
     rejected, is skipped without a call to eBay; its ``last_error`` says how to fix it.
@@ -406,10 +407,14 @@ def begin(
         raise ValueError(f"family {spec.name} is windowed: a day is required")
     window = own_window = None
     if spec.windowed and day is not None:
-        first = min(d for d in (day, window_from, open_from) if d is not None)
+        # ``window_from`` after ``day`` narrows the window (a schedule's tick in a week or month partition).
+        start = day if window_from is None else window_from
+        if start > (last_day or day):
+            raise ValueError(f"family {spec.name}: window_from {start} is after the partition's last day")
+        first = start if open_from is None else min(start, open_from)
         window = days_window(first, last_day or day, spec.overlap, now)
-        if open_from is not None and window_from is None and first < day:
-            own_window = days_window(day, last_day or day, spec.overlap, now)
+        if first < start:
+            own_window = days_window(start, last_day or day, spec.overlap, now)
     with engine.begin() as conn:
         get_account(conn, account_id)
         mirrors.ensure_sync_state(conn, account_id, spec.name)
