@@ -44,12 +44,13 @@ class Api:
         return "Basic " + base64.b64encode(raw).decode()
 
     def grant(self, refresh_token: str | None = None, authorization: str | None = None) -> requests.Response:
+        """Refresh with no ``scope``: eBay answers with every scope the account consented to (README Wire facts
+        "OAuth scopes"), so the token may call every API the simulator serves."""
         return self.session.post(
             self.sim.base_url + "/identity/v1/oauth2/token",
             data={
                 "grant_type": "refresh_token",
                 "refresh_token": refresh_token or self.sim.refresh_token_for(self.account),
-                "scope": "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
             },
             headers={
                 "Authorization": authorization or self.basic(),
