@@ -98,7 +98,10 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             refunds = truth.finance_transactions(ACCOUNT, w.start, w.end, transaction_type="REFUND")
             returns = truth.returns(ACCOUNT, w.start, w.end)
             # REFUND transactions are among the finances family's pages: no call of their own is needed.
-            per_window[name] += _pages(len(returns), PAGE["searchReturns"])
+            # Returns take two searches, open ones (no return_state) and closed ones (CountSummaryType).
+            closed = sum(1 for r in returns if r.get("state") == "CLOSED")
+            per_window[name] += _pages(len(returns) - closed, PAGE["searchReturns"])
+            per_window[name] += _pages(closed, PAGE["searchReturns"])
             note("refunds_fin", refunds, "transactionId")
             note("refunds_ret", returns, "returnId")
             details.setdefault(name, set()).update(
@@ -118,7 +121,13 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             key = "inquiryId" if name == "inquiries" else "caseId"
             per_window[name] += _pages(len(items), _list_page(name))
             note(name, items, key)
-            details.setdefault(name, set()).update(i[key] for i in items)
+            # Only a case's detail adds a field the table needs (caseType: CaseDetailsResponse).
+            if family(name).endpoints[0].detail is not None:
+                details.setdefault(name, set()).update(i[key] for i in items)
+        elif name == "payouts":
+            items = truth.payouts(ACCOUNT, w.start, w.end)
+            per_window[name] += _pages(len(items), PAGE["getPayouts"])
+            note(name, items, "payoutId")
         elif name == "messages":
             items = truth.messages(ACCOUNT, w.start, w.end)
             per_window[name] += _pages(len(items), PAGE["GetMyMessages"])
@@ -141,9 +150,10 @@ def minimums(twin: Any, tasks: list[tuple[str, date | None, date | None]], now: 
             continue
         detail = len(details.get(name, ())) + (message_body_calls if name == "messages" else 0)
         if name == "refunds":
-            fin, ret = len(records.get("refunds_fin", {})), len(records.get("refunds_ret", {}))
-            glob = _pages(ret, PAGE["searchReturns"])
-            count = fin + ret
+            fin, returns = records.get("refunds_fin", {}), records.get("refunds_ret", {})
+            closed = sum(1 for r in returns.values() if r.get("state") == "CLOSED")
+            glob = _pages(len(returns) - closed, PAGE["searchReturns"]) + _pages(closed, PAGE["searchReturns"])
+            count = len(fin) + len(returns)
         else:
             count = len(records.get(name, {}))
             glob = _pages(count, _list_page(name))
