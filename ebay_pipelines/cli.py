@@ -157,6 +157,42 @@ def _serve(supervisor: DevSupervisor, host: str, port: int, demo: bool | None, s
             embedded.stop(target.embedded_data_dir)
 
 
+@main.command("serve")
+@click.argument("role", type=click.Choice(["code-server", "webserver", "daemon"]))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (code server, webserver).")
+@click.option("--port", default=None, type=int, help="Port to bind (default: 4000 code server, 3000 webserver).")
+@click.option(
+    "--code-server",
+    "code_server",
+    default="127.0.0.1:4000",
+    show_default=True,
+    envvar="EBAY_PIPELINES_CODE_SERVER",
+    help="HOST:PORT of the code server the webserver and the daemon load the definitions from.",
+)
+@_friendly_errors
+def serve_role(role: str, host: str, port: int | None, code_server: str) -> None:
+    """Run one role of a split deployment: code-server, webserver or daemon, each its own process.
+
+    Needs EBAY_PIPELINES_DATABASE_URL (and a migrated database for the code server). Installs the
+    packaged instance configuration into $DAGSTER_HOME, then becomes the Dagster process.
+    """
+    import signal
+
+    from ebay_pipelines import serve
+
+    default_port = serve.DEFAULT_CODE_SERVER_PORT if role == serve.CODE_SERVER else serve.DEFAULT_WEBSERVER_PORT
+    listen = serve.Address(host, port or default_port)
+    command, env = serve.prepare_role(role, listen, serve.Address.parse(code_server), os.environ)
+    click.echo(f"{role}: {' '.join(command[2:])}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # An ignored SIGINT survives exec, and Dagster maps SIGTERM onto SIGINT's disposition: started as
+    # a script's background job, the role would then ignore both. Default dispositions let it stop.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    os.execve(command[0], command, env)
+
+
 @main.group()
 def accounts() -> None:
     """Register, list and disable eBay accounts."""
