@@ -166,7 +166,7 @@ def _serve(supervisor: DevSupervisor, host: str, port: int, demo: bool | None, s
     "code_server",
     default="127.0.0.1:4000",
     show_default=True,
-    envvar="EBAY_PIPELINES_CODE_SERVER",
+    envvar=settings.CODE_SERVER_ENV,
     help="HOST:PORT of the code server the webserver and the daemon load the definitions from.",
 )
 @_friendly_errors
