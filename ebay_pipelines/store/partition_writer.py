@@ -3,8 +3,10 @@
 :func:`stage_partition` consumes the pages (in the asset's compute, where the eBay calls happen)
 and COPYs their rows into the sync's own staging tables, page by page, so memory stays bounded by a
 few pages; page events go to ``ebay_api_worker_log`` as they happen, so the UI can follow a long
-run. Pages are fetched one or two ahead in a background thread, so eBay's answers arrive while
-earlier rows are staged. It returns a small :class:`StagedPartition` handle.
+run. Fetching, decoding, building rows and rendering them as COPY text run in a thread of their
+own, a bounded number of pages ahead of the COPY (:class:`_Pipeline`), so eBay's answers arrive
+and are rendered while PostgreSQL stages earlier ones. It returns a small :class:`StagedPartition`
+handle.
 
 :func:`merge_partition` (in the IO manager) then merges the staged rows into the data tables,
 prunes what a complete snapshot did not see, moves the sync-state cursor and completes the run row
@@ -86,22 +88,38 @@ class SnapshotScope:
     prune_skipped: str | None = None
 
 
+@dataclass(frozen=True)
+class _RenderedPage:
+    """One row page as COPY text, by table: ``(columns, text, rows)``; what crosses the pipeline's queue."""
+
+    fetched: int
+    tables: dict[str, tuple[tuple[str, ...], str, int]]
+
+
 _DONE = object()
 
 
-class _Prefetch:
-    """Iterate ``pages`` in a background thread, ``depth`` pages ahead of the consumer.
+class _Pipeline:
+    """Fetch and render pages in a thread, at most ``depth`` rendered pages ahead of the thread that COPYs them.
 
-    Fetching (HTTP waits, parsing) then overlaps with the database writes of earlier pages.
-    The producer's exception is re-raised by the consumer; :meth:`close` stops the producer
-    and closes the page generator in the producer's own thread.
+    The producer thread iterates ``pages`` (eBay's HTTP calls, JSON decoding and the family's row
+    functions all happen inside that iterator) and renders each page's rows as COPY text; the
+    consumer (the caller) COPYs them into the staging tables, where the driver waits for
+    PostgreSQL without the interpreter lock. So fetching, decoding and rendering overlap with
+    PostgreSQL's work on earlier pages, and memory holds at most ``depth`` pages in the queue plus
+    one in each thread. A failure on either side stops both: the producer's exception is re-raised
+    unchanged by the consumer; :meth:`close` stops the producer and closes the page iterator in
+    the producer's own thread.
     """
 
-    def __init__(self, pages: Iterable[RowPage], depth: int) -> None:
+    def __init__(self, pages: Iterable[RowPage], render: Callable[[RowPage], _RenderedPage], depth: int) -> None:
+        if depth < 1:
+            raise ValueError("a pipeline needs room for at least one page")
         self._pages = pages
+        self._render = render
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="partition-prefetch", daemon=True)
+        self._thread = threading.Thread(target=self._produce, name="partition-fetch", daemon=True)
         self._thread.start()
 
     def _put(self, item: object) -> bool:
@@ -117,11 +135,12 @@ class _Prefetch:
         iterator = iter(self._pages)
         try:
             for page in iterator:
-                if not self._put(page):
+                # Stopped: no further page is fetched (a put racing the consumer's drain may still land).
+                if not self._put(self._render(page)) or self._stop.is_set():
                     break
             else:
                 self._put(_DONE)
-        except BaseException as exc:  # recorded, then re-raised unchanged
+        except BaseException as exc:  # recorded, then re-raised unchanged by the consumer
             self._put(exc)
         finally:
             close = getattr(iterator, "close", None)
@@ -131,7 +150,7 @@ class _Prefetch:
                 except Exception:  # pragma: no cover - closing is best effort
                     log.exception("closing the page iterator failed")
 
-    def __iter__(self) -> Iterator[RowPage]:
+    def __iter__(self) -> Iterator[_RenderedPage]:
         while True:
             item = self._queue.get()
             if item is _DONE:
@@ -148,6 +167,27 @@ class _Prefetch:
                 self._queue.get_nowait()
             except queue.Empty:
                 self._thread.join(timeout=0.05)
+
+
+def _renderer(tables: tuple[str, ...]) -> Callable[[RowPage], _RenderedPage]:
+    """Render a row page's rows per table (a table the sync does not write is refused)."""
+
+    def render(page: RowPage) -> _RenderedPage:
+        rendered = {}
+        for name, rows in page.rows.items():
+            if not rows:
+                continue
+            if name not in tables:
+                raise ValueError(f"a page holds rows for {name}, which this sync does not write ({', '.join(tables)})")
+            columns, text = staging.render_rows(name, rows)
+            rendered[name] = (columns, text, len(rows))
+        return _RenderedPage(page.fetched, rendered)
+
+    return render
+
+
+#: Seconds between two heartbeats of a staging run (page events are written for every page).
+HEARTBEAT_SECONDS = 5.0
 
 
 def _record_failure(engine: Engine, run: mirrors.RunHandle | None, exc: BaseException, summary: dict[str, Any]) -> None:
@@ -180,10 +220,12 @@ def stage_partition(
 ) -> StagedPartition:
     """Consume ``pages`` and COPY their rows into new staging tables of ``tables``.
 
-    Rows are buffered per table and staged ``batch_rows`` at a time, committed after each page.
-    On any error the staging tables are dropped, the run row becomes ``error`` with a one-line
-    reason in ``ebay_sync_state.last_error``, and the exception propagates. ``prefetch_pages`` 0
-    consumes ``pages`` in the calling thread.
+    Pages are fetched and rendered ``prefetch_pages`` ahead in a thread of their own (see
+    :class:`_Pipeline`); 0 does everything in the calling thread. Rendered rows are buffered per
+    table and COPYed ``batch_rows`` at a time, committed after each page together with the page's
+    event in ``ebay_api_worker_log``. On any error the staging tables are dropped, the run row
+    becomes ``error`` with a one-line reason in ``ebay_sync_state.last_error``, and the exception
+    propagates.
     """
     with existing_objects_frozen():
         return _stage_partition(
@@ -195,6 +237,43 @@ def stage_partition(
             batch_rows=batch_rows,
             prefetch_pages=prefetch_pages,
         )
+
+
+class _Buffers:
+    """Rendered rows waiting for their COPY, per table; consecutive chunks of one shape go in one COPY."""
+
+    def __init__(self, stages: dict[str, str]) -> None:
+        self.stages = stages
+        self.pending: dict[str, tuple[tuple[str, ...], list[str], int]] = {}
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.staged: dict[str, int] = dict.fromkeys(stages, 0)
+
+    def add(self, conn: Any, name: str, columns: tuple[str, ...], text: str, rows: int, batch_rows: int) -> int:
+        """Buffer one chunk; COPY the table's buffer once it holds ``batch_rows``. Return rows COPYed."""
+        copied = 0
+        waiting = self.pending.get(name)
+        if waiting is not None and waiting[0] != columns:
+            copied += self.flush(conn, name)
+            waiting = None
+        if waiting is None:
+            self.pending[name] = (columns, [text], rows)
+        else:
+            waiting[1].append(text)
+            self.pending[name] = (columns, waiting[1], waiting[2] + rows)
+        if self.pending[name][2] >= batch_rows:
+            copied += self.flush(conn, name)
+        return copied
+
+    def flush(self, conn: Any, name: str) -> int:
+        """COPY what the table's buffer holds; return how many rows."""
+        waiting = self.pending.pop(name, None)
+        if waiting is None:
+            return 0
+        columns, texts, rows = waiting
+        staging.copy_rendered(conn, self.stages[name], columns, "".join(texts))
+        self.columns[name] = tuple(dict.fromkeys((*self.columns.get(name, ()), *columns)))
+        self.staged[name] += rows
+        return rows
 
 
 def _stage_partition(
@@ -209,56 +288,45 @@ def _stage_partition(
 ) -> StagedPartition:
     started = time.monotonic()
     stages = staging.stage_names(run.run_id if run is not None else uuid.uuid4().hex, tables)
-    columns: dict[str, tuple[str, ...]] = {}
-    staged: dict[str, int] = dict.fromkeys(tables, 0)
-    pending: dict[str, list[dict]] = {}
+    buffers = _Buffers(stages)
     counts = {"pages": 0, "fetched": 0}
-
-    def flush(conn: Any, name: str) -> int:
-        rows = pending.pop(name, None)
-        if not rows:
-            return 0
-        if name not in stages:
-            raise ValueError(f"a page holds rows for {name}, which this sync does not write ({', '.join(tables)})")
-        got = staging.copy_rows(conn, name, stages[name], rows)
-        columns[name] = tuple(dict.fromkeys((*columns.get(name, ()), *got)))
-        staged[name] += len(rows)
-        return len(rows)
-
-    prefetch = _Prefetch(pages, prefetch_pages) if prefetch_pages > 0 else None
+    render = _renderer(tables)
+    pipeline = _Pipeline(pages, render, prefetch_pages) if prefetch_pages > 0 else None
+    rendered: Iterable[_RenderedPage] = pipeline if pipeline is not None else map(render, pages)
+    beat = time.monotonic()
     try:
         with engine.connect() as conn:
             with conn.begin():
                 staging.create_stages(conn, stages, run.run_id if run is not None else None)
-            for page in prefetch if prefetch is not None else pages:
+            for page in rendered:
                 counts["pages"] += 1
                 counts["fetched"] += page.fetched
-                page_staged = 0
                 with conn.begin():  # each page's batches commit on their own: memory stays bounded
-                    for name, rows in page.rows.items():
-                        buffered = pending.setdefault(name, [])
-                        buffered.extend(rows)
-                        if len(buffered) >= batch_rows:
-                            page_staged += flush(conn, name)
-                if run is not None:
-                    mirrors.log_event(
-                        engine, run, "page", {"page": counts["pages"], "fetched": page.fetched, "staged": page_staged}
-                    )
+                    page_staged = 0
+                    for name, (columns, text, rows) in page.tables.items():
+                        page_staged += buffers.add(conn, name, columns, text, rows, batch_rows)
+                    if run is not None:
+                        details = {"page": counts["pages"], "fetched": page.fetched, "staged": page_staged}
+                        mirrors.log_event(conn, run, "page", details)
+                if run is not None and time.monotonic() - beat >= HEARTBEAT_SECONDS:
                     mirrors.heartbeat(engine, run)
+                    beat = time.monotonic()
             with conn.begin():
-                for name in list(pending):
-                    flush(conn, name)
+                for name in list(buffers.pending):
+                    buffers.flush(conn, name)
     except BaseException as exc:  # recorded, then re-raised unchanged
+        if pipeline is not None:
+            pipeline.close()  # stop fetching before the failure is recorded
         _drop_quietly(engine, stages.values())
         _record_failure(engine, run, exc, {**summary, "total_fetched": counts["fetched"], "pages": counts["pages"]})
         raise
     finally:
-        if prefetch is not None:
-            prefetch.close()
+        if pipeline is not None:
+            pipeline.close()
     return StagedPartition(
         stages=stages,
-        columns=columns,
-        staged=staged,
+        columns=buffers.columns,
+        staged=buffers.staged,
         pages=counts["pages"],
         fetched=counts["fetched"],
         seconds=time.monotonic() - started,

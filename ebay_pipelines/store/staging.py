@@ -11,6 +11,7 @@ found and dropped (:func:`drop_orphaned_stages`).
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable, Sequence
 
 import psycopg2.extensions
@@ -62,19 +63,31 @@ def create_stages(conn: Connection, stages: dict[str, str], run_id: str | None, 
             conn.exec_driver_sql(f"COMMENT ON TABLE {quote(stage)} IS '{comment}'")
 
 
-def copy_rows(conn: Connection, table: str, stage: str, rows: Sequence[dict]) -> list[str]:
-    """COPY ``rows`` (all of one shape) into ``stage``; return their columns."""
+def render_rows(table: str, rows: Sequence[dict]) -> tuple[tuple[str, ...], str]:
+    """Check ``rows`` (all of one shape) against ``table`` and render them as COPY text; return columns and text."""
     target = metadata.tables[table]
     columns = check_shape(target, rows)
     json_columns = frozenset(c.name for c in target.columns if isinstance(c.type, JSONB))
+    return tuple(columns), copy_text(rows, columns, json_columns).getvalue()
+
+
+def copy_rendered(conn: Connection, stage: str, columns: Sequence[str], text: str) -> None:
+    """COPY rows rendered by :func:`render_rows` into ``stage`` (the driver waits without the interpreter lock)."""
     dbapi = conn.connection.dbapi_connection
     assert isinstance(dbapi, psycopg2.extensions.connection), "the store runs on psycopg2 (store/urls.py)"
     with dbapi.cursor() as cursor:
         cursor.copy_expert(
             f"COPY {quote(stage)} ({', '.join(quote(c) for c in columns)}) FROM STDIN {COPY_OPTIONS}",
-            copy_text(rows, columns, json_columns),
+            io.StringIO(text),
+            size=1 << 20,
         )
-    return columns
+
+
+def copy_rows(conn: Connection, table: str, stage: str, rows: Sequence[dict]) -> list[str]:
+    """COPY ``rows`` (all of one shape) into ``stage``; return their columns."""
+    columns, text = render_rows(table, rows)
+    copy_rendered(conn, stage, columns, text)
+    return list(columns)
 
 
 def merge_stage(conn: Connection, table: str, stage: str, columns: Iterable[str]) -> UpsertCounts:
