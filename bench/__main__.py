@@ -26,7 +26,7 @@ def _runner(
     size = args.size
     if name == "ingestion":
         orders = args.orders or ingestion.SIZES[size]
-        return lambda: ingestion.run(orders), ingestion.render
+        return lambda: ingestion.run(orders, server=args.server), ingestion.render
     if name == "api_calls":
         per_day = args.orders_per_day or api_calls.SIZES[size]
         return lambda: api_calls.run(per_day, days=args.days or 90), api_calls.render
@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         "--size", choices=("full", "small", "tiny"), default="full", help="preset sizes (default: full)"
     )
     parser.add_argument("--orders", type=int, help="ingestion/resync: orders over 30 days")
+    parser.add_argument(
+        "--server",
+        choices=ingestion.SERVERS,
+        default="simulator",
+        help="ingestion: who answers eBay's calls (fast: the simulator's pages, pre-rendered)",
+    )
     parser.add_argument("--orders-per-day", type=int, help="api_calls, daily_calls: orders per day")
     parser.add_argument("--days", type=int, help="api_calls, daily_calls: backfill days (at most 90)")
     parser.add_argument("--hours", type=int, help="daily_calls: simulated hours rehearsed, ending 00:01 UTC")

@@ -15,11 +15,19 @@ Contenders, each into a fresh database on the same PostgreSQL, from the same sim
 
 Rows are orders + line items landed (distinct); rows/s = rows / wall time. The limit is the
 slower of the two ``limit_*`` figures.
+
+``server="fast"`` answers from pre-rendered pages instead (:mod:`bench.fastserver`: the
+simulator's bytes, served by a dictionary look-up), so the client is what is measured; the 30 days
+then end yesterday, so that every contender's window, and so every request, is known before it
+runs. It adds ``ours_cli``: ``ebay-pipelines run --day .. --to-day --in-process`` in a fresh
+process, CLI start included. There ``limit_fetch`` is every page through the client's paging
+engine (``paging.pages``: HTTP and JSON decode, no row built).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -28,7 +36,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import dagster_support, dlt_peer
+from bench import dagster_support, dlt_peer, fastserver
 from bench.env import (
     ACCOUNT,
     Postgres,
@@ -50,18 +58,21 @@ NAME = "ingestion"
 DAYS = 30
 TABLES = ("ebay_orders", "order_line_items")
 SIZES = {"full": 100_000, "small": 6_000, "tiny": 600}
+SERVERS = ("simulator", "fast")
 
 
-def partition_days(now: datetime, days: int = DAYS) -> list[date]:
-    """The ``days`` day partitions ending today."""
-    return [now.date() - timedelta(days=i) for i in range(days - 1, -1, -1)]
+def partition_days(now: datetime, days: int = DAYS, *, end_yesterday: bool = False) -> list[date]:
+    """The ``days`` day partitions ending today (or yesterday: a window whose end does not move with the clock)."""
+    last = now.date() - timedelta(days=1 if end_yesterday else 0)
+    return [last - timedelta(days=i) for i in range(days - 1, -1, -1)]
 
 
 def covered_range(now: datetime, days: list[date]) -> tuple[datetime, datetime]:
-    """The time range the 30 days' window covers (the first day's start less the overlap, to now)."""
+    """The time range the days' window covers (the first day's start less the overlap, to the window's end)."""
     from ebay_pipelines.sync.families import family
 
-    return days_window(days[0], days[-1], family("orders").overlap, now).start, now
+    window = days_window(days[0], days[-1], family("orders").overlap, now)
+    return window.start, window.end
 
 
 def _rows(engine: sa.Engine) -> dict[str, int]:
@@ -145,8 +156,11 @@ def run_dagster_multiprocess(env: dict[str, str], home: Path, days: list[date]) 
 def measure_limit_fetch(
     env: dict[str, str], engine: sa.Engine, days: list[date], now: datetime
 ) -> tuple[float, int, list]:
-    """Fetch and decode every page of the days' window (no database work); return time, rows, pages."""
-    from ebay_pipelines.ebay import fulfillment
+    """Fetch and decode every page of the days' window through the paging engine (no row built, no database).
+
+    Return time, rows (orders + line items), pages.
+    """
+    from ebay_pipelines.ebay import fulfillment, paging
     from ebay_pipelines.sync import partition_sync
     from ebay_pipelines.sync.families import family
 
@@ -158,10 +172,23 @@ def measure_limit_fetch(
         clients.rest.tokens.get()  # the token grant is not part of fetching pages
         window = days_window(days[0], days[-1], spec.overlap, now)
         with Stopwatch() as sw:
-            for page in fulfillment.iter_orders(clients.rest, window.start, window.end):
+            for page in paging.pages(fulfillment.ORDERS, rest=clients.rest, since=window.start, until=window.end):
                 rows += len(page) + sum(len(o.get("lineItems") or ()) for o in page)
                 pages.append(page)
     return sw.seconds, rows, pages
+
+
+def run_cli(env: dict[str, str], days: list[date]) -> None:
+    """``ebay-pipelines run --day .. --to-day --in-process`` in a fresh process (CLI start included)."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "ebay_pipelines.cli", "run", "--account", ACCOUNT, "--api", "orders"]
+    argv += ["--day", days[0].isoformat(), "--to-day", days[-1].isoformat(), "--in-process"]
+    done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    print(f"  cli: {done.stdout.strip()}")
+    if done.returncode != 0:
+        raise RuntimeError(f"ebay-pipelines run failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
 def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[float, int]:
@@ -196,43 +223,54 @@ def measure_limit_copy(engine: sa.Engine, pages: list[list[dict]]) -> tuple[floa
     return sw.seconds, total
 
 
+DEFAULT_CONTENDERS = (
+    "limit_fetch",
+    "limit_copy",
+    "ours_dagster_in_process",
+    "ours_dagster_multiprocess",
+    "ours_sync_layer",
+    "dlt",
+)
+
+
 def run(
     orders: int = SIZES["full"],
     *,
     days: int = DAYS,
     contenders: tuple[str, ...] | None = None,
     check_truth: bool = True,
+    server: str = "simulator",
 ) -> dict[str, Any]:
-    """Run the ingestion benchmark for about ``orders`` orders over ``days`` days; return the result dict."""
+    """Run the ingestion benchmark for about ``orders`` orders over ``days`` days; return the result dict.
+
+    ``server`` is ``simulator`` (the simulator answers every call) or ``fast`` (pre-rendered pages).
+    """
+    if server not in SERVERS:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+    fast = server == "fast"
     n_days = days
-    wanted = set(
-        contenders
-        or (
-            "limit_fetch",
-            "limit_copy",
-            "ours_dagster_in_process",
-            "ours_dagster_multiprocess",
-            "ours_sync_layer",
-            "dlt",
-        )
-    )
+    default = ("limit_fetch", "limit_copy", "ours_cli", "ours_sync_layer", "dlt") if fast else DEFAULT_CONTENDERS
+    wanted = set(contenders or default)
     now = pinned_now()
-    days = partition_days(now, n_days)
-    sim = start_simulator(
+    days = partition_days(now, n_days, end_yesterday=fast)
+    world: dict[str, Any] = dict(
         now=now,
         orders_per_day=max(1, orders // n_days),
-        history_days=n_days,
+        history_days=n_days + (1 if fast else 0),
         messages_per_day=0,
         purchases=1,
         inventory_skus=1,
         active_listings=0,
     )
+    sim = fastserver.start([ACCOUNT], *covered_range(now, days), **world) if fast else start_simulator(**world)
     results: dict[str, dict[str, Any]] = {}
     try:
         with postgres_server() as pg, tempfile.TemporaryDirectory(prefix="ebay-bench-home-") as tmp:
             home = Path(tmp) / "dagster"
             dagster_url = pg.create_database("bench_dagster", migrated=False)
             dagster_support.write_instance_config(home, dagster_url)
+            with patched_environ({"DAGSTER_HOME": str(home)}), dagster_support.instance_at(home):
+                pass  # Dagster creates its storage schema once, outside every measurement
             contender = Contender(pg, sim, home, dagster_url)
             since, until = covered_range(now, days)
 
@@ -255,6 +293,15 @@ def run(
                     results["limit_copy"] = {"seconds": seconds, "rows": rows}
                 del pages
                 engine.dispose()
+            if "ours_cli" in wanted:
+                # Its own Dagster home: the CLI installs the packaged dagster.yaml there.
+                cli_home = {"DAGSTER_HOME": str(Path(tmp) / "dagster_cli")}
+                ours(
+                    "ours_cli",
+                    lambda env, _e: run_cli(
+                        {**env, **cli_home, "EBAY_PIPELINES_DAGSTER_DATABASE_URL": dagster_url}, days
+                    ),
+                )
             if "ours_dagster_in_process" in wanted:
                 ours("ours_dagster_in_process", lambda env, _e: run_dagster_in_process(env, home, days))
             if "ours_dagster_multiprocess" in wanted:
@@ -270,6 +317,10 @@ def run(
                     "rows": landed["orders"] + landed["line_items"],
                     "tables": {"orders": landed["orders"], "orders__line_items": landed["line_items"]},
                 }
+            if fast:
+                missed = fastserver.misses(sim)
+                if missed:
+                    raise RuntimeError(f"the fast server was asked what it did not pre-render: {missed[:3]}")
         # The truth comes last: the simulator's in-process twin caches every order it generates, and
         # a measuring process holding millions of extra objects pays for them in every full GC.
         truth = sim.twin.truth.orders(ACCOUNT, since, until)
@@ -280,7 +331,9 @@ def run(
         sim.stop()
     for figures in results.values():
         figures["rows_per_s"] = figures["rows"] / figures["seconds"] if figures["seconds"] else None
-    return summarize(results, expected, expected_rows, orders, n_days, check_truth)
+    summary = summarize(results, expected, expected_rows, orders, n_days, check_truth)
+    summary["server"] = server
+    return summary
 
 
 def summarize(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,64 @@ def test_ingestion_lands_the_simulators_orders_for_every_contender(bench_server:
     assert {"results", "limit_rows_per_s", "targets", "machine", "size"} <= set(saved)
     assert saved["machine"]["cores"] >= 1
     assert "ours_sync_layer" in ingestion.render(result)
+
+
+def test_ingestion_against_the_fast_server_lands_the_simulators_orders(bench_server: str) -> None:
+    contenders = ("limit_fetch", "limit_copy", "ours_cli", "ours_sync_layer", "dlt")
+    result = ingestion.run(60, days=2, contenders=contenders, server="fast")
+    figures = result["results"]
+    assert result["server"] == "fast" and set(figures) == set(contenders)
+    expected = result["size"]["expected_rows"]
+    assert expected["ebay_orders"] > 0 and expected["order_line_items"] >= expected["ebay_orders"]
+    for name in ("ours_cli", "ours_sync_layer"):
+        assert figures[name]["tables"] == expected, name
+        assert figures[name]["matches_truth"] and figures[name]["vs_dlt"] > 0 and figures[name]["vs_limit"] > 0
+    assert figures["dlt"]["matches_truth"]
+    assert figures["limit_fetch"]["rows"] == figures["limit_copy"]["rows"] == result["size"]["expected_total"]
+
+
+def test_the_fast_server_answers_what_the_simulator_answers_byte_for_byte() -> None:
+    """The pre-rendered pages are the simulator's: the same request gets the same bytes (links and token aside)."""
+    import requests
+
+    from bench import env, fastserver
+
+    now = env.pinned_now()
+    since, until = now - timedelta(days=3), now - timedelta(days=1)
+    world = {"now": now, "orders_per_day": 160, "history_days": 4, "messages_per_day": 0}
+    servers = [fastserver.start([env.ACCOUNT], since, until, **world), env.start_simulator(**world)]
+    try:
+        answers = []
+        for server in servers:
+            session = requests.Session()
+            grant = session.post(
+                f"{server.base_url}{fastserver.TOKEN_PATH}",
+                data={"grant_type": "refresh_token", "refresh_token": server.refresh_token(env.ACCOUNT)},
+                auth=(env.CLIENT_ID, env.CLIENT_SECRET),
+                timeout=30,
+            )
+            token = grant.json()["access_token"]
+            pages = []
+            for offset in (0, 200):
+                page = session.get(
+                    f"{server.base_url}{fastserver.ORDERS_PATH}",
+                    params={"offset": offset, "limit": 200, "filter": fastserver.orders_filter(since, until)},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                assert page.status_code == 200
+                pages.append(page.content.replace(server.base_url.encode(), b"BASE"))
+            answers.append((grant.content.replace(token.encode(), b"TOKEN"), pages))  # tokens are random
+        assert answers[0] == answers[1]
+        assert b'"next":"BASE' in answers[0][1][0] and len(orjson.loads(answers[0][1][1])["orders"]) > 0
+        assert fastserver.misses(servers[0]) == []
+        asked = requests.get(f"{servers[0].base_url}{fastserver.ORDERS_PATH}?offset=400&limit=200", timeout=30)
+        assert asked.status_code == 401  # no token: the simulator's own 401
+        elsewhere = requests.get(f"{servers[0].base_url}/sell/finances/v1/transaction", timeout=30)
+        assert elsewhere.status_code == 404 and fastserver.misses(servers[0]) == ["GET /sell/finances/v1/transaction"]
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def test_api_calls_meet_the_minimum_and_unchanged_refreshes_cost_one_call(bench_server: str) -> None:
