@@ -49,13 +49,13 @@ def test_no_ebay_request_is_made_from_handle_output(
 
     handle_output = PostgresUpsertIOManager.handle_output
 
-    def flagged_handle_output(self: PostgresUpsertIOManager, context: dg.OutputContext, obj: object) -> None:
+    def flagged_handle_output(self: PostgresUpsertIOManager, context: dg.OutputContext, obj: object):
         # The handle holds data only: no client (nor anything holding one) crosses into the IO manager.
         for sync in obj if isinstance(obj, tuple) else ():
             assert not any(hasattr(value, "paginate") for value in vars(sync).values()), sync
         writing.active = True
         try:
-            handle_output(self, context, obj)
+            yield from handle_output(self, context, obj)  # a generator: events logged before a failure get out
         finally:
             writing.active = False
 
