@@ -12,7 +12,7 @@ Call cost: one search call per 200 records (returns: one search of open and one 
 returns per window, see ``RETURN_SEARCHES``), plus
 - inquiries: none (InquirySummaryType holds every column; the detail, InquiryDetailsResponse,
   adds no order id either);
-- cases: one getCase per case, once (CaseSummaryType lacks the case type, which never changes;
+- cases: one getCase per new or changed case (CaseSummaryType lacks the case type;
   CaseDetailsResponse holds no order id);
 - returns: one getReturn per *refunded* return (summaries lack the refund date); returns
   without a refund cost no detail call;
@@ -94,8 +94,9 @@ CASES = _search(
     SEARCH_CASES,
     "/casemanagement/search",
     "case_creation_date_range",
-    # CaseSummaryType lacks the case type, which only CaseDetailsResponse carries and which never
-    # changes: a stored case holding it needs no second call.
+    # CaseSummaryType lacks the case type, which only CaseDetailsResponse carries. The detail's other
+    # fields (its status and state) move with the case, so a case whose summary changed is read again;
+    # an unchanged one is taken as stored.
     DetailSpec(
         call=GET_CASE,
         id_field="caseId",
@@ -103,7 +104,6 @@ CASES = _search(
         lacking=(("caseType",),),
         path="/casemanagement/{id}",
         merge=True,
-        stable=("caseType",),
     ),
 )
 RETURNS = _search(

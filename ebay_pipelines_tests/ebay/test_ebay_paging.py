@@ -132,17 +132,19 @@ def test_inquiries_cost_no_detail_call(wired: Wired) -> None:
 
 
 def test_case_details_follow_the_detail_switch_and_the_store(wired: Wired) -> None:
-    """CaseSummaryType lacks caseType, which only CaseDetailsResponse carries and which never changes
-    (CaseTypeEnum): one getCase per new case, none for a stored one even when its status moved."""
+    """CaseSummaryType lacks caseType, which only CaseDetailsResponse carries; the detail's status and
+    state move with the case (CaseStatusEnum): one getCase per new case and per case whose summary
+    changed, none for a stored case whose summary is unchanged."""
     since, until = window(90)
     first = _all(postorder.iter_cases(wired.rest, since, until))
     assert len(first) > 3 and wired.sim.calls[(ACCOUNT, "getCase")] == len(first)
-    stored = {c["caseId"]: {**c, "caseStatusEnum": "an older status"} for c in first}
+    stored = {c["caseId"]: dict(c) for c in first}
     del stored[first[0]["caseId"]]
+    stored[first[1]["caseId"]]["caseStatusEnum"] = "an older status"
 
     wired.sim.reset_calls()
     assert _all(postorder.iter_cases(wired.rest, since, until, known=Lookup(stored))) == first
-    assert wired.sim.calls[(ACCOUNT, "getCase")] == 1
+    assert wired.sim.calls[(ACCOUNT, "getCase")] == 2
 
     wired.sim.reset_calls()
     lookup = Lookup(stored)
