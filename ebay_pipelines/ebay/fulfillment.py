@@ -195,7 +195,9 @@ class EbayCollectedTaxes:
             if value is None:
                 continue
             if self.currency is not None and currency not in (None, self.currency):
-                raise tax.fail("amount.currency", f"is {currency}, while other eBay-collected taxes are {self.currency}")
+                raise tax.fail(
+                    "amount.currency", f"is {currency}, while other eBay-collected taxes are {self.currency}"
+                )
             self.currency = self.currency or currency
             self.total = value if self.total is None else self.total + value
             tax_type = tax.text("taxType") or "UNKNOWN"

@@ -804,6 +804,7 @@ ebay_api_calls_daily = Table(
     Index("ix_ebay_api_calls_daily_quota_day", "quota", "ebay_day"),
 )
 
+
 def natural_key(table: Table) -> list[str]:
     """Return the primary-key column names of ``table`` (the upsert conflict target)."""
     return [c.name for c in table.primary_key.columns]

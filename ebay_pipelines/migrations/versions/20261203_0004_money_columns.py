@@ -151,7 +151,9 @@ def downgrade() -> None:
     op.drop_column("ebay_active_inventory", "buy_it_now_price_currency")
 
     op.drop_table_comment("ebay_finances_fees", existing_comment=FEES_TABLE)
-    op.alter_column("ebay_finances_fees", "amount_value", existing_type=MONEY, comment=None, existing_comment=FEE_AMOUNT)
+    op.alter_column(
+        "ebay_finances_fees", "amount_value", existing_type=MONEY, comment=None, existing_comment=FEE_AMOUNT
+    )
     for name in ("fee_basis_amount_currency", "net_fee_value", "booking_entry"):
         op.drop_column("ebay_finances_fees", name)
 
@@ -162,7 +164,9 @@ def downgrade() -> None:
         op.drop_column(table, "signed_amount_value")
 
     op.alter_column("order_line_items", "tax_value", existing_type=MONEY, comment=None, existing_comment=LINE_TAX)
-    op.alter_column("order_line_items", "currency", existing_type=sa.Text(), comment=None, existing_comment=LINE_CURRENCY)
+    op.alter_column(
+        "order_line_items", "currency", existing_type=sa.Text(), comment=None, existing_comment=LINE_CURRENCY
+    )
     for column in _ebay_collected_taxes():
         op.drop_column("order_line_items", column.name)
     for name in LINE_CURRENCIES:

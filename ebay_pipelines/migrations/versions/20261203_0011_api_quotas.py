@@ -58,9 +58,7 @@ def upgrade() -> None:
             "ebay_day", "ebay_account_id", "family", "call_name", name=op.f("pk_ebay_api_calls_daily")
         ),
     )
-    op.create_index(
-        "ix_ebay_api_calls_daily_quota_day", "ebay_api_calls_daily", ["quota", "ebay_day"], unique=False
-    )
+    op.create_index("ix_ebay_api_calls_daily_quota_day", "ebay_api_calls_daily", ["quota", "ebay_day"], unique=False)
 
 
 def downgrade() -> None:
