@@ -79,17 +79,23 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     assert ticks > 2, "the backfill was not spread over several ticks"
 
     today = datetime.now(UTC).date()
+    days_per_run = Settings.from_env().backfill_days_per_run
     seen: dict[tuple[str, str], set] = defaultdict(set)
+    per_account_family: dict[tuple[str, str], int] = defaultdict(int)
     keys = [r.run_key for r in requested]
     assert len(keys) == len(set(keys))
     for request in requested:
-        account = request.tags[ACCOUNT_TAG]
-        family = request.tags[ACCOUNT_FAMILY_TAG].split(".", 1)[1]
-        assert request.job_name == f"sync_{family}_job"
+        # Accounts added together backfill together: each run syncs one task of both.
+        assert _accounts_of(request) == ["shop-a", "shop-b"], request.tags
+        family = request.job_name.removeprefix("sync_").removesuffix("_job")
+        assert request.tags[ACCOUNT_FAMILY_TAG] == f"shop-a..shop-b.{family}"
         keys_of_request = _requested_keys(request)
-        assert len(keys_of_request) <= Settings.from_env().backfill_days_per_run
-        assert not keys_of_request & seen[(account, family)], "a day was requested twice"
-        seen[(account, family)] |= keys_of_request
+        for account in ("shop-a", "shop-b"):
+            own = {key for key in keys_of_request if key.split("|")[0] == account}
+            assert own and len(own) <= days_per_run
+            assert not own & seen[(account, family)], "a day was requested twice"
+            seen[(account, family)] |= own
+            per_account_family[(account, family)] += 1
     for account in ("shop-a", "shop-b"):
         for spec in WINDOW_FAMILIES:
             expected = {f"{account}|{(today - timedelta(days=d)).isoformat()}" for d in range(spec.first_backfill_days)}
@@ -98,15 +104,10 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
             assert seen[(account, spec.name)] == {account}
     assert not any(account == "shop-off" for account, _ in seen)
     # Each window family's 90 days come in a few range runs (one eBay window each), not 90 runs.
-    per_account_family = defaultdict(int)
-    for request in requested:
-        per_account_family[request.tags[ACCOUNT_FAMILY_TAG]] += 1
     for spec in WINDOW_FAMILIES:
-        assert per_account_family[f"shop-a.{spec.name}"] == -(
-            -spec.first_backfill_days // Settings.from_env().backfill_days_per_run
-        )
+        assert per_account_family[("shop-a", spec.name)] == -(-spec.first_backfill_days // days_per_run)
     # The newest days of every family are requested before any older day.
-    first_batch = [r for r in requested[: 2 * len(FAMILIES)] if r.tags[ACCOUNT_FAMILY_TAG] == "shop-a.orders"]
+    first_batch = [r for r in requested[: len(FAMILIES)] if r.job_name == "sync_orders_job"]
     assert first_batch and f"shop-a|{today.isoformat()}" in _requested_keys(first_batch[0])
 
     # A deleted account's partition is removed on the next tick; nothing is requested for it.
@@ -117,18 +118,20 @@ def test_account_sensor_adds_partitions_and_backfills_90_days_in_bounded_ticks(
     assert not result.run_requests
 
 
-def _requested_keys(request: dg.RunRequest) -> set[str]:
-    """The partition keys a run request names: its key, or every day of its range."""
+def _requested_keys(request: dg.RunRequest, order: tuple[str, ...] = ("shop-a", "shop-b")) -> set[str]:
+    """The partition keys a run request names: its key, or every key of its range (accounts in ``order`` × days)."""
     if request.partition_key is not None:
         return {request.partition_key}
     key_range = request.partition_key_range
     assert key_range is not None, request
-    account, first = key_range.start.split("|")
-    account_end, last = key_range.end.split("|")
-    assert account == account_end, key_range
+    account, _, first = key_range.start.partition("|")
+    account_end, _, last = key_range.end.partition("|")
+    accounts = order[order.index(account) : order.index(account_end) + 1]
+    if not first:
+        return set(accounts)
     day, days = date.fromisoformat(first), set()
     while day <= date.fromisoformat(last):
-        days.add(f"{account}|{day.isoformat()}")
+        days |= {f"{a}|{day.isoformat()}" for a in accounts}
         day += timedelta(days=1)
     return days
 

@@ -1,6 +1,6 @@
 """Run requests for one family partition or day range, or for many accounts at once, tagged for the run queue."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import dagster as dg
@@ -120,3 +120,24 @@ def accounts_run_request(
             ASSET_PARTITION_RANGE_END_TAG: partition_key_for(spec, accounts[-1], last_day or day),
         },
     )
+
+
+def accounts_label(accounts: Sequence[str]) -> str:
+    """How run keys name a chunk of accounts: ``ACCOUNT`` alone, else ``FIRST..LAST``."""
+    return accounts[0] if len(accounts) == 1 else f"{accounts[0]}..{accounts[-1]}"
+
+
+def account_chunks(order: Sequence[str], wanted: Iterable[str], size: int) -> list[list[str]]:
+    """``wanted`` accounts in runs of contiguous partitions (``order``), at most ``size`` each.
+
+    An account between two wanted ones that is not wanted ends a chunk: a run's accounts are a
+    range of the partitions, and a range holds every account between its ends.
+    """
+    wanted = set(wanted)
+    chunks: list[list[str]] = [[]]
+    for account_id in order:
+        if account_id not in wanted or len(chunks[-1]) >= size:
+            chunks.append([])
+        if account_id in wanted:
+            chunks[-1].append(account_id)
+    return [chunk for chunk in chunks if chunk]

@@ -10,14 +10,14 @@ refresh token expired or was rejected, or that did not grant the family's scope,
 with that reason and no eBay call is made for them.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from ebay_pipelines.defs.partitions import ACCOUNTS_PARTITION, period_start
-from ebay_pipelines.defs.requests import accounts_run_request
+from ebay_pipelines.defs.requests import account_chunks, accounts_label, accounts_run_request
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.settings import Settings
 from ebay_pipelines.store import mirrors
@@ -25,22 +25,6 @@ from ebay_pipelines.store.accounts import list_accounts, workers_enabled
 from ebay_pipelines.sync.families import FAMILIES, FamilySpec
 from ebay_pipelines.sync.refresh import first_days, is_daily_sweep
 from ebay_pipelines.sync.scopes import scope_reason
-
-
-def account_chunks(order: Sequence[str], wanted: Iterable[str], size: int) -> list[list[str]]:
-    """``wanted`` accounts in runs of contiguous partitions (``order``), at most ``size`` each.
-
-    An account between two wanted ones that is not wanted ends a chunk: a run's accounts are a
-    range of the partitions, and a range holds every account between its ends.
-    """
-    wanted = set(wanted)
-    chunks: list[list[str]] = [[]]
-    for account_id in order:
-        if account_id not in wanted or len(chunks[-1]) >= size:
-            chunks.append([])
-        if account_id in wanted:
-            chunks[-1].append(account_id)
-    return [chunk for chunk in chunks if chunk]
 
 
 def family_schedule_requests(
@@ -88,8 +72,7 @@ def family_schedule_requests(
     current = period_start(grain, today)
     requests = []
     for chunk in account_chunks(order, wanted, accounts_per_run):
-        label = chunk[0] if len(chunk) == 1 else f"{chunk[0]}..{chunk[-1]}"
-        run_key = f"{spec.name}:{label}:{stamp}"
+        run_key = f"{spec.name}:{accounts_label(chunk)}:{stamp}"
         if not spec.windowed:
             requests.append(accounts_run_request(spec, chunk, None, run_key, "schedule"))
             continue

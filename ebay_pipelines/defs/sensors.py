@@ -1,6 +1,7 @@
 """Sensors: new accounts and their initial backfill, run failures, and stale run rows."""
 
 import json
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,7 +21,14 @@ from ebay_pipelines.defs.partitions import (
     period_start,
     window_from_tag,
 )
-from ebay_pipelines.defs.requests import ACCOUNT_TAG, ACCOUNTS_TAG, family_run_request
+from ebay_pipelines.defs.requests import (
+    ACCOUNT_TAG,
+    ACCOUNTS_TAG,
+    account_chunks,
+    accounts_label,
+    accounts_run_request,
+    family_run_request,
+)
 from ebay_pipelines.defs.resources import PostgresResource
 from ebay_pipelines.ids import is_valid_account_id
 from ebay_pipelines.store import mirrors, staging
@@ -63,12 +71,23 @@ def backfill_tasks(start: date, first_day: date | None = None, days_per_run: int
     return tasks
 
 
+#: Accounts in the same backfill state run together: (start day, next task index, families or None).
+StateKey = tuple[str, int, tuple[str, ...] | None]
+
+
+def _state_key(state: Mapping[str, object]) -> StateKey:
+    only = state.get("families")
+    families = tuple(sorted(str(name) for name in only)) if isinstance(only, list) else None
+    return str(state["start"]), int(str(state["next"])), families
+
+
 @dataclass
 class BackfillQueue:
     """Sensor cursor: for each account still backfilling, its start day and next task index.
 
     The tasks are :func:`backfill_tasks` of the start day, so the cursor stays small however long
-    the backfill.
+    the backfill; it is written as groups of accounts in the same state, and a cursor of one state
+    per account (``{"pending": {...}, "held": {...}}``) still loads.
     """
 
     pending: dict[str, dict[str, str | int | list[str]]] = field(default_factory=dict)
@@ -81,11 +100,27 @@ class BackfillQueue:
         if not cursor:
             return cls()
         data = json.loads(cursor)
-        return cls(pending=data["pending"], held=data.get("held", {}))
+        pending = dict(data.get("pending", {}))
+        for group in data.get("groups", []):
+            for account_id in group["accounts"]:
+                state: dict[str, str | int | list[str]] = {"start": group["start"], "next": group["next"]}
+                if "families" in group:
+                    state["families"] = list(group["families"])
+                pending[account_id] = state
+        return cls(pending=pending, held=data.get("held", {}))
 
     def dump(self) -> str:
-        """Serialize the queue as a sensor cursor."""
-        return json.dumps({"pending": self.pending, "held": self.held}, sort_keys=True)
+        """Serialize the queue as a sensor cursor: the accounts of each state listed once."""
+        groups: dict[StateKey, list[str]] = {}
+        for account_id in sorted(self.pending):
+            groups.setdefault(_state_key(self.pending[account_id]), []).append(account_id)
+        out = []
+        for (start, index, families), accounts in sorted(groups.items(), key=lambda item: repr(item[0])):
+            group: dict[str, object] = {"start": start, "next": index, "accounts": accounts}
+            if families is not None:
+                group["families"] = list(families)
+            out.append(group)
+        return json.dumps({"groups": out, "held": self.held}, sort_keys=True)
 
     def enqueue(self, account_id: str, start: date, families: list[str] | None = None) -> None:
         """Start an account's initial backfill at ``start`` (today), of ``families`` only when given."""
@@ -105,32 +140,80 @@ class BackfillQueue:
         self.pending.pop(account_id, None)
         self.held.pop(account_id, None)
 
-    def take(self, limit: int, waiting: frozenset[str] = frozenset()) -> list[tuple[str, BackfillTask]]:
-        """Return up to ``limit`` (account, task) pairs, round-robin across accounts not ``waiting``."""
-        taken: list[tuple[str, BackfillTask]] = []
-        progress = True
-        while len(taken) < limit and self.pending and progress:
-            progress = False
-            for account_id in sorted(self.pending):
-                if len(taken) >= limit:
+    def take(
+        self,
+        order: Sequence[str],
+        runs: int,
+        per_run: int,
+        waiting: Collection[str] = frozenset(),
+        lacking: Mapping[str, Collection[str]] | None = None,
+    ) -> list[tuple[list[str], BackfillTask]]:
+        """Return up to ``runs`` backfill runs as (accounts, task): one task for a chunk of accounts.
+
+        A chunk is up to ``per_run`` accounts in the same state (start day, families, next task),
+        contiguous in ``order`` (the account partitions' order: a run's range holds every account
+        between its ends). Accounts ``waiting`` for re-authorization are left out and split their
+        chunk; an account ``lacking`` the task family's scope is held (:meth:`hold`), passes the task
+        and splits the chunk too. Each run goes to the chunk furthest behind, ties in partition order:
+        accounts added later catch up (and then run with the accounts before them) while older
+        groups wait at most their catching up, then chunks take turns task by task.
+        """
+        lacking = lacking or {}
+        tasks_of = _task_lists()
+        for account_id, state in list(self.pending.items()):
+            if int(str(state["next"])) >= len(tasks_of(state)):
+                del self.pending[account_id]
+        taken: list[tuple[list[str], BackfillTask]] = []
+        while len(taken) < runs:
+            chunks = self._chunks(order, per_run, waiting)
+            if not chunks:
+                break
+            chunk = min(chunks, key=lambda c: int(str(self.pending[c[0]]["next"])))
+            tasks = tasks_of(self.pending[chunk[0]])
+            task = tasks[int(str(self.pending[chunk[0]]["next"]))]
+            held = [account_id for account_id in chunk if task[0] in lacking.get(account_id, ())]
+            for account_id in held:
+                self.hold(account_id, task[0])
+            advanced = list(held)
+            for part in account_chunks(chunk, set(chunk) - set(held), per_run):
+                if len(taken) >= runs:
                     break
-                if account_id in waiting:
-                    continue
-                state = self.pending[account_id]
-                tasks = backfill_tasks(date.fromisoformat(str(state["start"])))
-                only = state.get("families")
-                if isinstance(only, list):
-                    tasks = [task for task in tasks if task[0] in only]
-                index = int(str(state["next"]))
+                taken.append((part, task))
+                advanced.extend(part)
+            for account_id in advanced:
+                index = int(str(self.pending[account_id]["next"])) + 1
+                self.pending[account_id]["next"] = index
                 if index >= len(tasks):
                     del self.pending[account_id]
-                    continue
-                taken.append((account_id, tasks[index]))
-                state["next"] = index + 1
-                progress = True
-                if index + 1 >= len(tasks):
-                    del self.pending[account_id]
         return taken
+
+    def _chunks(self, order: Sequence[str], per_run: int, waiting: Collection[str]) -> list[list[str]]:
+        """The pending accounts not ``waiting`` in chunks of one state, contiguous in ``order``."""
+        chunks: list[list[str]] = []
+        previous: StateKey | None = None
+        for account_id in order:
+            state = self.pending.get(account_id)
+            key = None if state is None or account_id in waiting else _state_key(state)
+            if key is not None and (key != previous or len(chunks[-1]) >= per_run):
+                chunks.append([])
+            if key is not None:
+                chunks[-1].append(account_id)
+            previous = key
+        return chunks
+
+
+def _task_lists() -> Callable[[Mapping[str, object]], list[BackfillTask]]:
+    """A lookup of an account state's backfill tasks, each list built once."""
+    built: dict[tuple[str, tuple[str, ...] | None], list[BackfillTask]] = {}
+
+    def tasks_of(state: Mapping[str, object]) -> list[BackfillTask]:
+        start, _, families = _state_key(state)
+        if (start, families) not in built:
+            tasks = backfill_tasks(date.fromisoformat(start))
+            built[start, families] = [t for t in tasks if families is None or t[0] in families]
+        return built[start, families]
+
+    return tasks_of
 
 
 def build_accounts_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.SensorDefinition:
@@ -140,13 +223,18 @@ def build_accounts_sensor(jobs: list[UnresolvedAssetJobDefinition]) -> dg.Sensor
         jobs=jobs,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Adds enabled accounts of ebay_accounts as partitions, removes deleted ones, and requests each "
-        "new account's initial backfill a bounded number of runs per tick.",
+        description="Adds enabled accounts of ebay_accounts as partitions, removes deleted ones, and requests the "
+        "new accounts' initial backfill: each run one family task for a chunk of up to "
+        "EBAY_PIPELINES_ACCOUNTS_PER_RUN accounts, a bounded number of runs per tick.",
     )(accounts_tick)
 
 
 def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResource) -> dg.SensorResult:
-    """Keep the account partitions in step with ``ebay_accounts`` and feed initial backfills."""
+    """Keep the account partitions in step with ``ebay_accounts`` and feed initial backfills.
+
+    Accounts added together backfill together: each run syncs one task for a chunk of them
+    (:meth:`BackfillQueue.take`), in the order of the partitions after this tick's additions.
+    """
     engine = postgres.get_engine()
     with engine.connect() as conn:
         accounts = list_accounts(conn)
@@ -163,9 +251,11 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
     advice = grain_advice(len(enabled), now.start_date, datetime.now(UTC).date(), now.partition_grain)
     if advice:
         context.log.warning(advice)
-    existing = set(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
-    to_add = sorted(enabled - existing)
-    to_remove = sorted(existing - registered)
+    existing = list(context.instance.get_dynamic_partitions(ACCOUNTS_PARTITION))
+    to_add = sorted(enabled - set(existing))
+    to_remove = sorted(set(existing) - registered)
+    # The add request appends to_add in this order: the partitions' order once this tick is applied.
+    order = [*existing, *to_add]
 
     queue = BackfillQueue.load(context.cursor)
     today = datetime.now(UTC).date()
@@ -174,7 +264,7 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
     for account_id in list(queue.pending):
         if account_id not in enabled:
             queue.drop(account_id)
-    waiting, needing = _consent_gaps(engine, enabled)
+    waiting, needing = _consent_gaps(engine, set(queue.pending) | set(queue.held))
     for account_id, reason in sorted(waiting.items()):
         context.log.warning(f"backfill of account {account_id} waits: {reason}")
     for account_id, names in list(queue.held.items()):
@@ -184,22 +274,12 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
             queue.held[account_id] = [name for name in names if name not in granted]
             if not queue.held[account_id]:
                 del queue.held[account_id]
+    # An account lacking a family's scope is held, not requested: its run could only skip it.
+    taken = queue.take(order, now.backfill_runs_per_tick, now.accounts_per_run, frozenset(waiting), needing)
     requests = []
-    for account_id, (name, first, last) in queue.take(settings.current().backfill_runs_per_tick, frozenset(waiting)):
-        if name in needing.get(account_id, {}):
-            # Requested, it could only be skipped: it waits for a consent that grants its scope.
-            queue.hold(account_id, name)
-            continue
-        requests.append(
-            family_run_request(
-                family(name),
-                account_id,
-                first,
-                f"backfill:{account_id}:{name}:{first or 'snapshot'}:{last or ''}",
-                "initial backfill",
-                last_day=last,
-            )
-        )
+    for chunk, (name, first, last) in taken:
+        run_key = f"backfill:{accounts_label(chunk)}:{name}:{first or 'snapshot'}:{last or ''}"
+        requests.append(accounts_run_request(family(name), chunk, first, run_key, "initial backfill", last_day=last))
     partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if to_add:
         partition_requests.append(account_partitions.build_add_request(to_add))
@@ -207,8 +287,8 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
         partition_requests.append(account_partitions.build_delete_request(to_remove))
     if to_add or to_remove or requests:
         context.log.info(
-            f"accounts added {to_add}, removed {to_remove}; {len(requests)} backfill runs requested, "
-            f"{len(queue.pending)} accounts still backfilling"
+            f"accounts added {to_add}, removed {to_remove}; {len(requests)} backfill runs requested "
+            f"({sum(len(chunk) for chunk, _ in taken)} account tasks), {len(queue.pending)} accounts still backfilling"
         )
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=queue.dump())
 
