@@ -60,9 +60,10 @@ def blocked_reason(conn: Connection, account_id: str, spec: FamilySpec) -> str |
 
 
 def families_needing(conn: Connection, account_id: str) -> dict[str, str]:
-    """Every family the account cannot sync for want of a scope, with the reason."""
-    reasons = {spec.name: scope_reason(conn, account_id, spec) for spec in FAMILIES}
-    return {name: reason for name, reason in reasons.items() if reason}
+    """Every family the account cannot sync for want of a scope, with the reason (the grant read once)."""
+    granted, denied = granted_scopes(conn, account_id)
+    missing = [(spec, missing_scopes(spec, granted, denied)) for spec in FAMILIES]
+    return {spec.name: needs_scope_reason(account_id, spec, m) for spec, m in missing if m}
 
 
 def refused(engine: Engine, account_id: str, spec: FamilySpec, error: ScopeNotGranted) -> str:
