@@ -354,6 +354,6 @@ def test_grouped_backfill_runs_land_every_accounts_partitions(
     orders = FAMILIES_BY_NAME["orders"]
     window = days_window(weeks[0], today, orders.overlap, datetime.now(UTC))
     for account in accounts:
-        want = WINDOW_TRUTH["orders"](sim, account, window)
-        assert want["ebay_orders"], f"{account}: the simulator holds no orders in {window}"
-        assert not compare(engine, account, want), account
+        truth = WINDOW_TRUTH["orders"](sim, account, window)
+        assert truth["ebay_orders"], f"{account}: the simulator holds no orders in {window}"
+        assert not compare(engine, account, truth), account
