@@ -33,7 +33,8 @@ def main(argv: list[str]) -> int:
     """Serve until SIGTERM (or the parent's exit) with the config given as the first argument."""
     _exit_with_parent()
     config = json.loads(argv[0])
-    now = datetime.fromisoformat(config.pop("now")) if config.get("now") else None
+    now_text = config.pop("now", None)
+    now = datetime.fromisoformat(now_text) if now_text else None
     port = int(config.pop("port", 0))
     seed = int(config.pop("seed", 7))
     serve(port, seed, now=now, **config)
