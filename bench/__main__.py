@@ -1,7 +1,7 @@
 """``python -m bench [benchmark ...] [--size full|small|tiny] [knobs]``: run benchmarks, print, save JSON.
 
 Each benchmark prints its table and writes ``bench/results/<name>.json`` (or ``--results DIR``).
-Without names, all six run in order.
+Without names, all six run in order; partitions_page (it drives Chromium) runs only when named.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api_calls, dagster_overhead, daily_calls, ingestion, memory, report, resync
+from bench import api_calls, dagster_overhead, daily_calls, ingestion, memory, partitions_page, report, resync
 
 BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync", "daily_calls")
+#: Run only when named: they need more than the project (partitions_page: Chromium).
+NAMED_ONLY = ("partitions_page",)
 
 
 def _runner(
@@ -55,14 +57,22 @@ def _runner(
             if value:
                 options[knob] = value
         return lambda: daily_calls.run(**options), daily_calls.render
-    raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    if name == "partitions_page":
+        knobs = dict(partitions_page.SIZES[size])
+        if args.accounts:
+            knobs["accounts"] = args.accounts
+        return lambda: partitions_page.run(**knobs, screenshot=args.screenshot), partitions_page.render
+    raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS + NAMED_ONLY)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "benchmarks", nargs="*", metavar="BENCHMARK", help=f"which to run (default: all): {', '.join(BENCHMARKS)}"
+        "benchmarks",
+        nargs="*",
+        metavar="BENCHMARK",
+        help=f"which to run (default: {', '.join(BENCHMARKS)}; when named: {', '.join(NAMED_ONLY)})",
     )
     parser.add_argument(
         "--size", choices=("full", "small", "tiny"), default="full", help="preset sizes (default: full)"
@@ -77,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders-per-day", type=int, help="api_calls, daily_calls: orders per day")
     parser.add_argument("--days", type=int, help="api_calls, daily_calls: backfill days (at most 90)")
     parser.add_argument("--hours", type=int, help="daily_calls: simulated hours rehearsed, ending 00:01 UTC")
-    parser.add_argument("--accounts", type=int, help="dagster_overhead: registered accounts")
+    parser.add_argument("--accounts", type=int, help="dagster_overhead, partitions_page: accounts")
     parser.add_argument("--listings", type=int, help="memory: active listings")
     parser.add_argument("--skus", type=int, help="memory: inventory SKUs")
+    parser.add_argument("--screenshot", type=Path, help="partitions_page: save the first load's screenshot here")
     parser.add_argument("--results", type=Path, help="folder for the JSON results (default: bench/results)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
