@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -278,6 +278,25 @@ def test_awkward_text_booleans_and_json_round_trip_through_both_copy_paths(engin
         counts = upsert_rows(conn, ebay_messages, second)
     assert (counts.inserted, counts.updated) == (0, len(AWKWARD_TEXTS))
     assert read() == {r["message_id"]: (r["body"], r["body"], None, True, r["raw"]) for r in second}
+
+
+def test_timestamps_of_any_offset_and_json_keys_of_any_type_round_trip(engine: sa.Engine) -> None:
+    stamps = [
+        T0,
+        T0.replace(microsecond=123456),
+        datetime(2026, 10, 1, 14, 30, 15, 5, tzinfo=timezone(timedelta(hours=2))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ]
+    rows = [order(f"o{i}", stamp) for i, stamp in enumerate(stamps)]
+    rows[0]["raw"] = {1: "an integer key", "nested": {2.5: "a float key", "amount": Decimal("0.10")}}
+    with engine.begin() as conn:
+        assert upsert_rows(conn, ebay_orders, rows).inserted == len(stamps)
+    assert {key: modified for key, (_, modified) in stored(engine).items()} == {
+        f"o{i}": stamp for i, stamp in enumerate(stamps)
+    }
+    with engine.connect() as conn:
+        raw = conn.execute(sa.select(ebay_orders.c.raw).where(ebay_orders.c.order_id == "o0")).scalar_one()
+    assert raw == {"1": "an integer key", "nested": {"2.5": "a float key", "amount": "0.10"}}
 
 
 def test_writes_freeze_the_existing_heap_until_the_last_one_ends() -> None:

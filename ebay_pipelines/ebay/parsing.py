@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -63,7 +62,15 @@ def _reject_constant(name: str) -> object:
 
 
 # An integer literal of 19 or more digits may not fit 64 bits, where orjson would turn it into a float.
-_LONG_INTEGER = re.compile(rb"[0-9]{19}")
+# Looked for as 19 zeros in the answer with every digit made a zero: a regular expression trying
+# ``[0-9]{19}`` at every offset cost more than decoding the answer (14 ms against 7 ms a page of 200 orders).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def _has_long_integer(data: bytes) -> bool:
+    """Whether ``data`` holds 19 digits in a row (anywhere: in a string too, which only costs a slower decode)."""
+    return _NINETEEN_DIGITS in data.translate(_DIGITS_AS_ZERO)
 
 
 def parse_json(content: bytes | str) -> Any:
@@ -75,7 +82,7 @@ def parse_json(content: bytes | str) -> Any:
     integer too long for it to keep exact, goes through Python's decoder, which decides.
     """
     data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
-    if not _LONG_INTEGER.search(data):
+    if not _has_long_integer(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -262,7 +269,9 @@ class Record:
 
     def items(self, path: str) -> list[Any]:
         """Return a list field (absent gives ``[]``; a single object becomes a one-element list)."""
-        value = self.get(path)
+        return self._listed(self.get(path), path)
+
+    def _listed(self, value: Any, path: str) -> list[Any]:
         if value is None:
             return []
         if isinstance(value, list):
@@ -281,10 +290,13 @@ class Record:
         raw = self.get(path)
         if raw is None:
             return None, None
+        entries = self._listed(raw, path)
         total = Decimal(0)
+        if not entries:
+            return total, None
         currency: str | None = None
         skipped = {k: frozenset(v) for k, v in skip.items()} if skip else {}
-        for entry in self.items(path):
+        for entry in entries:
             if not isinstance(entry, dict) or "." in amount_field:
                 child = Record(entry, call_name=self.call_name, account_id=self.account_id)
                 child.record_id = self.record_id

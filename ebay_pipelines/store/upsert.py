@@ -17,7 +17,7 @@ import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -92,8 +92,13 @@ def json_text(value: object) -> str:
     """Serialize a JSON column value like ``database.json_dumps`` (Decimals as exact strings), only faster.
 
     orjson refuses integers outside 64 bits, which JSON (and jsonb) allow: those documents go
-    through Python's encoder instead.
+    through Python's encoder instead. Keys that are not strings are allowed, by a second try
+    (allowing them always costs every document a fifth more).
     """
+    try:
+        return orjson.dumps(value, default=_json_default).decode()
+    except orjson.JSONEncodeError:
+        pass
     try:
         return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError as exc:
@@ -125,6 +130,13 @@ def _field(value: Any) -> str:
     return _escape(str(value))
 
 
+def _stamp(value: datetime) -> str:
+    """A timestamp's COPY text: orjson's RFC 3339 text for UTC (a quarter of what ``str()`` costs), else ``str()``."""
+    if value.tzinfo is UTC:
+        return orjson.dumps(value)[1:-1].decode()
+    return str(value)
+
+
 def _json_field(value: Any) -> str:
     return json_text(value).replace("\\", "\\\\")  # JSON text holds no raw tab or line break
 
@@ -150,9 +162,9 @@ def _line_renderer(columns: tuple[str, ...], json_columns: frozenset[str]) -> Ca
     """A function writing the COPY lines of rows of ``columns``, compiled once per shape.
 
     Rendering is most of a sync's CPU per row besides decoding and building the rows, so each
-    shape gets straight-line code: a plain string (printable, no backslash) or a number or
-    timestamp is written without a function call; the rest goes through :func:`_field` /
-    :func:`_json_field`, exactly as before.
+    shape gets straight-line code: a plain string (printable, no backslash) or a number is
+    written without a function call, a timestamp through :func:`_stamp`; the rest goes through
+    :func:`_field` / :func:`_json_field`.
     """
     fields = []
     for i, column in enumerate(columns):
@@ -162,7 +174,8 @@ def _line_renderer(columns: tuple[str, ...], json_columns: frozenset[str]) -> Ca
         else:
             fields.append(
                 f"(NULL if {value} is None else {value} if ({value}.__class__ is str and {value}.isprintable() "
-                f"and BACKSLASH not in {value}) else str({value}) if {value}.__class__ in PLAIN else field({value}))"
+                f"and BACKSLASH not in {value}) else stamp({value}) if {value}.__class__ is DATETIME "
+                f"else str({value}) if {value}.__class__ in PLAIN else field({value}))"
             )
     picks = "".join(f"        v{i} = row[{column!r}]\n" for i, column in enumerate(columns))
     source = (
@@ -177,6 +190,8 @@ def _line_renderer(columns: tuple[str, ...], json_columns: frozenset[str]) -> Ca
         "NEWLINE": "\n",
         "BACKSLASH": "\\",
         "PLAIN": _PLAIN,
+        "DATETIME": datetime,
+        "stamp": _stamp,
         "field": _field,
         "json_field": _json_field,
     }
@@ -233,8 +248,9 @@ def check_shape(table: sa.Table, batch: Sequence[dict]) -> list[str]:
     allowed = set(table.c.keys()) - BOOKKEEPING
     columns = sorted(batch[0].keys())
     expected = set(columns)
+    fits = expected <= allowed  # the first row's columns: checked once, not for every row
     for row in batch:
-        if row.keys() != expected or not expected <= allowed:
+        if not fits or row.keys() != expected:
             unknown = sorted(set(row) - allowed)
             raise RowShapeError(f"row for {table.name} has unexpected columns {unknown or sorted(set(row) ^ expected)}")
     return columns

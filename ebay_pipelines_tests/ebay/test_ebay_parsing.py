@@ -261,6 +261,16 @@ def test_parse_json_is_strict_and_keeps_long_integers_exact() -> None:
         "f": 1.25,
     }
     assert parse_json(b'{"id": 123456789012345678901234567890}') == {"id": 123456789012345678901234567890}
+    # 19 digits may pass 64 bits: 2**63 and 2**64 stay exact, beside a shorter integer and digits in text.
+    assert parse_json(
+        b'[12, 9223372036854775808, "1234567890123456789012", 18446744073709551616, 123456789012345678]'
+    ) == [
+        12,
+        2**63,
+        "1234567890123456789012",
+        2**64,
+        123456789012345678,
+    ]
     assert parse_json('{"text": "lone \\ud800 escape"}') == {"text": "lone \ud800 escape"}
     for bad in (b'{"a": NaN}', b'{"a": Infinity}', b"[" * 5000 + b"]" * 5000, b'{"a": 1,}', b""):
         with pytest.raises(ValueError):
