@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import api_calls, dagster_overhead, daily_calls, ingestion, memory, partitions_page, report, resync
+from bench import api_calls, dagster_overhead, daily_calls, fleet, ingestion, memory, partitions_page, report, resync
 
 BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync", "daily_calls")
 #: Run only when named: they need more than the project (partitions_page: Chromium).
@@ -47,6 +47,15 @@ def _runner(
     if name == "resync":
         orders = args.orders or resync.SIZES[size]
         return lambda: resync.run(orders), resync.render
+    if name == "fleet":
+        knobs = dict(fleet.SIZES[size])
+        if args.fleets:
+            knobs["fleets"] = tuple(args.fleets)
+        if args.backfill_accounts is not None:
+            knobs["backfill_accounts"] = args.backfill_accounts
+        if args.live_minutes is not None:
+            knobs["live_minutes"] = args.live_minutes
+        return lambda: fleet.run(**knobs), fleet.render
     if name == "daily_calls":
         options: dict[str, Any] = dict(daily_calls.SIZES[size])
         for knob, value in (
@@ -88,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, help="api_calls, daily_calls: backfill days (at most 90)")
     parser.add_argument("--hours", type=int, help="daily_calls: simulated hours rehearsed, ending 00:01 UTC")
     parser.add_argument("--accounts", type=int, help="dagster_overhead, partitions_page: accounts")
+    parser.add_argument("--fleets", type=int, nargs="+", help="fleet: account counts, one deployment each")
+    parser.add_argument("--backfill-accounts", type=int, help="fleet: accounts in the initial-backfill phase (0: none)")
+    parser.add_argument("--live-minutes", type=float, help="fleet: minutes the scheduler runs on its own at the end")
     parser.add_argument("--listings", type=int, help="memory: active listings")
     parser.add_argument("--skus", type=int, help="memory: inventory SKUs")
     parser.add_argument("--screenshot", type=Path, help="partitions_page: save the first load's screenshot here")
