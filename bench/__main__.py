@@ -18,8 +18,8 @@ from typing import Any
 from bench import api_calls, dagster_overhead, daily_calls, fleet, ingestion, memory, partitions_page, report, resync
 
 BENCHMARKS = ("ingestion", "api_calls", "dagster_overhead", "memory", "resync", "daily_calls")
-#: Run only when named: they need more than the project (partitions_page: Chromium).
-NAMED_ONLY = ("partitions_page",)
+#: Run only when named: they need more than the project (partitions_page: Chromium) or an hour (fleet).
+NAMED_ONLY = ("partitions_page", "fleet")
 
 
 def _runner(
