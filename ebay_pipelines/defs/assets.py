@@ -30,6 +30,7 @@ from ebay_pipelines.defs.partitions import (
     window_partitions,
 )
 from ebay_pipelines.defs.resources import EbayApiResource, PostgresResource
+from ebay_pipelines.defs.storage_pool import pool_storage_connections
 from ebay_pipelines.settings import Settings
 from ebay_pipelines.store.tables import metadata as table_metadata
 from ebay_pipelines.sync import partition_sync
@@ -155,6 +156,7 @@ def build_family_asset(
         context: dg.AssetExecutionContext, postgres: PostgresResource, ebay: EbayApiResource
     ) -> Iterator[dg.Output]:
         engine = postgres.get_engine()
+        pool_storage_connections(context.instance)
         with retry_only_transient(f"family {spec.name} run {context.run_id}"):
             groups = group_partition_keys(context.partition_keys, grain)
             plans = account_plans(groups, dict(context.run.tags))
