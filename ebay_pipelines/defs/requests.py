@@ -17,6 +17,26 @@ ACCOUNT_FAMILY_TAG = "ebay/account_family"
 #: The first and last account of a run of many (``FIRST..LAST``), and how many it syncs.
 ACCOUNTS_TAG = "ebay/accounts"
 ACCOUNT_COUNT_TAG = "ebay/account_count"
+#: The run queue starts runs with a higher ``dagster/priority`` first (QueuedRunCoordinator).
+PRIORITY_TAG = "dagster/priority"
+#: Initial backfills wait behind the schedules' runs: a new account never delays the current ones.
+BACKFILL_PRIORITY = -1
+
+
+def cadence_priority(spec: FamilySpec) -> int:
+    """The queue priority of ``spec``'s runs: the shorter its cadence, the sooner its runs start.
+
+    At the top of the hour every family ticks at once; the families due again in 15 minutes start
+    first, the six-hourly snapshots last, so a burst never makes a frequent family miss its next tick.
+    """
+    minute, hour = spec.cron.split()[:2]
+    if minute.startswith("*/"):
+        period = int(minute[2:])
+    elif hour.startswith("*/"):
+        period = 60 * int(hour[2:])
+    else:
+        period = 60 if hour == "*" else 24 * 60
+    return 3 if period <= 15 else 2 if period <= 30 else 1 if period <= 60 else 0
 
 
 def partition_key_for(spec: FamilySpec, account_id: str, day: date | None) -> str:
@@ -36,15 +56,23 @@ def family_run_request(
     last_day: date | None = None,
     window_from: date | None = None,
     open_from: date | None = None,
+    priority: int | None = None,
 ) -> dg.RunRequest:
     """Return a run request syncing one family partition (or the days ``day..last_day``), tagged with its account.
+
+    ``priority`` (default: :func:`cadence_priority`) orders it in the run queue.
 
     ``window_from`` (before ``day``) makes the window start that day: older records are re-read
     without re-materializing their days' partitions; ``open_from`` does so for the sources that
     hold open records only.
     A ``window_from`` after ``day`` (inside a week or month partition) narrows the window instead.
     """
-    tags = {ACCOUNT_TAG: account_id, ACCOUNT_FAMILY_TAG: f"{account_id}.{spec.name}", "ebay/reason": reason}
+    tags = {
+        ACCOUNT_TAG: account_id,
+        ACCOUNT_FAMILY_TAG: f"{account_id}.{spec.name}",
+        "ebay/reason": reason,
+        PRIORITY_TAG: str(cadence_priority(spec) if priority is None else priority),
+    }
     if window_from is not None:
         assert day is not None and window_from != day, f"family {spec.name}: window_from {window_from} is {day}"
         tags[WINDOW_FROM_TAG] = window_from.isoformat()
@@ -76,6 +104,7 @@ def accounts_run_request(
     last_day: date | None = None,
     window_from: Mapping[str, date] | None = None,
     open_from: Mapping[str, date] | None = None,
+    priority: int | None = None,
 ) -> dg.RunRequest:
     """Return a run request syncing one family for ``accounts`` (contiguous in the partitions' order).
 
@@ -98,6 +127,7 @@ def accounts_run_request(
             last_day=last_day,
             window_from=window_from.get(account_id),
             open_from=open_from.get(account_id),
+            priority=priority,
         )
     assert accounts, f"family {spec.name}: a run needs an account"
     label = f"{accounts[0]}..{accounts[-1]}"
@@ -106,6 +136,7 @@ def accounts_run_request(
         ACCOUNT_COUNT_TAG: str(len(accounts)),
         ACCOUNT_FAMILY_TAG: f"{label}.{spec.name}",
         "ebay/reason": reason,
+        PRIORITY_TAG: str(cadence_priority(spec) if priority is None else priority),
     }
     for name, days in ((WINDOW_FROM_TAG, window_from), (OPEN_FROM_TAG, open_from)):
         value = window_from_value(days, accounts)

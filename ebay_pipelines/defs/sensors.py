@@ -24,6 +24,7 @@ from ebay_pipelines.defs.partitions import (
 from ebay_pipelines.defs.requests import (
     ACCOUNT_TAG,
     ACCOUNTS_TAG,
+    BACKFILL_PRIORITY,
     account_chunks,
     accounts_label,
     accounts_run_request,
@@ -279,7 +280,11 @@ def accounts_tick(context: dg.SensorEvaluationContext, postgres: PostgresResourc
     requests = []
     for chunk, (name, first, last) in taken:
         run_key = f"backfill:{accounts_label(chunk)}:{name}:{first or 'snapshot'}:{last or ''}"
-        requests.append(accounts_run_request(family(name), chunk, first, run_key, "initial backfill", last_day=last))
+        requests.append(
+            accounts_run_request(
+                family(name), chunk, first, run_key, "initial backfill", last_day=last, priority=BACKFILL_PRIORITY
+            )
+        )
     partition_requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if to_add:
         partition_requests.append(account_partitions.build_add_request(to_add))
