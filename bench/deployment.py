@@ -60,11 +60,16 @@ class Deployment:
         """Start the code server (it loads the definitions and launches every run's worker)."""
         self._start("code-server", "--port", str(self.code_port))
 
-    def start(self, timeout_s: float = 180) -> None:
-        """Start the roles not yet started; return once the webserver has loaded the code server's definitions."""
+    def start(self, timeout_s: float = 180, before_daemon: Callable[[], None] | None = None) -> None:
+        """Start the roles not yet started; return once the webserver has loaded the code server's definitions.
+
+        ``before_daemon`` runs once the code server serves (Dagster's storage exists), before any sensor.
+        """
         if "code-server" not in self.processes:
             self.start_code_server()
         self.wait(self._code_server_up, timeout_s, "the code server")
+        if before_daemon is not None:
+            before_daemon()
         code_server = f"127.0.0.1:{self.code_port}"
         self._start("webserver", "--port", str(self.web_port), "--code-server", code_server)
         self._start("daemon", "--code-server", code_server)
