@@ -150,9 +150,12 @@ def save_pending(request: ConsentRequest) -> None:
     """Remember a consent request until its redirect comes back (``accounts connect --redirect-url``)."""
     path = _pending_file(request.account_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Written aside and renamed: whoever reads it (the callback, another process) sees all of it or none.
+    partial = path.with_suffix(".json.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump({**asdict(request), "scopes": list(request.scopes)}, handle)
+    os.replace(partial, path)
 
 
 def load_pending(account_id: str) -> ConsentRequest:
