@@ -33,6 +33,7 @@ CODE_SERVER_ENV = "EBAY_PIPELINES_CODE_SERVER"
 PARTITION_GRAIN_ENV = "EBAY_PIPELINES_PARTITION_GRAIN"
 ACCOUNTS_PER_RUN_ENV = "EBAY_PIPELINES_ACCOUNTS_PER_RUN"
 ACCOUNT_THREADS_ENV = "EBAY_PIPELINES_ACCOUNT_THREADS"
+DAGSTER_STORAGE_POOL_ENV = "EBAY_PIPELINES_DAGSTER_STORAGE_POOL"
 #: eBay's own variables, whose meaning ``ebay.config.EbaySettings.from_env`` defines.
 EBAY_CLIENT_ID_ENV = "EBAY_CLIENT_ID"
 EBAY_CLIENT_SECRET_ENV = "EBAY_CLIENT_SECRET"
@@ -266,6 +267,18 @@ def account_threads(environ: Mapping[str, str] | None = None) -> int:
         return _int(os.environ if environ is None else environ, ACCOUNT_THREADS_ENV, DEFAULT_ACCOUNT_THREADS, 1)
     except SettingsError:
         return DEFAULT_ACCOUNT_THREADS
+
+
+def dagster_storage_pool(environ: Mapping[str, str] | None = None) -> bool:
+    """``EBAY_PIPELINES_DAGSTER_STORAGE_POOL``: whether a run worker pools its Dagster storage connections (``on``).
+
+    ``off`` suits a process that creates many instances (a test session): Dagster does not close a
+    pooled storage's connections when its instance is disposed.
+    """
+    value = (os.environ if environ is None else environ).get(DAGSTER_STORAGE_POOL_ENV, "on").strip().lower()
+    if value not in ("on", "off"):
+        raise SettingsError(f"{DAGSTER_STORAGE_POOL_ENV} must be on or off, not {value!r}")
+    return value == "on"
 
 
 def dagster_home() -> Path:

@@ -120,6 +120,9 @@ def project_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: s
 SIM_NOW = "2026-11-01T12:00:00+00:00"
 TEST_SECRET = "test-secret-key-for-ebay-pipelines"
 os.environ.setdefault("EBAY_PIPELINES_STEP_RETRIES", "0")
+# A test session creates hundreds of Dagster instances and Dagster never closes a pooled storage's
+# connections: pooling is tested on its own (test_fleet_runs.py) and off elsewhere.
+os.environ.setdefault("EBAY_PIPELINES_DAGSTER_STORAGE_POOL", "off")
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def _sessions_and_events(
 
 
 def test_a_run_of_many_accounts_keeps_its_storage_connections(
-    ebay_env: str, sim, dagster_storage_url: str, engine: sa.Engine
+    ebay_env: str, sim, dagster_storage_url: str, engine: sa.Engine, monkeypatch
 ) -> None:
     """The events an extra account adds ride the worker's pool, not sessions of their own.
 
@@ -112,6 +112,8 @@ def test_a_run_of_many_accounts_keeps_its_storage_connections(
     (measured: 45 more for 8 more accounts); without the pool each of an account's five events
     (two materializations, its log lines) opened one more (85 more for the same 8 accounts).
     """
+    # A run worker's default (the test session turns it off: see conftest).
+    monkeypatch.setenv("EBAY_PIPELINES_DAGSTER_STORAGE_POOL", "on")
     few, many = _accounts("f", 2), _accounts("m", 10)
     defs = fast_definitions(ebay_env)
     database = str(sa.engine.make_url(dagster_storage_url).database)

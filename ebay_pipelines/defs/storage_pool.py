@@ -23,7 +23,7 @@ _lock = threading.Lock()
 def pool_storage_connections(instance: dg.DagsterInstance) -> None:
     """Give ``instance``'s storages a connection pool (once; storages other than PostgreSQL ignore it)."""
     with _lock:
-        if instance in _pooled:
+        if instance in _pooled or not settings.dagster_storage_pool():
             return
         # The account threads log through the instance too: one connection each, and one for the step.
         instance.optimize_for_webserver(
