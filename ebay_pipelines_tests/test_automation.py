@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-from tests_support import fast_definitions, register_account, run_family
+from tests_support import accounts_sensor_tick, fast_definitions, register_account, run_family
 
 from ebay_pipelines.defs import sensors
 from ebay_pipelines.defs.checks import QUALITY_CHECKS
@@ -28,20 +28,7 @@ WINDOW_FAMILIES = [s for s in FAMILIES if s.windowed]
 SNAPSHOT_FAMILIES = [s for s in FAMILIES if not s.windowed]
 
 
-def _apply_partition_requests(instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
-    for request in result.dynamic_partitions_requests or []:
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(request.partitions_def_name, key)
-
-
-def _tick(instance: dg.DagsterInstance, postgres: PostgresResource, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"postgres": postgres})
-    result = sensors.build_accounts_sensor(list(build_family_jobs(Settings.from_env()).values()))(context)
-    _apply_partition_requests(instance, result)
-    return result
+_tick = accounts_sensor_tick
 
 
 @pytest.fixture

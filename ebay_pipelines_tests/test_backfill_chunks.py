@@ -16,11 +16,10 @@ import pytest
 import sqlalchemy as sa
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
-from tests_support import fast_definitions, register_account
+from tests_support import accounts_sensor_tick, fast_definitions, register_account
 from truth import WINDOW_TRUTH, compare
 
 from ebay_pipelines.defs import sensors
-from ebay_pipelines.defs.jobs import build_family_jobs
 from ebay_pipelines.defs.partitions import (
     ACCOUNTS_PARTITION,
     account_partitions,
@@ -54,17 +53,7 @@ def postgres(project_env, database_url: str) -> PostgresResource:
     return PostgresResource(database_url=database_url)
 
 
-def _tick(instance: dg.DagsterInstance, postgres: PostgresResource, cursor: str | None) -> dg.SensorResult:
-    """Evaluate the accounts sensor and apply its partition requests, as the daemon does."""
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"postgres": postgres})
-    result = sensors.build_accounts_sensor(list(build_family_jobs(Settings.from_env()).values()))(context)
-    for request in result.dynamic_partitions_requests or []:
-        if isinstance(request, dg.AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        else:
-            for key in request.partition_keys:
-                instance.delete_dynamic_partition(request.partitions_def_name, key)
-    return result
+_tick = accounts_sensor_tick
 
 
 def _ticks(instance: dg.DagsterInstance, postgres: PostgresResource, cursor: str | None) -> tuple[list, str | None]:

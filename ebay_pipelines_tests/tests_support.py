@@ -72,3 +72,21 @@ def run_family_range(
         raise_on_error=False,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )
+
+
+def accounts_sensor_tick(instance: dg.DagsterInstance, postgres: Any, cursor: str | None) -> dg.SensorResult:
+    """Evaluate the accounts sensor with ``postgres`` (a PostgresResource) and apply its partition requests,
+    as the daemon does."""
+    from ebay_pipelines.defs import sensors
+    from ebay_pipelines.defs.jobs import build_family_jobs
+    from ebay_pipelines.settings import Settings
+
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"postgres": postgres})
+    result = sensors.build_accounts_sensor(list(build_family_jobs(Settings.from_env()).values()))(context)
+    for request in result.dynamic_partitions_requests or []:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        else:
+            for key in request.partition_keys:
+                instance.delete_dynamic_partition(request.partitions_def_name, key)
+    return result
