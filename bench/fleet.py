@@ -212,10 +212,7 @@ def _runs(engine: sa.Engine, tag: str, value: str | None = None) -> list[dict[st
 
 
 def _dagster_engine(world: World) -> sa.Engine:
-    from ebay_pipelines.store.database import resolve_target
-
-    with patched_environ(world.env):
-        return make_engine(resolve_target(start_embedded=False).dagster_url, poolclass=sa.pool.NullPool)
+    return make_engine(_dagster_url(world), poolclass=sa.pool.NullPool)
 
 
 def _worker_rows(engine: sa.Engine) -> dict[str, int]:
