@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from tests_support import register_account
 
 from ebay_pipelines.ebay.errors import PayloadError
 from ebay_pipelines.simulator.faults import FaultRule
-from ebay_pipelines.store import mirrors
+from ebay_pipelines.store import mirrors, partition_writer
 from ebay_pipelines.store.partition_writer import RowPage, stage_partition, write_partition
 from ebay_pipelines.sync import partition_sync
 from ebay_pipelines.sync.families import FAMILIES_BY_NAME
@@ -211,3 +212,30 @@ def test_at_most_prefetch_pages_wait_between_fetch_and_copy(engine: sa.Engine, d
     # fetch thread's hand waiting for room.
     assert max(ahead) <= depth + 2
     assert max(ahead) >= 1, "the fetch never ran ahead: nothing was pipelined"
+
+
+def test_page_events_commit_while_the_next_page_is_slow_to_come(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page events commit with the COPY of their rows; when none comes (rows wait for a full batch
+    and eBay is slow to answer the next page), within ``EVENTS_COMMIT_SECONDS``, so the UI follows."""
+    monkeypatch.setattr(partition_writer, "EVENTS_COMMIT_SECONDS", 0.1)
+    run = _start(engine)
+    seen_while_waiting: list[list[int]] = []
+
+    def pages() -> Iterator[RowPage]:
+        for n in range(3):
+            yield RowPage({"ebay_orders": [_order(f"o{n}", T0, "1.00")]}, 1)
+            # eBay is slow: wait (up to 5 s) until this page's event is committed, as a reader sees it.
+            waited = 0.0
+            while len(_page_events(engine, run)) < n + 1 and waited < 5:
+                time.sleep(0.05)
+                waited += 0.05
+            seen_while_waiting.append([e["page"] for e in _page_events(engine, run)])
+
+    staged = stage_partition(engine, pages(), tables=("ebay_orders",), run=run, batch_rows=1000, prefetch_pages=2)
+    # No COPY ran before the end (1,000-row batches), yet every page's event was committed while
+    # the next page was awaited, and the rows themselves were staged in one COPY at the end.
+    assert seen_while_waiting == [[1], [1, 2], [1, 2, 3]]
+    assert [e["staged"] for e in _page_events(engine, run)] == [0, 0, 0]
+    assert staged.staged == {"ebay_orders": 3}

@@ -8,7 +8,7 @@ run completion and the cursor move are written inside the partition's data trans
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -100,12 +100,26 @@ def log_event(
     conn_or_engine: Connection | Engine, run: RunHandle, event_type: str, details: dict[str, Any] | None = None
 ) -> None:
     """Append one start/page/done/error/skipped event to ``ebay_api_worker_log``."""
+    log_events(conn_or_engine, run, event_type, [details or {}])
+
+
+def log_events(
+    conn_or_engine: Connection | Engine, run: RunHandle, event_type: str, details: Sequence[dict[str, Any]]
+) -> None:
+    """Append several events of one type to ``ebay_api_worker_log`` in one statement, in order."""
+    if not details:
+        return
     stmt = sa.insert(ebay_api_worker_log).values(
-        run_id=run.run_id,
-        ebay_account_id=run.account_id,
-        api_family=run.family,
-        event_type=event_type,
-        details_json=details or {},
+        [
+            {
+                "run_id": run.run_id,
+                "ebay_account_id": run.account_id,
+                "api_family": run.family,
+                "event_type": event_type,
+                "details_json": d,
+            }
+            for d in details
+        ]
     )
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.begin() as conn:

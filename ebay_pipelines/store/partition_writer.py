@@ -2,8 +2,8 @@
 
 :func:`stage_partition` consumes the pages (in the asset's compute, where the eBay calls happen)
 and COPYs their rows into the sync's own staging tables, page by page, so memory stays bounded by a
-few pages; page events go to ``ebay_api_worker_log`` as they happen, so the UI can follow a long
-run. Fetching, decoding, building rows and rendering them as COPY text run in a thread of their
+few pages; page events go to ``ebay_api_worker_log`` with the COPY of their rows (or within a
+second), so the UI can follow a long run. Fetching, decoding, building rows and rendering them as COPY text run in a thread of their
 own, a bounded number of pages ahead of the COPY (:class:`_Pipeline`), so eBay's answers arrive
 and are rendered while PostgreSQL stages earlier ones. It returns a small :class:`StagedPartition`
 handle.
@@ -151,8 +151,16 @@ class _Pipeline:
                     log.exception("closing the page iterator failed")
 
     def __iter__(self) -> Iterator[_RenderedPage]:
+        return (item for item in self.waiting(None) if item is not None)
+
+    def waiting(self, idle: float | None) -> Iterator[_RenderedPage | None]:
+        """The rendered pages, with a None each time ``idle`` seconds pass without one."""
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=idle)
+            except queue.Empty:
+                yield None
+                continue
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
@@ -189,6 +197,9 @@ def _renderer(tables: tuple[str, ...]) -> Callable[[RowPage], _RenderedPage]:
 #: Seconds between two heartbeats of a staging run (page events are written for every page).
 HEARTBEAT_SECONDS = 5.0
 
+#: Longest a page event waits for its commit when no COPY commits it first, so the UI follows a run.
+EVENTS_COMMIT_SECONDS = 1.0
+
 
 def _record_failure(engine: Engine, run: mirrors.RunHandle | None, exc: BaseException, summary: dict[str, Any]) -> None:
     if run is None:
@@ -198,6 +209,22 @@ def _record_failure(engine: Engine, run: mirrors.RunHandle | None, exc: BaseExce
         mirrors.fail_run(engine, run, reason, summary)
     except Exception:  # pragma: no cover - the original error matters more
         log.exception("could not record the failure of run %s", run.run_id)
+
+
+def _log_pages(conn: Any, run: mirrors.RunHandle | None, events: list[dict[str, Any]]) -> None:
+    """Write the pending page events in the caller's transaction and forget them."""
+    if run is not None:
+        mirrors.log_events(conn, run, "page", events)
+    events.clear()
+
+
+def _log_pages_quietly(engine: Engine, run: mirrors.RunHandle | None, events: list[dict[str, Any]]) -> None:
+    """Keep the events of the pages a failed staging read (their rows are dropped, what happened is not)."""
+    try:
+        with engine.begin() as conn:
+            _log_pages(conn, run, events)
+    except Exception:  # pragma: no cover - the original error matters more
+        log.exception("could not record the page events of a failed staging")
 
 
 def _drop_quietly(engine: Engine, stages: Iterable[str]) -> None:
@@ -222,10 +249,11 @@ def stage_partition(
 
     Pages are fetched and rendered ``prefetch_pages`` ahead in a thread of their own (see
     :class:`_Pipeline`); 0 does everything in the calling thread. Rendered rows are buffered per
-    table and COPYed ``batch_rows`` at a time, committed after each page together with the page's
-    event in ``ebay_api_worker_log``. On any error the staging tables are dropped, the run row
-    becomes ``error`` with a one-line reason in ``ebay_sync_state.last_error``, and the exception
-    propagates.
+    table and COPYed ``batch_rows`` at a time; each COPY commits together with the events of the
+    pages read so far in ``ebay_api_worker_log`` (one per page; an event waits at most
+    :data:`EVENTS_COMMIT_SECONDS` for a COPY). On any error the staging tables are dropped, the
+    events of the pages read are kept, the run row becomes ``error`` with a one-line reason in
+    ``ebay_sync_state.last_error``, and the exception propagates.
     """
     with existing_objects_frozen():
         return _stage_partition(
@@ -292,31 +320,44 @@ def _stage_partition(
     counts = {"pages": 0, "fetched": 0}
     render = _renderer(tables)
     pipeline = _Pipeline(pages, render, prefetch_pages) if prefetch_pages > 0 else None
-    rendered: Iterable[_RenderedPage] = pipeline if pipeline is not None else map(render, pages)
-    beat = time.monotonic()
+    # While eBay is slow to answer, the pipeline wakes the loop so the pending page events commit.
+    rendered: Iterable[_RenderedPage | None] = (
+        pipeline.waiting(EVENTS_COMMIT_SECONDS) if pipeline is not None else map(render, pages)
+    )
+    beat = committed = time.monotonic()
+    events: list[dict[str, Any]] = []  # page events not yet committed
     try:
         with engine.connect() as conn:
             with conn.begin():
                 staging.create_stages(conn, stages, run.run_id if run is not None else None)
+            transaction = None
             for page in rendered:
-                counts["pages"] += 1
-                counts["fetched"] += page.fetched
-                with conn.begin():  # each page's batches commit on their own: memory stays bounded
-                    page_staged = 0
+                page_staged = 0
+                if page is not None:
+                    counts["pages"] += 1
+                    counts["fetched"] += page.fetched
+                    transaction = transaction or conn.begin()
                     for name, (columns, text, rows) in page.tables.items():
                         page_staged += buffers.add(conn, name, columns, text, rows, batch_rows)
-                    if run is not None:
-                        details = {"page": counts["pages"], "fetched": page.fetched, "staged": page_staged}
-                        mirrors.log_event(conn, run, "page", details)
+                    events.append({"page": counts["pages"], "fetched": page.fetched, "staged": page_staged})
+                # A COPY commits with the events of the pages it holds: memory stays bounded, and each
+                # commit waits on PostgreSQL once per batch rather than once per page.
+                if events and (page is None or page_staged or time.monotonic() - committed >= EVENTS_COMMIT_SECONDS):
+                    transaction = transaction or conn.begin()
+                    _log_pages(conn, run, events)
+                    transaction.commit()
+                    transaction, committed = None, time.monotonic()
                 if run is not None and time.monotonic() - beat >= HEARTBEAT_SECONDS:
                     mirrors.heartbeat(engine, run)
                     beat = time.monotonic()
-            with conn.begin():
+            with transaction or conn.begin():
                 for name in list(buffers.pending):
                     buffers.flush(conn, name)
+                _log_pages(conn, run, events)
     except BaseException as exc:  # recorded, then re-raised unchanged
         if pipeline is not None:
             pipeline.close()  # stop fetching before the failure is recorded
+        _log_pages_quietly(engine, run, events)
         _drop_quietly(engine, stages.values())
         _record_failure(engine, run, exc, {**summary, "total_fetched": counts["fetched"], "pages": counts["pages"]})
         raise
