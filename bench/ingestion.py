@@ -277,6 +277,7 @@ def run(
             def ours(name: str, action: Callable[[dict[str, str], sa.Engine], None]) -> None:
                 url, engine = contender.database(name)
                 env = project_environment(url, sim, home)
+                pg.checkpoint()
                 with Stopwatch() as sw:
                     action(env, engine)
                 landed = _rows(engine)
@@ -289,6 +290,7 @@ def run(
                 seconds, rows, pages = measure_limit_fetch(env, engine, days, now)
                 results["limit_fetch"] = {"seconds": seconds, "rows": rows, "note": "rows fetched (overlaps included)"}
                 if "limit_copy" in wanted:
+                    pg.checkpoint()
                     seconds, rows = measure_limit_copy(engine, pages)
                     results["limit_copy"] = {"seconds": seconds, "rows": rows}
                 del pages
@@ -310,6 +312,7 @@ def run(
                 ours("ours_sync_layer", lambda env, engine: run_sync_layer(env, engine, days, now))
             if "dlt" in wanted:
                 url = pg.create_database("dlt", migrated=False)
+                pg.checkpoint()
                 with Stopwatch() as sw:
                     landed = dlt_peer.run(sim, url, ACCOUNT, since, until)
                 results["dlt"] = {
