@@ -80,7 +80,8 @@ def migrate() -> None:
 
 def _dagster_environment(target: DatabaseTarget, home: Path) -> dict[str, str]:
     """Return the environment the Dagster processes run with."""
-    env = dict(os.environ)  # the Dagster processes inherit this process's environment, plus:
+    # The Dagster processes inherit this process's environment, plus:
+    env = settings.with_dagster_event_batching(os.environ)
     env["DAGSTER_HOME"] = str(home)
     env[settings.DATABASE_URL_ENV] = target.ebay_url
     env[settings.DAGSTER_PG_URL_ENV] = target.dagster_url

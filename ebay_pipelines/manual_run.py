@@ -6,6 +6,9 @@ shown like any other run), otherwise it executes in this process on the project'
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlparse
@@ -123,11 +126,24 @@ def launch(
     return _run_here(spec, account_id, key, partition_key, tags, target)
 
 
+@contextmanager
+def _dagster_event_batching() -> Iterator[None]:
+    """Dagster reads its event batching from the environment: set while the run executes, then restored."""
+    before = os.environ.get(settings.DAGSTER_EVENT_BATCH_ENV)
+    os.environ.setdefault(settings.DAGSTER_EVENT_BATCH_ENV, settings.DAGSTER_EVENT_BATCH_SIZE)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(settings.DAGSTER_EVENT_BATCH_ENV, None)
+
+
 def _run_here(spec, account_id: str, key: str, partition_key: str | None, tags: dict[str, str], target) -> LaunchedRun:
     """Execute the run in this process, on the project's instance, with resources naming ``target``.
 
-    Nothing is written to the process environment: the definitions get their database through
-    their resources, and the instance its storage through an override of the packaged config.
+    The definitions get their database through their resources and the instance its storage
+    through an override of the packaged config; only Dagster's event batching is set in the
+    process environment, while the run executes.
     """
     import dagster as dg
     import sqlalchemy as sa
@@ -152,12 +168,13 @@ def _run_here(spec, account_id: str, key: str, partition_key: str | None, tags: 
         # A single partition goes by partition_key (Dagster adds its own partition tags); a range
         # keeps its dagster/asset_partition_range_* tags.
         run_tags = tags if partition_key is None else {k: v for k, v in tags.items() if not k.startswith("dagster/")}
-        result = defs.resolve_job_def(job_name(spec)).execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            tags=run_tags,
-            raise_on_error=False,
-        )
+        with _dagster_event_batching():
+            result = defs.resolve_job_def(job_name(spec)).execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                tags=run_tags,
+                raise_on_error=False,
+            )
     with cached_engine(target.ebay_url).connect() as conn:
         row = conn.execute(
             sa.select(ebay_worker_run.c.status, ebay_worker_run.c.summary_json).where(

@@ -93,8 +93,8 @@ def _instance_ref(home: Path, target: DatabaseTarget):
 
 
 def environment(target: DatabaseTarget, home: Path, base: Mapping[str, str]) -> dict[str, str]:
-    """The role's environment: ``base`` plus the Dagster home and both databases."""
-    env = dict(base)
+    """The role's environment: ``base`` plus the Dagster home, both databases and event batching."""
+    env = settings.with_dagster_event_batching(base)
     env["DAGSTER_HOME"] = str(home)
     env[settings.DATABASE_URL_ENV] = target.ebay_url
     env[settings.DAGSTER_PG_URL_ENV] = target.dagster_url

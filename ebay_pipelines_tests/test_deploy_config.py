@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ebay_pipelines import settings
 from ebay_pipelines.instance import install_grpc_workspace
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -136,6 +137,9 @@ def test_dockerfile_installs_the_package_non_editable_and_runs_as_a_user() -> No
     [user] = [line for line in final if line.startswith("USER ")]
     assert user.split()[1].split(":")[0] not in ("root", "0")
     assert any("DAGSTER_HOME=/opt/dagster/dagster_home" in line for line in final if line.startswith("ENV "))
+    # Run pods batch a step's materializations as `serve` and `dev` do.
+    batching = f"{settings.DAGSTER_EVENT_BATCH_ENV}={settings.DAGSTER_EVENT_BATCH_SIZE}"
+    assert any(batching in line for line in final if line.startswith("ENV "))
     # Kubernetes sets `args`: an ENTRYPOINT would swallow them.
     assert not [line for line in instructions if line.startswith("ENTRYPOINT")]
     [cmd] = [line for line in final if line.startswith("CMD ")]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import sqlalchemy as sa
 from click.testing import CliRunner
+from dagster_postgres.event_log import PostgresEventLogStorage
 from tests_support import fast_definitions, register_account
 
+from ebay_pipelines import settings
 from ebay_pipelines.cli import main
 from ebay_pipelines.simulator import FaultRule
 from ebay_pipelines.store.secrets import load_cipher
@@ -102,7 +105,22 @@ def test_manual_run_in_process(ebay_env: str, sim, engine: sa.Engine, monkeypatc
     truth = sim.truth.orders("shop-a", datetime(2026, 10, 29, 23, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC))
     assert orders == len(truth) > 0
 
-    # A range of days: one run, one eBay window, one run row.
+    # A range of days: one run, one eBay window, one run row; each table's three day materializations
+    # go to Dagster's storage as one batch (Dagster's DAGSTER_EVENT_BATCH_SIZE, set for the run only).
+    monkeypatch.delenv(settings.DAGSTER_EVENT_BATCH_ENV, raising=False)
+    batches: list[list[tuple[str, str, str]]] = []
+    store_batch = PostgresEventLogStorage.store_event_batch
+
+    def recording(storage: PostgresEventLogStorage, events) -> None:
+        batches.append(
+            [
+                (event.event_type_value, event.asset_key.path[-1], event.partition or "")
+                for event in (e.get_dagster_event() for e in events)
+            ]
+        )
+        store_batch(storage, events)
+
+    monkeypatch.setattr(PostgresEventLogStorage, "store_event_batch", recording)
     ranged = CliRunner().invoke(
         main,
         [
@@ -121,6 +139,13 @@ def test_manual_run_in_process(ebay_env: str, sim, engine: sa.Engine, monkeypatc
     )
     assert ranged.exit_code == 0, ranged.output
     assert "(shop-a|2026-10-27..2026-10-29) via this process: completed" in ranged.output
+    days = [f"shop-a|2026-10-{d}" for d in (27, 28, 29)]
+    planned = [
+        ("ASSET_MATERIALIZATION_PLANNED", table, day) for table in ("ebay_orders", "order_line_items") for day in days
+    ]
+    stored = [[("ASSET_MATERIALIZATION", table, day) for day in days] for table in ("ebay_orders", "order_line_items")]
+    assert sorted(sorted(batch) for batch in batches) == sorted([planned, *stored])
+    assert settings.DAGSTER_EVENT_BATCH_ENV not in os.environ
     with engine.connect() as conn:
         runs = conn.execute(sa.text("select status, partition_key from ebay_worker_run order by started_at")).all()
         orders = conn.execute(sa.text("select count(*) from ebay_orders")).scalar()

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ebay_pipelines import settings
 from ebay_pipelines.settings import Settings, SettingsError
 from ebay_pipelines.sync.families import FAMILIES
 
@@ -96,3 +97,15 @@ def test_the_default_start_date_stays_inside_every_apis_reach_for_half_a_year() 
         reaches
     )
     assert {call: reach.oldest(until) for call, reach in reaches.items() if reach.oldest(until) > first} == {}
+
+
+def test_dagster_processes_batch_their_events_unless_told_otherwise(tmp_path: Path) -> None:
+    from ebay_pipelines import serve
+    from ebay_pipelines.store.database import DatabaseTarget
+
+    target = DatabaseTarget(ebay_url="postgresql://h/ebay", dagster_url="postgresql://h/ebay_dagster")
+    env = serve.environment(target, tmp_path, {"PATH": "/bin"})
+    assert env[settings.DAGSTER_EVENT_BATCH_ENV] == settings.DAGSTER_EVENT_BATCH_SIZE and env["PATH"] == "/bin"
+    # A deployment that sets Dagster's own variable keeps its value (0: one event at a time).
+    off = serve.environment(target, tmp_path, {settings.DAGSTER_EVENT_BATCH_ENV: "0"})
+    assert off[settings.DAGSTER_EVENT_BATCH_ENV] == "0"
