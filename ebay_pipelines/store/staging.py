@@ -1,7 +1,7 @@
 """Staging tables: where a sync's fetched rows wait until the IO manager merges them.
 
 A sync COPYs its rows into unlogged staging tables of its own (one per data table, shaped like it,
-plus a sequence column that keeps arrival order), committing page by page so memory stays bounded
+plus a sequence column that keeps arrival order), committing batch by batch so memory stays bounded
 by a few pages however large the window. The merge then moves every staged row into its data table
 under the monotonic, changed-data guard in the caller's transaction. Staging tables carry their
 ``ebay_worker_run`` id as a table comment, so those of runs that died before their merge can be
