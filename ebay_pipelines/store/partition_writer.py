@@ -1,12 +1,12 @@
 """Write one partition's stream of row pages atomically, in two steps: stage, then merge.
 
 :func:`stage_partition` consumes the pages (in the asset's compute, where the eBay calls happen)
-and COPYs their rows into the sync's own staging tables, page by page, so memory stays bounded by a
-few pages; page events go to ``ebay_api_worker_log`` with the COPY of their rows (or within a
-second), so the UI can follow a long run. Fetching, decoding, building rows and rendering them as COPY text run in a thread of their
-own, a bounded number of pages ahead of the COPY (:class:`_Pipeline`), so eBay's answers arrive
-and are rendered while PostgreSQL stages earlier ones. It returns a small :class:`StagedPartition`
-handle.
+and COPYs their rows into the sync's own staging tables, batch by batch, so memory stays bounded by
+a few pages; page events go to ``ebay_api_worker_log`` with the COPY of their rows (or within a
+second), so the UI can follow a long run. Fetching, decoding, building rows and rendering them as
+COPY text run in a thread of their own, a bounded number of pages ahead of the COPY
+(:class:`_Pipeline`), so eBay's answers arrive and are rendered while PostgreSQL stages earlier
+ones. It returns a small :class:`StagedPartition` handle.
 
 :func:`merge_partition` (in the IO manager) then merges the staged rows into the data tables,
 prunes what a complete snapshot did not see, moves the sync-state cursor and completes the run row
@@ -150,10 +150,7 @@ class _Pipeline:
                 except Exception:  # pragma: no cover - closing is best effort
                     log.exception("closing the page iterator failed")
 
-    def __iter__(self) -> Iterator[_RenderedPage]:
-        return (item for item in self.waiting(None) if item is not None)
-
-    def waiting(self, idle: float | None) -> Iterator[_RenderedPage | None]:
+    def waiting(self, idle: float) -> Iterator[_RenderedPage | None]:
         """The rendered pages, with a None each time ``idle`` seconds pass without one."""
         while True:
             try:
